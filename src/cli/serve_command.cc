@@ -1,0 +1,178 @@
+#include "cli/serve_command.h"
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <pthread.h>
+
+#include "http/health_routes.h"
+#include "http/router.h"
+#include "store/couch_error.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/metrics.h"
+#include "whisk/error_response.h"
+
+#ifndef WISP_VERSION
+#define WISP_VERSION "dev"
+#endif
+
+namespace wisp::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
+// so that sigwait() below is the only place they arrive.
+sigset_t BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics) {
+  auto router = std::make_shared<http::Router>();
+  http::AddPingRoute(*router);
+  http::AddMetricsRoute(*router, metrics);
+  return router;
+}
+
+std::shared_ptr<http::Router> CouchRouter() {
+  auto router = std::make_shared<http::Router>();
+  // CouchDB's health check; the document API joins this router with the store.
+  router->Get("/_up", [](http::Request&) { return http::Response::Json(200, R"({"status":"ok","seeds":{}})"); },
+              http::Dispatch::kInline);
+  return router;
+}
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
+  CLI::App* serve = app.add_subcommand("serve", "Run the OpenWhisk API, the CouchDB API and the dashboard");
+  serve->add_option("--data-dir", o.data_dir, "Where databases and server keys live")->capture_default_str();
+  serve->add_option("--bind", o.bind, "Address both ports listen on")->capture_default_str();
+  serve->add_option("--api-port", o.api_port, "OpenWhisk API port (0 picks a free one)")->capture_default_str();
+  serve->add_option("--couch-port", o.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
+  serve->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve HTTPS on both ports");
+  serve->add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert");
+  serve->add_option("--cors-origin", o.cors_origins,
+                    "Origin allowed to call the CouchDB port with credentials (repeatable; * for any)");
+  serve->add_option("--io-threads", o.io_threads, "Network threads (0: one per core)")->capture_default_str();
+  serve->add_option("--worker-threads", o.worker_threads, "Threads for blocking handlers")->capture_default_str();
+  serve->add_option("--max-body-bytes", o.limits.max_body_bytes, "Largest request body; larger gets 413")
+      ->capture_default_str();
+  serve->add_option("--max-header-bytes", o.limits.max_header_bytes, "Largest request header; larger gets 431")
+      ->capture_default_str();
+  serve->add_option("--max-connections", o.limits.max_connections, "Open connections per port; more get 503")
+      ->capture_default_str();
+  serve->add_option_function<int64_t>(
+           "--header-timeout-ms", [&o](int64_t ms) { o.limits.header_timeout = std::chrono::milliseconds(ms); },
+           "Time a client has to send a request header")
+      ->default_str(std::to_string(o.limits.header_timeout.count()));
+  serve->add_option_function<int64_t>(
+           "--idle-timeout-ms", [&o](int64_t ms) { o.limits.idle_timeout = std::chrono::milliseconds(ms); },
+           "Idle keep-alive connections close after this")
+      ->default_str(std::to_string(o.limits.idle_timeout.count()));
+  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
+  return serve;
+}
+
+int RunServe(const ServeOptions& o) {
+  log::Options log_options;
+  if (!log::ParseLevel(o.log_level, &log_options.level)) {
+    std::fprintf(stderr, "wisp serve: unknown --log-level '%s'\n", o.log_level.c_str());
+    return 2;
+  }
+  log_options.file = o.log_file;
+  if (Status s = log::Configure(log_options); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    std::fprintf(stderr, "wisp serve: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "wisp serve: cannot create data dir %s: %s\n", o.data_dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+
+  const sigset_t signals = BlockTerminationSignals();
+
+  MetricsRegistry metrics;
+  const auto started = Clock::System().SteadyNow();
+  const double start_time = static_cast<double>(Clock::System().NowMillis()) / 1000.0;
+  metrics.AddCallbackGauge("wisp_uptime_seconds", "Seconds since this wisp process started.", [started] {
+    return std::chrono::duration<double>(Clock::System().SteadyNow() - started).count();
+  });
+  metrics.AddCallbackGauge("process_start_time_seconds", "Start time of the process since the Unix epoch.",
+                           [start_time] { return start_time; });
+  metrics.AddGauge("wisp_build_info", "Always 1; the labels say which build runs.", {"version"})
+      .WithLabels({WISP_VERSION})
+      .Set(1);
+
+  http::ServerOptions server_options;
+  server_options.io_threads = o.io_threads;
+  server_options.worker_threads = o.worker_threads;
+  server_options.metrics = &metrics;
+  http::Server server(server_options);
+
+  http::ListenerOptions api;
+  api.name = "api";
+  api.bind = o.bind;
+  api.port = o.api_port;
+  api.tls_cert_file = o.tls_cert;
+  api.tls_key_file = o.tls_key;
+  api.limits = o.limits;
+  api.router = ApiRouter(metrics);
+  api.render_error = whisk::RenderWhiskError;
+  // OpenWhisk answers every origin with "*" and no credentials (spec openwhisk.md §1.1).
+  api.cors.enabled = true;
+  api.cors.origins = {"*"};
+  api.cors.credentials = false;
+  api.cors.methods = "GET, DELETE, POST, PUT, HEAD";
+  api.cors.allowed_headers = {"authorization", "origin", "x-requested-with", "content-type", "accept", "user-agent",
+                              "x-request-id"};
+  const size_t api_index = server.AddListener(std::move(api));
+
+  http::ListenerOptions couch;
+  couch.name = "couch";
+  couch.bind = o.bind;
+  couch.port = o.couch_port;
+  couch.tls_cert_file = o.tls_cert;
+  couch.tls_key_file = o.tls_key;
+  couch.limits = o.limits;
+  couch.router = CouchRouter();
+  couch.render_error = store::RenderCouchError;
+  // PouchDB sends credentials on every request, so allowed origins are echoed (spec couchdb.md §4).
+  couch.cors.enabled = !o.cors_origins.empty();
+  couch.cors.origins = o.cors_origins;
+  couch.cors.credentials = true;
+  couch.cors.methods = "GET, PUT, POST, HEAD, DELETE, COPY, OPTIONS";
+  const size_t couch_index = server.AddListener(std::move(couch));
+
+  if (Status s = server.Start(); !s.ok()) {
+    log::Error("cli", "cannot start", {{"error", s.message()}});
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  const char* scheme = o.tls_cert.empty() ? "http" : "https";
+  std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u/api/v1  (ping: /ping, metrics: /metrics)\n"
+              "  CouchDB API    %s://%s:%u/\n  data dir       %s\n",
+              WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
+              server.port(couch_index), o.data_dir.c_str());
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  server.Stop();
+  return 0;
+}
+
+}  // namespace wisp::cli

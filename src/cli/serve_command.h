@@ -1,0 +1,42 @@
+// `wisp serve`: the composition root that starts every face of wisp.
+//
+// It builds the routers of the OpenWhisk port and the CouchDB port, wires the
+// metrics registry, starts the HTTP server, and runs until SIGINT or SIGTERM,
+// then shuts down gracefully. Later modules add their routes here; lower
+// modules never reach up for them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+
+namespace CLI {
+class App;
+}
+
+namespace wisp::cli {
+
+struct ServeOptions {
+  std::string data_dir = "./wisp-data";
+  std::string bind = "127.0.0.1";
+  uint16_t api_port = 3233;
+  uint16_t couch_port = 5984;
+  std::string tls_cert;
+  std::string tls_key;
+  std::vector<std::string> cors_origins;   // CouchDB port; the API port answers "*" as OpenWhisk does
+  size_t io_threads = 0;
+  size_t worker_threads = 16;
+  http::Limits limits;
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+// Registers `serve` and its flags on `app`; `options` is filled by parsing.
+CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options);
+
+// Runs the server until a termination signal. Returns the process exit code.
+int RunServe(const ServeOptions& options);
+
+}  // namespace wisp::cli

@@ -1,0 +1,126 @@
+// The HTTP request and response as handlers see them.
+//
+// These are wisp's own types, so that no Beast or Asio type leaks out of the
+// http module. A handler receives a Request with its path parameters already
+// percent-decoded, and returns a Response: either a whole body, or a
+// BodyStream that it (or anything it hands the stream to) fills over time.
+//
+// Thread-safety: Request and Response are values. BodyStream is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/url.h"
+
+namespace wisp::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kCopy, kOther };
+
+std::string_view MethodName(Method m);
+Method ParseMethod(std::string_view name);
+
+// Case-insensitive header names; order and duplicates are kept as sent.
+class Headers {
+ public:
+  // The first value of `name`, or nullopt.
+  std::optional<std::string> Get(std::string_view name) const;
+  // The first value of `name`, or "".
+  std::string GetOr(std::string_view name, std::string_view fallback = "") const;
+  bool Has(std::string_view name) const { return Get(name).has_value(); }
+  // Replaces every value of `name` with `value`.
+  void Set(std::string_view name, std::string_view value);
+  // Adds a value, keeping the others (Set-Cookie, Vary).
+  void Add(std::string_view name, std::string_view value);
+  void Remove(std::string_view name);
+
+  const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string method_name;           // as sent, e.g. "COPY"
+  std::string target;                // raw request target: path and query
+  std::string path;                  // raw path, not decoded
+  std::vector<std::string> segments; // the path split on '/', each percent-decoded
+  QueryParams query;
+  Headers headers;
+  std::string body;
+  int http_version = 11;             // 10 or 11
+
+  // Filled by the router: "{name}" parameters, and "{rest...}" joined by '/'.
+  std::map<std::string, std::string, std::less<>> params;
+  // The pattern of the route that matched, e.g. "/api/v1/namespaces/{ns}".
+  std::string route;
+
+  std::string request_id;            // X-Request-ID, taken or generated
+  std::string remote_address;
+  uint64_t connection_id = 0;        // the same for every request on one connection
+  bool tls = false;
+
+  // The path parameter `name`, or "" when the route has none.
+  const std::string& Param(std::string_view name) const;
+};
+
+// A response body written over time: chunked on HTTP/1.1.
+//
+// The producer calls Write() any number of times and then Close(). Write()
+// returns false once the client has gone or the server is stopping, which
+// tells the producer to stop.
+class BodyStream {
+ public:
+  bool Write(std::string_view chunk);
+  void Close();
+  bool client_gone() const;
+  size_t buffered_bytes() const;
+
+  // --- for the server ---
+  enum class Take { kData, kEmpty, kClosed };
+  // Moves all buffered data into `out`. kClosed once closed and drained.
+  Take TakeData(std::string& out);
+  // `wake` is called (from the producer's thread) after each Write or Close.
+  void SetWaker(std::function<void()> wake);
+  // The connection is over: drop the waker, fail later writes.
+  void Detach();
+
+ private:
+  mutable std::mutex mu_;
+  std::string buffer_;               // GUARDED_BY(mu_)
+  bool closed_ = false;              // GUARDED_BY(mu_)
+  bool gone_ = false;                // GUARDED_BY(mu_)
+  std::function<void()> wake_;       // GUARDED_BY(mu_)
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  // When set, `body` is ignored and the stream's data is sent as it comes.
+  std::shared_ptr<BodyStream> stream;
+  // Close the connection after this response.
+  bool close = false;
+
+  static Response Json(int status, std::string json_text);
+  static Response Text(int status, std::string text, std::string_view content_type = "text/plain; charset=utf-8");
+  // Starts a streamed response; the returned pair is the response to return
+  // and the stream to fill.
+  static std::pair<Response, std::shared_ptr<BodyStream>> Streaming(int status, std::string_view content_type);
+};
+
+// The standard reason phrase: 404 -> "Not Found".
+std::string_view ReasonPhrase(int status);
+
+}  // namespace wisp::http

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what wisp needs and is missing, and nothing else, so that a second
+# run takes about a second. Debian packages come from apt; npm packages from
+# the lockfiles in web/ and tests/e2e/ (when those exist).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build and test dependencies, all from Debian 12.
+packages=(
+  build-essential cmake ninja-build ccache pkg-config python3
+  libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+  nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
+  openssl curl nginx-light wrk
+  clang-14 libfuzzer-14-dev
+  nodejs npm
+)
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# nodejs may come from outside Debian (NodeSource or a preinstalled build); a working node and npm suffice.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, pinned by each lockfile; reinstalled only when the lockfile changed.
+for dir in web tests/e2e bench; do
+  if [ -f "$dir/package-lock.json" ]; then
+    stamp="$dir/node_modules/.wisp-lock-stamp"
+    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+      echo "setup: npm ci in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      cp "$dir/package-lock.json" "$stamp"
+    fi
+  fi
+done
