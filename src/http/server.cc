@@ -544,7 +544,8 @@ class Server::Impl {
 
   // The one catch-all: a handler that throws is a bug, logged here and answered 500.
   Response Invoke(Listener& l, const Route& route, Request& request) {
-    log::LogContext context({{"request_id", request.request_id}});
+    // The request id is the trace id of everything this request causes.
+    log::LogContext context({{"trace_id", request.request_id}});
     try {
       return route.handler(request);
     } catch (const std::exception& e) {

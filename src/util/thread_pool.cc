@@ -31,16 +31,15 @@ bool ThreadPool::Enqueue(std::function<void()> task) {
 void ThreadPool::Shutdown() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;
     stopping_ = true;
   }
   cv_.notify_all();
+  // Concurrent callers all return only once the threads are joined. A task
+  // that calls Shutdown() cannot join its own thread; that one is joined by
+  // the next call, at the latest by the destructor.
+  std::lock_guard join_lock(join_mu_);
   for (auto& t : threads_) {
-    if (t.get_id() == std::this_thread::get_id()) {
-      t.detach();  // Shutdown() called from a task: the thread ends once it returns
-    } else if (t.joinable()) {
-      t.join();
-    }
+    if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
   }
 }
 

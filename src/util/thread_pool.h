@@ -4,7 +4,8 @@
 // threads. Tasks may be move-only.
 //
 // Thread-safety: Submit() and Shutdown() may be called from any thread,
-// including from a task. The destructor calls Shutdown().
+// including from a task. The destructor calls Shutdown(); it must not run on
+// one of the pool's own threads.
 #pragma once
 
 #include <condition_variable>
@@ -37,7 +38,9 @@ class ThreadPool {
     return Enqueue([holder] { (*holder)(); });
   }
 
-  // Runs every task already queued, then joins the threads. Idempotent.
+  // Runs every task already queued, then joins the threads. Idempotent;
+  // every caller returns only after the join (called from a task, it joins
+  // all threads but the caller's).
   void Shutdown();
 
   size_t size() const { return threads_.size(); }
@@ -52,6 +55,7 @@ class ThreadPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;                    // GUARDED_BY(mu_)
+  std::mutex join_mu_;  // serialises the joins of concurrent Shutdown() calls
   std::vector<std::thread> threads_;
 };
 
