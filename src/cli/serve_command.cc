@@ -47,11 +47,20 @@ std::shared_ptr<http::Router> CouchRouter() {
   return router;
 }
 
+// A duration flag in milliseconds; at least 1.
+void AddTimeoutOption(CLI::App& app, const std::string& name, std::chrono::milliseconds& target,
+                      const std::string& help) {
+  app.add_option_function<int64_t>(
+         name, [&target](int64_t ms) { target = std::chrono::milliseconds(ms); }, help)
+      ->check(CLI::PositiveNumber)
+      ->default_str(std::to_string(target.count()));
+}
+
 }  // namespace
 
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
-  CLI::App* serve = app.add_subcommand("serve", "Run the OpenWhisk API, the CouchDB API and the dashboard");
-  serve->add_option("--data-dir", o.data_dir, "Where databases and server keys live")->capture_default_str();
+  CLI::App* serve = app.add_subcommand("serve", "Run the server: the OpenWhisk port and the CouchDB port");
+  serve->add_option("--data-dir", o.data_dir, "Directory for the server's state (created if missing)")->capture_default_str();
   serve->add_option("--bind", o.bind, "Address both ports listen on")->capture_default_str();
   serve->add_option("--api-port", o.api_port, "OpenWhisk API port (0 picks a free one)")->capture_default_str();
   serve->add_option("--couch-port", o.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
@@ -67,14 +76,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->capture_default_str();
   serve->add_option("--max-connections", o.limits.max_connections, "Open connections per port; more get 503")
       ->capture_default_str();
-  serve->add_option_function<int64_t>(
-           "--header-timeout-ms", [&o](int64_t ms) { o.limits.header_timeout = std::chrono::milliseconds(ms); },
-           "Time a client has to send a request header")
-      ->default_str(std::to_string(o.limits.header_timeout.count()));
-  serve->add_option_function<int64_t>(
-           "--idle-timeout-ms", [&o](int64_t ms) { o.limits.idle_timeout = std::chrono::milliseconds(ms); },
-           "Idle keep-alive connections close after this")
-      ->default_str(std::to_string(o.limits.idle_timeout.count()));
+  AddTimeoutOption(*serve, "--header-timeout-ms", o.limits.header_timeout,
+                   "Time a client has, once it starts a request, to send the whole header");
+  AddTimeoutOption(*serve, "--body-timeout-ms", o.limits.body_timeout, "Time a client has to send a request body");
+  AddTimeoutOption(*serve, "--idle-timeout-ms", o.limits.idle_timeout, "Idle keep-alive connections close after this");
+  AddTimeoutOption(*serve, "--write-timeout-ms", o.limits.write_timeout,
+                   "Time each write to a client may take before the connection is dropped");
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -162,7 +169,7 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
-  std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u/api/v1  (ping: /ping, metrics: /metrics)\n"
+  std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
               "  CouchDB API    %s://%s:%u/\n  data dir       %s\n",
               WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
               server.port(couch_index), o.data_dir.c_str());

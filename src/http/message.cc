@@ -178,6 +178,7 @@ std::string_view ReasonPhrase(int status) {
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 499: return "Client Closed Request";
     case 504: return "Gateway Timeout";
     default: return "Unknown";
   }

@@ -229,7 +229,7 @@ class Server::Impl {
                                                   {"listener", "method", "route", "status"});
     auto& durations = options_.metrics->AddHistogram(
         "wisp_http_request_duration_seconds",
-        "Time from a request's header being read to its response being written, by listener and route.",
+        "Time from the first byte of a request to its response being ready to write, by listener and route.",
         {"listener", "route"});
     for (const Route* route : l.options.router->routes()) {
       auto m = std::make_unique<RouteMetrics>();

@@ -24,7 +24,7 @@ namespace wisp::log {
 
 enum class Level { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 
-// "info" -> kInfo; unknown names are an InvalidArgument error via ok=false.
+// "info" -> kInfo. Returns false, leaving *out alone, for an unknown name.
 bool ParseLevel(std::string_view name, Level* out);
 std::string_view LevelName(Level level);
 

@@ -17,9 +17,6 @@ http::Response ErrorResponse(const Status& status, const http::Request& request)
   return ErrorResponse(http::HttpStatusOf(status.code()), status.message(), request);
 }
 
-}  // namespace wisp::whisk
-
-namespace wisp::whisk {
 
 http::Response RenderWhiskError(int status, std::string_view message, const http::Request& request) {
   if (status == 404) return ErrorResponse(404, kNotFoundText, request);

@@ -23,10 +23,6 @@ http::Response ErrorResponse(const Status& status, const http::Request& request)
 // The texts OpenWhisk answers with when the router itself rejects a request.
 inline constexpr std::string_view kNotFoundText = "The requested resource does not exist.";
 
-}  // namespace wisp::whisk
-
-namespace wisp::whisk {
-
 // A listener's ErrorRenderer for errors the server raises itself (unknown
 // route, wrong method, oversized or malformed request).
 http::Response RenderWhiskError(int status, std::string_view message, const http::Request& request);

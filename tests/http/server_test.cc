@@ -11,6 +11,7 @@
 
 #include "http/client.h"
 #include "testing/http_test_server.h"
+#include "testing/notification.h"
 #include "testing/raw_socket.h"
 
 namespace wisp::http {
@@ -20,24 +21,7 @@ using namespace std::chrono_literals;
 using testing::RawConnection;
 using testing::TestServer;
 
-// A one-shot signal with a deadline, so no test sleeps.
-class Signal {
- public:
-  void Notify() {
-    std::lock_guard lock(mu_);
-    set_ = true;
-    cv_.notify_all();
-  }
-  bool WaitFor(std::chrono::milliseconds d) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, d, [this] { return set_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool set_ = false;
-};
+using Signal = testing::Notification;
 
 ListenerOptions WithRouter(std::shared_ptr<Router> router) {
   ListenerOptions o;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "testing/notification.h"
 #include "util/log.h"
 
 namespace wisp {
@@ -23,21 +24,12 @@ constexpr auto kDeadline = std::chrono::seconds(10);
 // A one-shot gate that tasks wait on and the test opens.
 class Gate {
  public:
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
+  void Open() { notification_.Notify(); }
   // True when the gate opened before the deadline.
-  bool Wait() {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline, [&] { return open_; });
-  }
+  bool Wait() { return notification_.WaitFor(kDeadline); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
+  testing::Notification notification_;
 };
 
 // Counts events and lets the test wait until a number is reached.
