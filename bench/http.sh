@@ -212,6 +212,9 @@ run_wrk() {
 }
 
 # ---------------------------------------------------------------- start servers
+# wrk and the servers need every core; anything else running skews the figures.
+busy_before=$(cpu_busy_percent)
+
 read -r nginx_port wisp_api_port wisp_couch_port < <(free_ports 3)
 
 nginx_user=
@@ -282,9 +285,7 @@ echo "machine: $cores cores, $cpu_model"
 echo "versions: $nginx_version; wrk $wrk_version; $wisp_version"
 echo "load: ${wrk_cmd[*]} http://127.0.0.1:PORT/ping (warm-up $WARMUP each)"
 echo "wisp: --io-threads $WISP_IO_THREADS; nginx: worker_processes auto"
-# wrk and the servers need every core; anything else running skews the figures.
-busy_before=$(cpu_busy_percent)
-echo "CPU busy before the runs: $busy_before%"
+echo "CPU busy before the servers started: $busy_before%"
 if ((busy_before > 10)); then
     echo "warning: the machine is not idle; the figures below are not reliable" >&2
 fi

@@ -28,7 +28,7 @@ OWNED_HEADERS = {
     "netinet/": {"http"},
     "arpa/inet.h": {"http"},
     "curl/": {"http"},
-    "openssl/": {"http"},
+    "openssl/": {"http", "store"},
     "spdlog/": {"util"},
     "CLI/": {"cli"},
     "nlohmann/": {"json"},

@@ -4,12 +4,18 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "http/health_routes.h"
 #include "http/router.h"
+#include "json/json.h"
+#include "store/couch_api.h"
 #include "store/couch_error.h"
+#include "store/store.h"
 #include "util/clock.h"
+#include "util/ids.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "whisk/error_response.h"
@@ -39,12 +45,63 @@ std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics) {
   return router;
 }
 
-std::shared_ptr<http::Router> CouchRouter() {
+std::shared_ptr<http::Router> CouchRouter(store::Store& store, const store::CouchApiOptions& options) {
   auto router = std::make_shared<http::Router>();
-  // CouchDB's health check; the document API joins this router with the store.
+  // CouchDB's health check: open to anonymous callers, like `GET /`.
   router->Get("/_up", [](http::Request&) { return http::Response::Json(200, R"({"status":"ok","seeds":{}})"); },
               http::Dispatch::kInline);
+  store::AddCouchRoutes(*router, store, options);
   return router;
+}
+
+constexpr char kAdminFile[] = "admin.json";
+constexpr char kDefaultAdminName[] = "admin";
+
+// The CouchDB admin: from --admin NAME:PASSWORD, else from DATA/admin.json,
+// else a new random password written there (mode 0600) for the next start.
+Status ResolveAdmin(const ServeOptions& o, store::CouchApiOptions& out, std::string& source) {
+  if (!o.admin.empty()) {
+    const size_t colon = o.admin.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == o.admin.size()) {
+      return Status::InvalidArgument("--admin must be NAME:PASSWORD");
+    }
+    out.admin_name = o.admin.substr(0, colon);
+    out.admin_password = o.admin.substr(colon + 1);
+    source = "from --admin";
+    return Status::Ok();
+  }
+  const std::filesystem::path path = std::filesystem::path(o.data_dir) / kAdminFile;
+  source = "stored in " + path.string();
+  if (std::ifstream in(path); in) {
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<Json> admin = json::ParseObject(text);
+    if (!admin.ok()) return Status::InvalidArgument(path.string() + ": " + admin.status().message());
+    out.admin_name = json::GetString(*admin, "name");
+    out.admin_password = json::GetString(*admin, "password");
+    if (out.admin_name.empty() || out.admin_password.empty()) {
+      return Status::InvalidArgument(path.string() + ": needs \"name\" and \"password\"");
+    }
+    return Status::Ok();
+  }
+  out.admin_name = kDefaultAdminName;
+  out.admin_password = RandomSecret(24);
+  const std::string text = json::Dump(Json{{"name", out.admin_name}, {"password", out.admin_password}}) + "\n";
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    // Created 0600 before the secret goes in, then renamed into place.
+    const mode_t old_mask = ::umask(077);
+    std::ofstream f(tmp, std::ios::trunc);
+    ::umask(old_mask);
+    f << text;
+    f.close();
+    if (!f) return Status::IoError("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IoError("cannot write " + path.string() + ": " + ec.message());
+  return Status::Ok();
 }
 
 // A duration flag in milliseconds; at least 1.
@@ -68,6 +125,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert");
   serve->add_option("--cors-origin", o.cors_origins,
                     "Origin allowed to call the CouchDB port with credentials (repeatable; * for any)");
+  serve->add_option("--admin", o.admin,
+                    "CouchDB server admin as NAME:PASSWORD (default: admin with a password kept in DATA/admin.json)");
+  serve->add_option("--max-document-bytes", o.max_document_bytes, "Largest CouchDB document; larger gets 413")
+      ->capture_default_str();
   serve->add_option("--io-threads", o.io_threads, "Network threads (0: one per core)")->capture_default_str();
   serve->add_option("--worker-threads", o.worker_threads, "Threads for blocking handlers")->capture_default_str();
   serve->add_option("--max-body-bytes", o.limits.max_body_bytes, "Largest request body; larger gets 413")
@@ -109,7 +170,23 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
+  store::CouchApiOptions couch_api;
+  std::string admin_source;
+  if (Status s = ResolveAdmin(o, couch_api, admin_source); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return s.IsInvalidArgument() ? 2 : 1;
+  }
+
   const sigset_t signals = BlockTerminationSignals();
+
+  store::DatabaseOptions db_options;
+  db_options.max_document_bytes = o.max_document_bytes;
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(o.data_dir, db_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot open the store in %s: %s\n", o.data_dir.c_str(),
+                 store.status().ToString().c_str());
+    return 1;
+  }
 
   MetricsRegistry metrics;
   const auto started = Clock::System().SteadyNow();
@@ -154,13 +231,21 @@ int RunServe(const ServeOptions& o) {
   couch.tls_cert_file = o.tls_cert;
   couch.tls_key_file = o.tls_key;
   couch.limits = o.limits;
-  couch.router = CouchRouter();
+  couch.router = CouchRouter(**store, couch_api);
   couch.render_error = store::RenderCouchError;
   // PouchDB sends credentials on every request, so allowed origins are echoed (spec couchdb.md §4).
   couch.cors.enabled = !o.cors_origins.empty();
   couch.cors.origins = o.cors_origins;
   couch.cors.credentials = true;
   couch.cors.methods = "GET, PUT, POST, HEAD, DELETE, COPY, OPTIONS";
+  // CouchDB's default allow-list (spec couchdb.md §4), so PouchDB's preflights pass.
+  couch.cors.allowed_headers = {"accept", "accept-language", "authorization", "content-length", "content-range",
+                                "content-type", "destination", "expires", "if-match", "if-none-match",
+                                "last-modified", "origin", "pragma", "referer", "x-couch-full-commit", "x-couch-id",
+                                "x-couch-persist", "x-couchdb-www-authenticate", "x-http-method-override",
+                                "x-requested-with", "x-couchdb-vhost-path", "x-request-id"};
+  couch.cors.exposed_headers = "accept-ranges, cache-control, content-type, etag, server, x-couch-request-id, "
+                               "x-couch-update-newrev, x-request-id";
   const size_t couch_index = server.AddListener(std::move(couch));
 
   if (Status s = server.Start(); !s.ok()) {
@@ -170,9 +255,10 @@ int RunServe(const ServeOptions& o) {
   }
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
   std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
-              "  CouchDB API    %s://%s:%u/\n  data dir       %s\n",
+              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n",
               WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
-              server.port(couch_index), o.data_dir.c_str());
+              server.port(couch_index), couch_api.admin_name.c_str(), couch_api.admin_password.c_str(),
+              admin_source.c_str(), o.data_dir.c_str());
   std::fflush(stdout);
 
   int signal = 0;

@@ -25,6 +25,8 @@ struct ServeOptions {
   uint16_t couch_port = 5984;
   std::string tls_cert;
   std::string tls_key;
+  std::string admin;                       // NAME:PASSWORD; empty: DATA/admin.json
+  size_t max_document_bytes = 8'000'000;
   std::vector<std::string> cors_origins;   // CouchDB port; the API port answers "*" as OpenWhisk does
   size_t io_threads = 0;
   size_t worker_threads = 16;

@@ -147,6 +147,11 @@ RouteMatch Router::Match(Method method, const std::vector<std::string>& segments
   Params params;
   bool path_seen = false;
   if (!MatchFrom(root_.get(), segments, 0, method, out, params, path_seen)) out.route = nullptr;
+  if (!out.route && !path_seen && !segments.empty() && segments.back().empty()) {
+    // "/db/" means "/db", as CouchDB has it; PouchDB 9 asks for databases that way.
+    std::vector<std::string> trimmed(segments.begin(), segments.end() - 1);
+    return Match(method, trimmed);
+  }
   if (out.route) out.allowed.clear();
   return out;
 }

@@ -10,7 +10,8 @@
 // Matching prefers a literal segment over "{name}" over "{name...}", and
 // backtracks when the preferred branch has no route, so "/_all_dbs" and
 // "/{db}" can coexist. Segments are compared after percent-decoding. A GET
-// route also answers HEAD unless a HEAD route is given.
+// route also answers HEAD unless a HEAD route is given. A path with a
+// trailing slash that matches nothing is matched again without it.
 //
 // Thread-safety: add every route before the server starts; Match() is then
 // safe from any thread.

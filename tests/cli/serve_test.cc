@@ -81,10 +81,15 @@ TEST_F(ServeTest, EachPortAnswersErrorsInItsEcosystemsShape) {
   EXPECT_EQ(ow->status, 404);
   EXPECT_EQ(ow->body, R"({"error":"The requested resource does not exist.","code":"cli-test-1"})");
 
-  auto couch = client.Get(Couch("/no_such_thing/at/all"));
+  auto couch = client.Get(Couch("/_all_dbs"));  // needs the admin's credentials
   ASSERT_TRUE(couch.ok());
-  EXPECT_EQ(couch->status, 404);
-  EXPECT_EQ(couch->body, R"({"error":"not_found","reason":"missing"})");
+  EXPECT_EQ(couch->status, 401);
+  EXPECT_EQ(couch->body.rfind(R"({"error":"unauthorized",)", 0), 0u) << couch->body;
+  EXPECT_FALSE(couch->headers.Has("WWW-Authenticate")) << "no browser login dialog";
+  auto welcome = client.Get(Couch("/"));
+  ASSERT_TRUE(welcome.ok());
+  EXPECT_EQ(welcome->status, 200);
+  EXPECT_NE(welcome->body.find(R"("couchdb":"Welcome")"), std::string::npos);
   auto up = client.Get(Couch("/_up"));
   ASSERT_TRUE(up.ok());
   EXPECT_EQ(up->status, 200);

@@ -72,7 +72,7 @@ TEST_F(RouterTest, RestParameterJoinsRemainingSegments) {
 }
 
 TEST_F(RouterTest, EmptySegmentDoesNotBindAParameter) {
-  EXPECT_EQ(router_.Match(Method::kGet, Segs({"db", ""})).route, nullptr);
+  EXPECT_EQ(router_.Match(Method::kGet, Segs({"db", "", "doc"})).route, nullptr);
 }
 
 TEST_F(RouterTest, HeadFallsBackToGet) {
@@ -86,9 +86,16 @@ TEST_F(RouterTest, WrongMethodReportsAllowedMethods) {
 }
 
 TEST_F(RouterTest, UnknownPathMatchesNothingAndAllowsNothing) {
-  RouteMatch m = router_.Match(Method::kGet, Segs({"db", "doc", ""}));
+  RouteMatch m = router_.Match(Method::kGet, Segs({"db", "doc", "", "x"}));
   EXPECT_EQ(m.route, nullptr);
   EXPECT_TRUE(m.allowed.empty());
+}
+
+TEST_F(RouterTest, TrailingSlashFallsBackToThePathWithout) {
+  // PouchDB 9 asks for "/db/" when it means the database.
+  EXPECT_EQ(Served(router_.Match(Method::kGet, Segs({"db", ""}))), "db_info");
+  EXPECT_EQ(Served(router_.Match(Method::kPut, Segs({"db", ""}))), "db_create");
+  EXPECT_EQ(Served(router_.Match(Method::kGet, Segs({"db", "doc", ""}))), "doc");
 }
 
 TEST(Router, ExplicitHeadRouteWinsOverGet) {

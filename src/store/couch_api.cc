@@ -1,0 +1,1451 @@
+#include "store/couch_api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/status_mapping.h"
+#include "http/url.h"
+#include "json/json.h"
+#include "store/couch_error.h"
+#include "store/couch_params.h"
+#include "store/mango.h"
+#include "util/base64.h"
+#include "util/clock.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/thread_pool.h"
+
+namespace wisp::store {
+namespace {
+
+using http::Request;
+using http::Response;
+using Ms = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// Wire names, as CouchDB spells them.
+constexpr std::string_view kId = "_id";
+constexpr std::string_view kRev = "_rev";
+constexpr std::string_view kDeleted = "_deleted";
+constexpr std::string_view kRevisions = "_revisions";
+constexpr std::string_view kAttachments = "_attachments";
+constexpr std::string_view kDesignPrefix = "_design/";
+constexpr std::string_view kLocalPrefix = "_local/";
+
+constexpr std::string_view kCouchVersion = "3.3.3";
+constexpr std::string_view kVendorName = "wisp";
+constexpr std::string_view kVendorVersion = "0.1.0";
+// CouchDB's replicator compares this between GET /db and _ensure_full_commit.
+constexpr std::string_view kInstanceStartTime = "0";
+constexpr int64_t kMaxUuids = 1000;
+
+constexpr std::string_view kNoDatabase = "Database does not exist.";
+constexpr std::string_view kConflictReason = "Document update conflict.";
+constexpr std::string_view kBadJson = "invalid UTF-8 JSON";
+constexpr std::string_view kNotAnObject = "Request body must be a JSON object";
+constexpr std::string_view kLocalNoAttachments = "_local documents do not accept attachments.";
+constexpr std::string_view kNotAuthorized = "You are not authorized to access this db.";
+constexpr std::string_view kBadCredentials = "Name or password is incorrect.";
+constexpr std::string_view kSessionCookie = "AuthSession";
+constexpr int64_t kSessionSeconds = 600;  // CouchDB's [chttpd_auth] timeout
+
+// A handler's early answer. Thrown only inside this file and always caught by
+// Guard(), so no exception leaves the module; it keeps each handler a straight
+// line of "parse, call the engine, render".
+struct Abort {
+  Response response;
+};
+
+[[noreturn]] void Fail(Response response) { throw Abort{std::move(response)}; }
+[[noreturn]] void Fail(int status, std::string_view type, std::string_view reason) {
+  Fail(CouchError(status, type, reason));
+}
+
+// The value of a query-parameter parse, or a 400 query_parse_error.
+template <typename T>
+T Query(Result<T> parsed) {
+  if (!parsed.ok()) Fail(400, "query_parse_error", parsed.status().message());
+  return std::move(parsed).value();
+}
+
+Response Reply(int status, const Json& body) {
+  Response r = Response::Json(status, json::Dump(body));
+  r.headers.Set("Cache-Control", "must-revalidate");
+  return r;
+}
+
+Response ReplyText(int status, std::string json_text) {
+  Response r = Response::Json(status, std::move(json_text));
+  r.headers.Set("Cache-Control", "must-revalidate");
+  return r;
+}
+
+Json ParseJsonBody(const Request& request) {
+  Result<Json> body = json::Parse(request.body);
+  if (!body.ok()) Fail(400, "bad_request", kBadJson);
+  return std::move(*body);
+}
+
+// The body as a JSON object; an empty body counts as {} when `empty_ok`.
+Json ParseObjectBody(const Request& request, bool empty_ok = false) {
+  if (empty_ok && request.body.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
+  Json body = ParseJsonBody(request);
+  if (!body.is_object()) Fail(400, "bad_request", kNotAnObject);
+  return body;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// "\"1-abc\"" -> "1-abc" (ETag and If-Match values), also without quotes or with W/.
+std::string Unquote(std::string_view value) {
+  if (StartsWith(value, "W/")) value.remove_prefix(2);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
+// Compares secrets without an early exit, so timing does not reveal a prefix.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// "http://host:port" from the request, for Location headers.
+std::string BaseUrl(const Request& request) {
+  return std::string(request.tls ? "https://" : "http://") + request.headers.GetOr("Host", "localhost");
+}
+
+// A document id as a path: "_design/" and "_local/" keep their slash, as
+// CouchDB and PouchDB write them.
+std::string EncodeDocId(std::string_view id) {
+  for (std::string_view prefix : {kDesignPrefix, kLocalPrefix}) {
+    if (StartsWith(id, prefix)) return std::string(prefix) + http::PercentEncode(id.substr(prefix.size()));
+  }
+  return http::PercentEncode(id);
+}
+
+// The value of cookie `name` in the request's Cookie headers.
+std::optional<std::string> CookieValue(const Request& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers.entries()) {
+    if (!http::EqualsIgnoreCase(key, "Cookie")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const size_t semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      if (const size_t eq = pair.find('='); eq != std::string_view::npos && pair.substr(0, eq) == name) {
+        return std::string(pair.substr(eq + 1));
+      }
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+// The state every handler shares: the store, the options and the feed threads.
+class Api {
+ public:
+  Api(Store& store, CouchApiOptions options)
+      : store_(store), options_(std::move(options)), feeds_(std::max<size_t>(options_.feed_threads, 1), "wisp-feed") {}
+
+  ~Api() {
+    stopping_ = true;
+    feeds_.Shutdown();
+  }
+
+  Store& store() { return store_; }
+  const CouchApiOptions& options() const { return options_; }
+  bool stopping() const { return stopping_; }
+
+  // nullopt when the request may go on, else the 401 to answer.
+  std::optional<Response> Authenticate(const Request& request) const {
+    if (options_.admin_name.empty()) return std::nullopt;
+    switch (Identify(request)) {
+      case Identity::kAdmin: return std::nullopt;
+      case Identity::kAnonymous: return CouchError(401, "unauthorized", kNotAuthorized);
+      case Identity::kBadCredentials: return CouchError(401, "unauthorized", kBadCredentials);
+    }
+    return CouchError(401, "unauthorized", kNotAuthorized);
+  }
+
+  enum class Identity { kAnonymous, kAdmin, kBadCredentials };
+
+  // Who the request speaks for: Basic credentials first, then an
+  // AuthSession cookie. Schemes CouchDB does not know count as anonymous.
+  Identity Identify(const Request& request) const {
+    if (options_.admin_name.empty()) return Identity::kAdmin;
+    std::string header = request.headers.GetOr("Authorization");
+    constexpr std::string_view kBasic = "basic ";
+    if (header.size() >= kBasic.size() && http::EqualsIgnoreCase(header.substr(0, kBasic.size()), kBasic)) {
+      Result<std::string> decoded = Base64Decode(std::string_view(header).substr(kBasic.size()));
+      if (!decoded.ok()) return Identity::kBadCredentials;
+      const size_t colon = decoded->find(':');
+      if (colon == std::string::npos) return Identity::kBadCredentials;
+      return IsAdmin(decoded->substr(0, colon), decoded->substr(colon + 1)) ? Identity::kAdmin
+                                                                             : Identity::kBadCredentials;
+    }
+    std::optional<std::string> cookie = CookieValue(request, kSessionCookie);
+    if (cookie && !cookie->empty()) {
+      return ValidSession(*cookie) ? Identity::kAdmin : Identity::kAnonymous;
+    }
+    return Identity::kAnonymous;
+  }
+
+  bool IsAdmin(std::string_view name, std::string_view password) const {
+    const bool name_ok = ConstantTimeEquals(name, options_.admin_name);
+    const bool password_ok = ConstantTimeEquals(password, options_.admin_password);
+    return name_ok && password_ok;
+  }
+
+  // An AuthSession token for the admin: "name:HEXTIME:HMAC", base64, as
+  // CouchDB shapes it (spec §5). The key lives as long as this process.
+  std::string NewSession() const {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "%llX", static_cast<unsigned long long>(Clock::System().NowMillis() / 1000));
+    const std::string payload = options_.admin_name + ":" + hex;
+    return UrlSafe(Base64Encode(payload + ":" + Mac(payload)));
+  }
+
+  bool ValidSession(const std::string& token) const {
+    std::string standard = token;
+    std::replace(standard.begin(), standard.end(), '-', '+');
+    std::replace(standard.begin(), standard.end(), '_', '/');
+    Result<std::string> decoded = Base64Decode(standard);
+    if (!decoded.ok()) return false;
+    const size_t mac_at = decoded->rfind(':');
+    if (mac_at == std::string::npos) return false;
+    const std::string payload = decoded->substr(0, mac_at);
+    if (!ConstantTimeEquals(decoded->substr(mac_at + 1), Mac(payload))) return false;
+    const size_t time_at = payload.rfind(':');
+    if (time_at == std::string::npos || payload.substr(0, time_at) != options_.admin_name) return false;
+    const int64_t issued = std::strtoll(payload.c_str() + time_at + 1, nullptr, 16);
+    return Clock::System().NowMillis() / 1000 < issued + kSessionSeconds;
+  }
+
+  // The database named by the request's {db}, or a 404.
+  std::shared_ptr<Database> OpenDb(const Request& request) {
+    const std::string& name = request.Param("db");
+    Result<std::shared_ptr<Database>> db = store_.GetDatabase(name);
+    if (db.ok()) return std::move(*db);
+    if (db.status().IsNotFound()) Fail(404, "not_found", kNoDatabase);
+    Fail(CouchError(db.status()));
+  }
+
+  // Runs `task` on a feed thread. False, without running it, when every feed
+  // thread is busy or the API is stopping.
+  bool StartFeed(std::function<void()> task) {
+    size_t busy = busy_.load();
+    do {
+      if (busy >= feeds_.size() || stopping_) return false;
+    } while (!busy_.compare_exchange_weak(busy, busy + 1));
+    const bool queued = feeds_.Submit([this, task = std::move(task)] {
+      task();
+      busy_.fetch_sub(1);
+    });
+    if (!queued) busy_.fetch_sub(1);
+    return queued;
+  }
+
+ private:
+  Store& store_;
+  const CouchApiOptions options_;
+  // Hex HMAC-SHA256 of `payload` under this process's session key.
+  std::string Mac(std::string_view payload) const {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), session_key_.data(), static_cast<int>(session_key_.size()),
+         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += kHex[md[i] >> 4];
+      out += kHex[md[i] & 15];
+    }
+    return out;
+  }
+
+  static std::string UrlSafe(std::string b64) {
+    std::replace(b64.begin(), b64.end(), '+', '-');
+    std::replace(b64.begin(), b64.end(), '/', '_');
+    while (!b64.empty() && b64.back() == '=') b64.pop_back();
+    return b64;
+  }
+
+  const std::string session_key_ = RandomSecret(32);
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> busy_{0};  // feed threads running or reserved
+  ThreadPool feeds_;             // last: its threads stop before the rest goes
+};
+
+using ApiHandler = Response (*)(Api&, Request&);
+
+// JSON answers become text/plain for a browser that navigates by hand, as
+// CouchDB does (spec §0): its Accept asks for HTML and not JSON.
+void AdaptContentType(const Request& request, Response& response) {
+  if (response.stream) return;
+  const std::string accept = request.headers.GetOr("Accept");
+  if (accept.find("text/html") == std::string::npos || accept.find("application/json") != std::string::npos) return;
+  if (response.headers.GetOr("Content-Type") == "application/json") {
+    response.headers.Set("Content-Type", "text/plain; charset=utf-8");
+  }
+}
+
+// Wraps a handler with authentication and turns Abort (and JSON type errors
+// from malformed input) into responses.
+http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, bool needs_auth = true) {
+  return [api, handler, needs_auth](Request& request) -> Response {
+    Response response;
+    try {
+      if (needs_auth) {
+        if (std::optional<Response> denied = api->Authenticate(request)) return *denied;
+      }
+      response = handler(*api, request);
+    } catch (Abort& abort) {
+      response = std::move(abort.response);
+    } catch (const nlohmann::json::exception& e) {
+      // A field of the wrong type in a request body (e.g. "_id": 5).
+      response = CouchError(400, "bad_request", e.what());
+    }
+    AdaptContentType(request, response);
+    return response;
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Write results
+
+// The `error` name of a failed write: the engine's when it gives one.
+std::string ErrorName(const WriteResult& w) {
+  if (!w.error.empty()) return w.error;
+  return std::string(CouchErrorType(http::HttpStatusOf(w.status.code())));
+}
+
+std::string ErrorReason(const WriteResult& w) {
+  if (w.status.IsConflict() && (w.status.message().empty() || w.error.empty())) return std::string(kConflictReason);
+  return w.status.message();
+}
+
+// _bulk_docs entry: {"ok":true,"id","rev"} or {"id","error","reason"}.
+Json WriteResultJson(const WriteResult& w) {
+  if (w.status.ok()) return {{"ok", true}, {"id", w.id}, {"rev", w.rev}};
+  return {{"id", w.id}, {"error", ErrorName(w)}, {"reason", ErrorReason(w)}};
+}
+
+// A single-document write: 201 (or `ok_status`) {"ok":true,"id","rev"} with
+// ETag and Location, or the error in CouchDB's shape.
+Response WriteResponse(const Request& request, const WriteResult& w, int ok_status = 201) {
+  if (!w.status.ok()) return CouchError(http::HttpStatusOf(w.status.code()), ErrorName(w), ErrorReason(w));
+  Response r = Reply(ok_status, {{"ok", true}, {"id", w.id}, {"rev", w.rev}});
+  r.headers.Set("ETag", "\"" + w.rev + "\"");
+  if (ok_status == 201) {
+    r.headers.Set("Location",
+                  BaseUrl(request) + "/" + http::PercentEncode(request.Param("db")) + "/" + EncodeDocId(w.id));
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Document ids and revisions from the request
+
+bool IsLocalId(std::string_view id) { return StartsWith(id, kLocalPrefix); }
+
+// The document id of a route: {docid}, or "_design/" + {ddoc}, or "_local/" + {local}.
+std::string DocIdOf(const Request& request) {
+  if (request.params.count("ddoc")) return std::string(kDesignPrefix) + request.Param("ddoc");
+  if (request.params.count("local")) return std::string(kLocalPrefix) + request.Param("local");
+  return request.Param("docid");
+}
+
+void ValidateId(const std::string& id) {
+  Status s = ValidateDocId(id);
+  if (!s.ok()) Fail(400, "illegal_docid", s.message());
+}
+
+// The rev a write is based on: the body's _rev, ?rev= or If-Match, which must agree.
+std::optional<std::string> RequestRev(const Request& request, const Json* body) {
+  std::optional<std::string> rev;
+  if (body && body->contains(kRev) && (*body)[kRev].is_string()) rev = (*body)[kRev].get<std::string>();
+  if (std::optional<std::string> q = request.query.Get("rev")) {
+    if (rev && *rev != *q) {
+      Fail(400, "bad_request", "Document rev from request body and query string have different values");
+    }
+    rev = q;
+  }
+  if (!rev) {
+    if (std::optional<std::string> m = request.headers.Get("If-Match")) rev = Unquote(*m);
+  }
+  return rev;
+}
+
+// "all" -> {} (every leaf), or a JSON array of revs.
+std::vector<std::string> ParseOpenRevs(const std::string& text) {
+  if (text == "all") return {};
+  Result<Json> parsed = json::Parse(text);
+  if (!parsed.ok() || !parsed->is_array()) Fail(400, "query_parse_error", "Invalid value for `open_revs`: " + text);
+  std::vector<std::string> revs;
+  for (const Json& r : *parsed) {
+    if (!r.is_string()) Fail(400, "query_parse_error", "Invalid value for `open_revs`: " + text);
+    revs.push_back(r.get<std::string>());
+  }
+  if (revs.empty()) Fail(400, "query_parse_error", "`open_revs` must not be empty");
+  return revs;
+}
+
+GetOptions ParseGetOptions(const Request& request) {
+  const http::QueryParams& q = request.query;
+  GetOptions o;
+  o.rev = q.Get("rev");
+  o.revs = Query(params::Bool(q, "revs", false));
+  o.revs_info = Query(params::Bool(q, "revs_info", false));
+  o.conflicts = Query(params::Bool(q, "conflicts", false));
+  o.deleted_conflicts = Query(params::Bool(q, "deleted_conflicts", false));
+  o.attachments = Query(params::Bool(q, "attachments", false));
+  o.latest = Query(params::Bool(q, "latest", false));
+  o.local_seq = Query(params::Bool(q, "local_seq", false));
+  if (Query(params::Bool(q, "meta", false))) {
+    o.conflicts = o.deleted_conflicts = o.revs_info = true;
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// Server
+
+// GET / -> 200 {"couchdb":"Welcome","version","uuid","vendor","features"}. Anonymous.
+Response Welcome(Api& api, Request&) {
+  OrderedJson body;
+  body["couchdb"] = "Welcome";
+  body["version"] = kCouchVersion;
+  body["uuid"] = api.store().uuid();
+  body["features"] = OrderedJson::array();
+  body["vendor"] = {{"name", kVendorName}, {"version", kVendorVersion}};
+  Response r = Response::Json(200, json::Dump(body));
+  r.headers.Set("Cache-Control", "must-revalidate");
+  return r;
+}
+
+// GET /_uuids?count=N -> 200 {"uuids":[...]}; 400 for count > 1000 or not a number.
+Response Uuids(Api&, Request& request) {
+  const int64_t count = Query(params::Count(request.query, "count")).value_or(1);
+  if (count > kMaxUuids) Fail(400, "bad_request", "count parameter too large");
+  Json uuids = Json::array();
+  for (int64_t i = 0; i < count; ++i) uuids.push_back(NewId());
+  Response r = Reply(200, {{"uuids", std::move(uuids)}});
+  r.headers.Set("Cache-Control", "must-revalidate, no-cache");
+  r.headers.Set("Pragma", "no-cache");
+  return r;
+}
+
+// GET /_all_dbs -> 200 sorted array of names; descending, startkey/endkey
+// (+ aliases), inclusive_end, limit, skip. 400 query_parse_error.
+Response AllDbs(Api& api, Request& request) {
+  const http::QueryParams& q = request.query;
+  const bool descending = Query(params::Bool(q, "descending", false));
+  const bool inclusive_end = Query(params::Bool(q, "inclusive_end", true));
+  const std::optional<Json> start = Query(params::JsonValue(q, {"startkey", "start_key"}));
+  const std::optional<Json> end = Query(params::JsonValue(q, {"endkey", "end_key"}));
+  const int64_t limit = Query(params::Count(q, "limit")).value_or(INT64_MAX);
+  const int64_t skip = Query(params::Count(q, "skip")).value_or(0);
+  if ((start && !start->is_string()) || (end && !end->is_string())) {
+    Fail(400, "query_parse_error", "`startkey` and `endkey` must be strings");
+  }
+  std::vector<std::string> names = api.store().ListDatabases();
+  if (descending) std::reverse(names.begin(), names.end());
+  Json out = Json::array();
+  int64_t skipped = 0;
+  for (const std::string& name : names) {
+    if (start) {
+      const std::string s = start->get<std::string>();
+      if (descending ? name > s : name < s) continue;
+    }
+    if (end) {
+      const std::string e = end->get<std::string>();
+      const bool past = descending ? (inclusive_end ? name < e : name <= e) : (inclusive_end ? name > e : name >= e);
+      if (past) break;
+    }
+    if (skipped < skip) {
+      ++skipped;
+      continue;
+    }
+    if (static_cast<int64_t>(out.size()) >= limit) break;
+    out.push_back(name);
+  }
+  return Reply(200, out);
+}
+
+// GET /_session -> 200 {"ok":true,"userCtx":{"name","roles"},"info":{...}};
+// anonymous callers get name null. 401 for wrong Basic credentials.
+Response GetSession(Api& api, Request& request) {
+  const Api::Identity who = api.Identify(request);
+  if (who == Api::Identity::kBadCredentials) return CouchError(401, "unauthorized", kBadCredentials);
+  const bool admin = who == Api::Identity::kAdmin;
+  if (!admin && request.query.GetOr("basic", "") == "true") return CouchError(401, "unauthorized", "Please login.");
+  Json info = {{"authentication_handlers", {"cookie", "default"}}, {"authentication_db", "_users"}};
+  if (admin) info["authenticated"] = request.headers.Has("Authorization") ? "default" : "cookie";
+  Json user = {{"name", admin ? Json(api.options().admin_name) : Json(nullptr)},
+               {"roles", admin ? Json::array({"_admin"}) : Json::array()}};
+  return Reply(200, {{"ok", true}, {"userCtx", user}, {"info", info}});
+}
+
+// POST /_session (form-encoded or JSON name/password; `username` is an
+// alias) -> 200 {"ok":true,"name","roles"} + Set-Cookie AuthSession; 401
+// "Name or password is incorrect." with a clearing cookie; 415 other types.
+Response PostSession(Api& api, Request& request) {
+  const std::string type = request.headers.GetOr("Content-Type");
+  std::string name, password;
+  if (StartsWith(type, "application/x-www-form-urlencoded")) {
+    Result<http::QueryParams> form = http::ParseQuery(request.body);
+    if (!form.ok()) Fail(400, "bad_request", form.status().message());
+    name = form->GetOr("name", form->GetOr("username", ""));
+    password = form->GetOr("password", "");
+  } else if (StartsWith(type, "application/json") || type.empty()) {
+    Json body = ParseObjectBody(request);
+    name = json::GetString(body, "name", json::GetString(body, "username"));
+    password = json::GetString(body, "password");
+  } else {
+    Fail(415, "bad_content_type", "Content-Type must be application/x-www-form-urlencoded or application/json");
+  }
+  if (!api.IsAdmin(name, password)) {
+    Response r = CouchError(401, "unauthorized", kBadCredentials);
+    r.headers.Add("Set-Cookie", std::string(kSessionCookie) + "=; Version=1; Path=/; HttpOnly");
+    return r;
+  }
+  Response r = Reply(200, {{"ok", true}, {"name", name}, {"roles", {"_admin"}}});
+  std::string cookie = std::string(kSessionCookie) + "=" + api.NewSession() +
+                       "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
+  if (request.tls) cookie += "; Secure; SameSite=None";
+  r.headers.Add("Set-Cookie", cookie);
+  return r;
+}
+
+// DELETE /_session -> 200 {"ok":true} + a clearing AuthSession cookie.
+Response DeleteSession(Api&, Request&) {
+  Response r = Reply(200, {{"ok", true}});
+  r.headers.Add("Set-Cookie", std::string(kSessionCookie) + "=; Version=1; Path=/; HttpOnly; Max-Age=0");
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Databases
+
+// PUT /{db} -> 201 {"ok":true} + Location; 400 illegal_database_name;
+// 412 file_exists.
+Response CreateDb(Api& api, Request& request) {
+  const std::string& name = request.Param("db");
+  if (!IsValidDatabaseName(name)) {
+    Fail(400, "illegal_database_name",
+         "Name: '" + name +
+             "'. Only lowercase characters (a-z), digits (0-9), and any of the characters _, $, (, ), +, -, and / "
+             "are allowed. Must begin with a letter.");
+  }
+  Status s = api.store().CreateDatabase(name);
+  if (s.code() == StatusCode::kPreconditionFailed) {
+    Fail(412, "file_exists", "The database could not be created, the file already exists.");
+  }
+  if (!s.ok()) Fail(CouchError(s));
+  Response r = Reply(201, {{"ok", true}});
+  r.headers.Set("Location", BaseUrl(request) + "/" + http::PercentEncode(name));
+  return r;
+}
+
+// GET|HEAD /{db} -> 200 info; 404 "Database does not exist.".
+Response DbInfo(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json info = db->Info();
+  // What CouchDB's replicator and PouchDB need, whatever the engine reports.
+  if (!info.contains("db_name")) info["db_name"] = db->name();
+  if (!info.contains("update_seq")) info["update_seq"] = db->update_seq();
+  info["instance_start_time"] = kInstanceStartTime;
+  if (!info.contains("compact_running")) info["compact_running"] = db->compact_running();
+  return Reply(200, info);
+}
+
+// DELETE /{db} -> 200 {"ok":true}; 404; 400 when a ?rev= suggests a
+// forgotten document id.
+Response DeleteDb(Api& api, Request& request) {
+  if (request.query.Has("rev")) {
+    Fail(400, "bad_request",
+         "You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?");
+  }
+  Status s = api.store().DeleteDatabase(request.Param("db"));
+  if (s.IsNotFound()) Fail(404, "not_found", kNoDatabase);
+  if (!s.ok()) Fail(CouchError(s));
+  return Reply(200, {{"ok", true}});
+}
+
+// POST /{db} -> 201 {"ok","id","rev"} (id generated when the body has none);
+// 202 with ?batch=ok; 400 bad body or id; 404 no db; 409 conflict.
+Response PostDoc(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json doc = ParseObjectBody(request);
+  if (!doc.contains(kId)) doc[kId] = NewId();
+  if (!doc[kId].is_string()) Fail(400, "illegal_docid", "Document id must be a string");
+  const std::string id = doc[kId].get<std::string>();
+  ValidateId(id);
+  if (IsLocalId(id)) {
+    if (doc.contains(kAttachments)) Fail(400, "bad_request", kLocalNoAttachments);
+    return WriteResponse(request, db->PutLocal(id, std::move(doc)));
+  }
+  WriteResult w = db->Put(std::move(doc));
+  const bool batch = request.query.GetOr("batch", "") == "ok";
+  if (batch && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
+  return WriteResponse(request, w);
+}
+
+// POST /{db}/_ensure_full_commit -> 201 {"ok":true,"instance_start_time":"0"}.
+// Every write is already durable when it returns.
+Response EnsureFullCommit(Api& api, Request& request) {
+  api.OpenDb(request);
+  return Reply(201, {{"ok", true}, {"instance_start_time", kInstanceStartTime}});
+}
+
+// POST /{db}/_compact -> 202 {"ok":true}, compaction runs in the background
+// (GET /{db} shows compact_running). 404 no db.
+Response Compact(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  auto run = [db] {
+    Status s = db->Compact();
+    if (!s.ok()) log::Error("store", "compaction failed", {{"db", db->name()}, {"error", s.ToString()}});
+  };
+  if (!api.StartFeed(run)) run();  // every feed thread busy: compact before answering
+  return Reply(202, {{"ok", true}});
+}
+
+// POST /{db}/_compact/{ddoc}, POST /{db}/_view_cleanup -> 202 {"ok":true}
+// (there are no view indexes to compact). 404 no db.
+Response CompactNothing(Api& api, Request& request) {
+  api.OpenDb(request);
+  return Reply(202, {{"ok", true}});
+}
+
+// GET /{db}/_security -> 200 the security object.
+Response GetSecurity(Api& api, Request& request) {
+  Json security = api.OpenDb(request)->Security();
+  if (security.is_null() || security.empty()) {
+    security = {{"admins", {{"names", Json::array()}, {"roles", Json::array()}}},
+                {"members", {{"names", Json::array()}, {"roles", Json::array()}}}};
+  }
+  return Reply(200, security);
+}
+
+// PUT /{db}/_security -> 200 {"ok":true}; 400 not an object.
+Response PutSecurity(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Status s = db->SetSecurity(ParseObjectBody(request));
+  if (!s.ok()) Fail(CouchError(s));
+  return Reply(200, {{"ok", true}});
+}
+
+// GET /{db}/_revs_limit -> 200 a bare integer.
+Response GetRevsLimit(Api& api, Request& request) { return Reply(200, api.OpenDb(request)->RevsLimit()); }
+
+// PUT /{db}/_revs_limit -> 200 {"ok":true}; 400 unless the body is a positive integer.
+Response PutRevsLimit(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json body = ParseJsonBody(request);
+  if (!body.is_number_integer() || body.get<int64_t>() <= 0) {
+    Fail(400, "bad_request", "`revs_limit` must be a positive integer");
+  }
+  Status s = db->SetRevsLimit(body.get<int64_t>());
+  if (!s.ok()) Fail(CouchError(s));
+  return Reply(200, {{"ok", true}});
+}
+
+// ---------------------------------------------------------------------------
+// _local documents
+
+// GET /{db}/_local/{id} -> 200 doc; 404 missing.
+Response GetLocalDoc(Api& api, Request& request, const std::string& id) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Result<Json> doc = db->GetLocal(id);
+  if (!doc.ok()) Fail(CouchError(doc.status()));
+  return Reply(200, *doc);
+}
+
+// PUT /{db}/_local/{id} -> 201 {"ok","id","rev":"0-N"} (last write wins);
+// 400 with attachments.
+Response PutLocalDoc(Api& api, Request& request, const std::string& id) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json doc = ParseObjectBody(request);
+  if (doc.contains(kAttachments)) Fail(400, "bad_request", kLocalNoAttachments);
+  if (std::optional<std::string> rev = RequestRev(request, &doc)) doc[kRev] = *rev;
+  doc[kId] = id;
+  return WriteResponse(request, db->PutLocal(id, std::move(doc)));
+}
+
+// DELETE /{db}/_local/{id} -> 200 {"ok","id","rev":"0-0"}; 404 missing.
+Response DeleteLocalDoc(Api& api, Request& request, const std::string& id) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  return WriteResponse(request, db->DeleteLocal(id), 200);
+}
+
+// ---------------------------------------------------------------------------
+// Documents
+
+// open_revs for a client that accepts only multipart/mixed (CouchDB's
+// replicator, whose parser fails on a JSON array): one application/json part
+// per revision, attachments inline as the request asked (never "follows").
+Response OpenRevsMultipart(const Json& docs) {
+  const std::string boundary = NewId();
+  std::string body;
+  for (const Json& item : docs) {
+    body += "--" + boundary + "\r\n";
+    if (item.contains("ok")) {
+      body += "Content-Type: application/json\r\n\r\n" + json::Dump(item["ok"]);
+    } else {
+      body += "Content-Type: application/json; error=\"true\"\r\n\r\n" + json::Dump(item);
+    }
+    body += "\r\n";
+  }
+  body += "--" + boundary + "--";
+  Response r = Response::Text(200, std::move(body), "multipart/mixed; boundary=\"" + boundary + "\"");
+  r.headers.Set("Cache-Control", "must-revalidate");
+  return r;
+}
+
+// GET|HEAD /{db}/{docid} (also /{db}/_design/{ddoc}, /{db}/_local/{id}):
+// 200 doc with ETag; 304 when If-None-Match matches; with open_revs 200
+// [{"ok":doc}|{"missing":rev}] (multipart/mixed when the client accepts
+// only that); 400 query_parse_error; 404 "missing",
+// "deleted" or no db.
+Response GetDoc(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  if (id.empty()) return DbInfo(api, request);  // GET /db/
+  if (IsLocalId(id)) return GetLocalDoc(api, request, id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  GetOptions options = ParseGetOptions(request);
+
+  if (std::optional<std::string> open_revs = request.query.Get("open_revs")) {
+    Result<Json> docs = db->OpenRevs(id, ParseOpenRevs(*open_revs), options);
+    if (!docs.ok()) Fail(CouchError(docs.status()));
+    const std::string accept = request.headers.GetOr("Accept");
+    if (accept.find("multipart/mixed") != std::string::npos && accept.find("application/json") == std::string::npos) {
+      return OpenRevsMultipart(*docs);
+    }
+    return Reply(200, *docs);
+  }
+
+  Result<Json> doc = db->Get(id, options);
+  if (!doc.ok()) Fail(CouchError(doc.status()));
+  const std::string etag = "\"" + json::GetString(*doc, kRev) + "\"";
+  if (std::optional<std::string> inm = request.headers.Get("If-None-Match"); inm && Unquote(*inm) == Unquote(etag)) {
+    Response r;
+    r.status = 304;
+    r.headers.Set("ETag", etag);
+    return r;
+  }
+  Response r = Reply(200, *doc);
+  r.headers.Set("ETag", etag);
+  return r;
+}
+
+// One part of a multipart body.
+struct Part {
+  http::Headers headers;
+  std::string body;
+};
+
+// The boundary parameter of a multipart Content-Type, or "".
+std::string BoundaryOf(std::string_view content_type) {
+  const size_t at = content_type.find("boundary=");
+  if (at == std::string_view::npos) return "";
+  std::string_view b = content_type.substr(at + 9);
+  if (!b.empty() && b.front() == '"') {
+    b.remove_prefix(1);
+    return std::string(b.substr(0, b.find('"')));
+  }
+  return std::string(b.substr(0, b.find_first_of("; \t")));
+}
+
+// Splits a MIME multipart body (RFC 2046). Fails on a body that does not
+// follow the framing.
+std::vector<Part> SplitMultipart(std::string_view body, const std::string& boundary) {
+  const std::string delimiter = "--" + boundary;
+  std::vector<Part> parts;
+  size_t pos = body.find(delimiter);
+  if (pos == std::string_view::npos) Fail(400, "bad_request", "Multipart body without its boundary");
+  while (true) {
+    pos += delimiter.size();
+    if (body.substr(pos, 2) == "--") return parts;  // the close delimiter
+    const size_t line_end = body.find("\r\n", pos);
+    if (line_end == std::string_view::npos) break;
+    const size_t header_end = body.find("\r\n\r\n", line_end);
+    const size_t next = body.find("\r\n" + delimiter, line_end);
+    if (next == std::string_view::npos) break;
+    Part part;
+    if (header_end != std::string_view::npos && header_end < next) {
+      std::string_view headers = body.substr(line_end + 2, header_end - line_end - 2);
+      while (!headers.empty()) {
+        const size_t eol = headers.find("\r\n");
+        std::string_view line = headers.substr(0, eol);
+        if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
+          std::string_view value = line.substr(colon + 1);
+          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+          part.headers.Add(line.substr(0, colon), value);
+        }
+        if (eol == std::string_view::npos) break;
+        headers.remove_prefix(eol + 2);
+      }
+      part.body = std::string(body.substr(header_end + 4, next - header_end - 4));
+    } else {
+      part.body = std::string(body.substr(line_end + 2, next - line_end - 2));
+    }
+    parts.push_back(std::move(part));
+    pos = next + 2;
+  }
+  Fail(400, "bad_request", "Multipart body is truncated");
+}
+
+// The document of a multipart/related PUT (CouchDB's replicator, nano's
+// multipart.insert): the first part is the JSON doc; each later part is the
+// body of the next attachment marked "follows", in the order the doc lists
+// them. They become inline base64 data, so the engine sees a plain doc.
+Json MultipartDoc(const Request& request, const std::string& boundary) {
+  std::vector<Part> parts = SplitMultipart(request.body, boundary);
+  if (parts.empty()) Fail(400, "bad_request", "Multipart body without a document");
+  // Parsed keeping key order, as the parts follow the order of _attachments.
+  OrderedJson ordered = OrderedJson::parse(parts[0].body, nullptr, /*allow_exceptions=*/false);
+  if (ordered.is_discarded()) Fail(400, "bad_request", kBadJson);
+  if (!ordered.is_object()) Fail(400, "bad_request", kNotAnObject);
+  std::vector<std::string> follows;
+  if (ordered.contains(kAttachments) && ordered[kAttachments].is_object()) {
+    for (auto& [name, att] : ordered[kAttachments].items()) {
+      if (att.is_object() && att.value("follows", false)) follows.push_back(name);
+    }
+  }
+  Json doc = Json::parse(ordered.dump());
+  if (follows.size() != parts.size() - 1) {
+    Fail(400, "bad_request", "Multipart body has " + std::to_string(parts.size() - 1) + " attachment parts for " +
+                                 std::to_string(follows.size()) + " attachments that follow");
+  }
+  for (size_t i = 0; i < follows.size(); ++i) {
+    const Part& part = parts[i + 1];
+    Json& att = doc[kAttachments][follows[i]];
+    const std::string encoding = part.headers.GetOr("Content-Encoding", att.value("encoding", std::string()));
+    if (!encoding.empty() && encoding != "identity") {
+      Fail(415, "bad_content_type", "Attachments with Content-Encoding " + encoding + " are not supported");
+    }
+    att.erase("follows");
+    att.erase("length");
+    att.erase("encoding");
+    att.erase("encoded_length");
+    att["data"] = Base64Encode(part.body);
+    if (!att.contains("content_type")) {
+      att["content_type"] = part.headers.GetOr("Content-Type", "application/octet-stream");
+    }
+  }
+  return doc;
+}
+
+// PUT /{db}/{docid} (JSON, or multipart/related with attachment parts):
+// 201 {"ok","id","rev"} + ETag + Location; 202 with ?batch=ok;
+// ?new_edits=false stores the given rev; 400 bad JSON, bad id, bad multipart
+// or disagreeing revs; 404 no db; 409 conflict; 412 missing_stub; 413 too
+// large; 415 compressed attachment parts.
+Response PutDoc(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  ValidateId(id);
+  if (IsLocalId(id)) return PutLocalDoc(api, request, id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  const std::string content_type = request.headers.GetOr("Content-Type");
+  const std::string boundary = StartsWith(content_type, "multipart/related") ? BoundaryOf(content_type) : "";
+  Json doc = boundary.empty() ? ParseObjectBody(request) : MultipartDoc(request, boundary);
+  const bool new_edits = Query(params::Bool(request.query, "new_edits", true));
+  if (std::optional<std::string> rev = RequestRev(request, &doc)) doc[kRev] = *rev;
+  doc[kId] = id;
+  if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
+    Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
+  }
+  WriteResult w = db->Put(std::move(doc), new_edits);
+  if (request.query.GetOr("batch", "") == "ok" && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
+  return WriteResponse(request, w);
+}
+
+// DELETE /{db}/{docid}?rev= (or If-Match) -> 200 {"ok","id","rev"} of the
+// tombstone; 404 unknown doc or db; 409 no or stale rev.
+Response DeleteDoc(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  ValidateId(id);
+  if (IsLocalId(id)) return DeleteLocalDoc(api, request, id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  std::optional<std::string> rev = RequestRev(request, nullptr);
+  if (!rev) {
+    // CouchDB answers 404 for a document that never existed, 409 otherwise.
+    Result<Json> current = db->Get(id, {});
+    if (!current.ok() && current.status().message() == "missing") Fail(CouchError(current.status()));
+    Fail(409, "conflict", kConflictReason);
+  }
+  Json tombstone = {{kId, id}, {kRev, *rev}, {kDeleted, true}};
+  return WriteResponse(request, db->Put(std::move(tombstone)), 200);
+}
+
+// ---------------------------------------------------------------------------
+// Attachments
+
+std::string AttachmentNameOf(const Request& request) { return request.Param("att"); }
+
+void RejectLocalAttachment(const std::string& id) {
+  if (IsLocalId(id)) Fail(400, "bad_request", kLocalNoAttachments);
+}
+
+// GET|HEAD /{db}/{docid}/{att...}[?rev=] -> 200 the raw bytes with their
+// Content-Type and ETag (the base64 md5); 304 on If-None-Match; 404 no db,
+// doc or attachment.
+Response GetAttachment(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  RejectLocalAttachment(id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Result<Attachment> att = db->GetAttachment(id, AttachmentNameOf(request), request.query.Get("rev"));
+  if (!att.ok()) Fail(CouchError(att.status()));
+  std::string_view digest = att->digest;
+  if (StartsWith(digest, "md5-")) digest.remove_prefix(4);
+  const std::string etag = "\"" + std::string(digest) + "\"";
+  Response r;
+  if (std::optional<std::string> inm = request.headers.Get("If-None-Match"); inm && Unquote(*inm) == Unquote(etag)) {
+    r.status = 304;
+  } else {
+    r = Response::Text(200, std::move(att->data),
+                       att->content_type.empty() ? "application/octet-stream" : att->content_type);
+  }
+  r.headers.Set("ETag", etag);
+  r.headers.Set("Cache-Control", "must-revalidate");
+  return r;
+}
+
+// PUT /{db}/{docid}/{att...}?rev= (or If-Match): the body becomes the
+// attachment -> 201 {"ok","id","rev"}; creates the doc when it does not
+// exist and no rev is given; 400 on _local docs; 404 no db; 409 stale rev.
+Response PutAttachment(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  RejectLocalAttachment(id);
+  ValidateId(id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  std::string content_type = request.headers.GetOr("Content-Type", "application/octet-stream");
+  WriteResult w = db->PutAttachment(id, AttachmentNameOf(request), RequestRev(request, nullptr), content_type,
+                                    std::move(request.body));
+  return WriteResponse(request, w);
+}
+
+// DELETE /{db}/{docid}/{att...}?rev= -> 200 {"ok","id","rev"}; 404; 409.
+Response DeleteAttachment(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  RejectLocalAttachment(id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  std::optional<std::string> rev = RequestRev(request, nullptr);
+  if (!rev) Fail(409, "conflict", kConflictReason);
+  return WriteResponse(request, db->DeleteAttachment(id, AttachmentNameOf(request), rev), 200);
+}
+
+// ---------------------------------------------------------------------------
+// Bulk operations
+
+// POST /{db}/_bulk_docs {"docs":[...],"new_edits"?} -> 201 one result per
+// doc ({"ok","id","rev"} or {"id","error","reason"}); with new_edits=false
+// only the failures ([] on success). 400 bad body or missing `docs`; 404 no db.
+Response BulkDocs(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json body = ParseObjectBody(request);
+  if (!body.contains("docs") || !body["docs"].is_array()) Fail(400, "bad_request", "Missing JSON list of 'docs'");
+  bool new_edits = true;
+  if (body.contains("new_edits")) {
+    if (!body["new_edits"].is_boolean()) Fail(400, "bad_request", "`new_edits` must be a boolean");
+    new_edits = body["new_edits"].get<bool>();
+  }
+  // _local docs take their own path (no revision tree); the rest go to the
+  // engine in one batch. `results` keeps the input order.
+  const size_t n = body["docs"].size();
+  std::vector<WriteResult> results(n);
+  std::vector<Json> docs;
+  std::vector<size_t> positions;  // of docs[i] in the input
+  for (size_t i = 0; i < n; ++i) {
+    Json& doc = body["docs"][i];
+    if (!doc.is_object()) Fail(400, "bad_request", "Document must be a JSON object");
+    if (new_edits && !doc.contains(kId)) doc[kId] = NewId();
+    if (doc.contains(kId) && doc[kId].is_string() && IsLocalId(doc[kId].get<std::string>())) {
+      const std::string id = doc[kId].get<std::string>();
+      results[i] = doc.value(kDeleted, false) ? db->DeleteLocal(id) : db->PutLocal(id, std::move(doc));
+      continue;
+    }
+    if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
+      Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
+    }
+    docs.push_back(std::move(doc));
+    positions.push_back(i);
+  }
+  if (!docs.empty()) {
+    std::vector<WriteResult> written = db->BulkDocs(std::move(docs), new_edits);
+    for (size_t j = 0; j < written.size() && j < positions.size(); ++j) results[positions[j]] = std::move(written[j]);
+  }
+  Json out = Json::array();
+  for (const WriteResult& w : results) {
+    if (!new_edits && w.status.ok()) continue;
+    out.push_back(WriteResultJson(w));
+  }
+  return Reply(201, out);
+}
+
+// {"error":{"id","rev","error":"not_found","reason":"missing"}}
+Json BulkGetError(const std::string& id, const Json& rev, std::string_view error, std::string_view reason) {
+  return {{"error", {{"id", id}, {"rev", rev}, {"error", error}, {"reason", reason}}}};
+}
+
+// POST /{db}/_bulk_get[?revs&latest&attachments] {"docs":[{"id","rev"?}]}
+// -> 200 {"results":[{"id","docs":[{"ok":doc}|{"error":{...}}]}]}, one
+// result per request entry in order. 400 bad body; 404 no db.
+Response BulkGet(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json body = ParseObjectBody(request);
+  if (!body.contains("docs") || !body["docs"].is_array()) Fail(400, "bad_request", "Missing JSON list of 'docs'");
+  GetOptions options;
+  // CouchDB's replicator repeats the flags in the body; the query wins.
+  auto flag = [&](std::string_view name) {
+    const bool from_body = body.contains(name) && body[name].is_boolean() && body[name].get<bool>();
+    return Query(params::Bool(request.query, name, from_body));
+  };
+  options.revs = flag("revs");
+  options.latest = flag("latest");
+  options.attachments = flag("attachments");
+
+  Json results = Json::array();
+  for (const Json& entry : body["docs"]) {
+    if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_string()) {
+      results.push_back({{"id", nullptr},
+                         {"docs", Json::array({BulkGetError("", nullptr, "bad_request", "document id missed")})}});
+      results.back()["docs"][0]["error"]["id"] = nullptr;
+      continue;
+    }
+    const std::string id = entry["id"].get<std::string>();
+    std::vector<std::string> revs;
+    Json rev_json = "undefined";
+    if (entry.contains("rev") && entry["rev"].is_string()) {
+      revs.push_back(entry["rev"].get<std::string>());
+      rev_json = revs.back();
+    }
+    Json docs = Json::array();
+    Result<Json> found = db->OpenRevs(id, revs, options);
+    if (!found.ok()) {
+      docs.push_back(BulkGetError(id, rev_json, CouchErrorType(http::HttpStatusOf(found.status().code())),
+                                  found.status().message()));
+    } else {
+      for (Json& item : *found) {
+        if (item.contains("missing")) {
+          docs.push_back(BulkGetError(id, item["missing"], "not_found", "missing"));
+        } else {
+          docs.push_back(std::move(item));
+        }
+      }
+    }
+    results.push_back({{"id", id}, {"docs", std::move(docs)}});
+  }
+  return Reply(200, {{"results", std::move(results)}});
+}
+
+// POST /{db}/_revs_diff {"id":["rev",...]} -> 200 {"id":{"missing":[...],
+// "possible_ancestors"?:[...]}}; 400 bad body; 404 no db.
+Response RevsDiff(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json body = ParseObjectBody(request);
+  for (const auto& [id, revs] : body.items()) {
+    if (!revs.is_array()) Fail(400, "bad_request", "Revisions of " + id + " must be a JSON array");
+    for (const Json& r : revs) {
+      if (!r.is_string()) Fail(400, "bad_request", "Revisions of " + id + " must be strings");
+    }
+  }
+  return Reply(200, db->RevsDiff(body));
+}
+
+// Start or end key of _all_docs: a JSON string.
+std::optional<std::string> KeyParam(const std::optional<Json>& value, std::string_view name) {
+  if (!value) return std::nullopt;
+  if (!value->is_string()) Fail(400, "query_parse_error", "`" + std::string(name) + "` must be a JSON string");
+  return value->get<std::string>();
+}
+
+std::vector<std::string> KeysOf(const Json& keys) {
+  if (!keys.is_array()) Fail(400, "bad_request", "`keys` member must be an array.");
+  std::vector<std::string> out;
+  for (const Json& k : keys) {
+    if (!k.is_string()) Fail(400, "query_parse_error", "`keys` of _all_docs must be strings");
+    out.push_back(k.get<std::string>());
+  }
+  return out;
+}
+
+// GET|POST /{db}/_all_docs -> 200 {"total_rows","offset","rows":[...]};
+// keys via POST body {"keys":[...]} or GET keys=; 400 query_parse_error; 404 no db.
+Response AllDocs(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  const http::QueryParams& q = request.query;
+  AllDocsOptions o;
+  o.descending = Query(params::Bool(q, "descending", false));
+  o.inclusive_end = Query(params::Bool(q, "inclusive_end", true));
+  o.include_docs = Query(params::Bool(q, "include_docs", false));
+  o.conflicts = Query(params::Bool(q, "conflicts", false));
+  o.update_seq = Query(params::Bool(q, "update_seq", false));
+  if (std::optional<int64_t> limit = Query(params::Count(q, "limit"))) o.limit = static_cast<size_t>(*limit);
+  if (std::optional<int64_t> skip = Query(params::Count(q, "skip"))) o.skip = static_cast<size_t>(*skip);
+  o.startkey = KeyParam(Query(params::JsonValue(q, {"startkey", "start_key"})), "startkey");
+  o.endkey = KeyParam(Query(params::JsonValue(q, {"endkey", "end_key"})), "endkey");
+  if (std::optional<std::string> key = KeyParam(Query(params::JsonValue(q, {"key"})), "key")) {
+    o.startkey = o.endkey = key;
+    o.inclusive_end = true;
+  }
+  if (std::optional<Json> keys = Query(params::JsonValue(q, {"keys"}))) o.keys = KeysOf(*keys);
+  if (request.method == http::Method::kPost) {
+    Json body = ParseObjectBody(request, /*empty_ok=*/true);
+    if (body.contains("keys")) o.keys = KeysOf(body["keys"]);
+  }
+  return Reply(200, db->AllDocs(o));
+}
+
+// ---------------------------------------------------------------------------
+// Mango
+
+// A Mango selector, or a 400 with Mango's error name.
+Selector ParseSelector(const Json& selector) {
+  Result<Selector> parsed = Selector::Parse(selector);
+  if (!parsed.ok()) Fail(400, MangoErrorType(parsed.status()), parsed.status().message());
+  return std::move(*parsed);
+}
+
+template <typename T>
+T Mango(Result<T> parsed) {
+  if (!parsed.ok()) Fail(400, MangoErrorType(parsed.status()), parsed.status().message());
+  return std::move(*parsed);
+}
+
+constexpr std::string_view kNoIndexWarning = "No matching index found, create an index to optimize query time.";
+
+// _find bookmarks are opaque to clients; wisp's carries the offset of the next page.
+std::string MakeBookmark(size_t offset) { return Base64Encode(json::Dump(Json{{"offset", offset}})); }
+
+std::optional<size_t> ReadBookmark(const Json& bookmark) {
+  if (!bookmark.is_string() || bookmark == "nil") return std::nullopt;
+  Result<std::string> text = Base64Decode(bookmark.get<std::string>());
+  if (!text.ok()) Fail(400, "invalid_bookmark", "Invalid bookmark value: " + bookmark.get<std::string>());
+  Result<Json> parsed = json::Parse(*text);
+  if (!parsed.ok() || !parsed->contains("offset") || !(*parsed)["offset"].is_number_unsigned()) {
+    Fail(400, "invalid_bookmark", "Invalid bookmark value: " + bookmark.get<std::string>());
+  }
+  return (*parsed)["offset"].get<size_t>();
+}
+
+size_t NonNegative(const Json& body, std::string_view name, size_t fallback) {
+  if (!body.contains(name)) return fallback;
+  if (!body[name].is_number_integer() || body[name].get<int64_t>() < 0) {
+    Fail(400, "invalid_argument", "`" + std::string(name) + "` must be a non-negative integer");
+  }
+  return body[name].get<size_t>();
+}
+
+// POST /{db}/_find {"selector", "limit"?=25, "skip"?, "sort"?, "fields"?,
+// "bookmark"?, "conflicts"?, "execution_stats"?} -> 200 {"docs","bookmark",
+// "warning"}; every document is scanned (there are no indexes yet). 400 with
+// Mango's error names; 404 no db.
+Response Find(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json body = ParseObjectBody(request);
+  if (!body.contains("selector")) Fail(400, "missing_required_key", "Missing required key: selector");
+  const auto started = SteadyClock::now();
+  Selector selector = ParseSelector(body["selector"]);
+  std::vector<SortField> sort = Mango(ParseSort(body.value("sort", Json::array())));
+  std::vector<std::string> fields = Mango(ParseFields(body.value("fields", Json::array())));
+  const size_t limit = NonNegative(body, "limit", 25);
+  size_t offset = NonNegative(body, "skip", 0);
+  if (body.contains("bookmark")) offset = ReadBookmark(body["bookmark"]).value_or(offset);
+
+  AllDocsOptions all;
+  all.include_docs = true;
+  all.conflicts = body.value("conflicts", false);
+  Json rows = db->AllDocs(all)["rows"];
+  std::vector<Json> hits;
+  size_t examined = 0;
+  for (Json& row : rows) {
+    if (!row.contains("doc") || !row["doc"].is_object()) continue;
+    ++examined;
+    if (selector.Matches(row["doc"])) hits.push_back(std::move(row["doc"]));
+  }
+  // _all_docs is in id order, so a stable sort breaks ties by id as CouchDB does.
+  if (!sort.empty()) {
+    std::stable_sort(hits.begin(), hits.end(),
+                     [&](const Json& a, const Json& b) { return CompareForSort(a, b, sort) < 0; });
+  }
+  Json docs = Json::array();
+  for (size_t i = offset; i < hits.size() && docs.size() < limit; ++i) docs.push_back(ProjectFields(hits[i], fields));
+  Json out = {{"docs", docs},
+              {"bookmark", docs.empty() ? std::string("nil") : MakeBookmark(offset + docs.size())},
+              {"warning", kNoIndexWarning}};
+  if (body.value("execution_stats", false)) {
+    out["execution_stats"] = {
+        {"total_keys_examined", 0},
+        {"total_docs_examined", examined},
+        {"total_quorum_docs_examined", 0},
+        {"results_returned", docs.size()},
+        {"execution_time_ms",
+         std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count()}};
+  }
+  return Reply(200, out);
+}
+
+// GET /{db}/_index -> 200 the one index there is, _all_docs. 404 no db.
+Response ListIndexes(Api& api, Request& request) {
+  api.OpenDb(request);
+  Json special = {{"ddoc", nullptr},
+                  {"name", "_all_docs"},
+                  {"type", "special"},
+                  {"def", {{"fields", Json::array({{{"_id", "asc"}}})}}}};
+  return Reply(200, {{"total_rows", 1}, {"indexes", Json::array({special})}});
+}
+
+// ---------------------------------------------------------------------------
+// _changes
+
+struct FeedRequest {
+  std::string feed = "normal";  // normal, longpoll, continuous, eventsource
+  ChangesOptions changes;
+  std::optional<Ms> heartbeat;
+  std::optional<Ms> timeout;
+};
+
+std::string NormalBody(const ChangesPage& page) {
+  // `results` first: CouchDB's replicator stops parsing after it.
+  return "{\"results\":" + json::Dump(page.results) + ",\"last_seq\":" + std::to_string(page.last_seq) +
+         ",\"pending\":" + std::to_string(page.pending) + "}\n";
+}
+
+FeedRequest ParseFeedRequest(Request& request, Database& db) {
+  const http::QueryParams& q = request.query;
+  FeedRequest f;
+  f.feed = q.GetOr("feed", "normal");
+  if (f.feed == "live") f.feed = "continuous";
+  if (f.feed != "normal" && f.feed != "longpoll" && f.feed != "continuous" && f.feed != "eventsource") {
+    Fail(400, "bad_request", "Supported `feed` types: normal, continuous, live, longpoll, eventsource");
+  }
+  ChangesOptions& c = f.changes;
+  std::optional<std::string> since = q.Get("since");
+  if (!since && f.feed == "eventsource") since = request.headers.Get("Last-Event-ID");
+  if (since) c.since = Query(params::ParseSince(*since, db.update_seq()));
+  if (std::optional<int64_t> limit = Query(params::Count(q, "limit"))) {
+    c.limit = static_cast<size_t>(std::max<int64_t>(*limit, 1));  // CouchDB treats 0 as 1
+  }
+  c.descending = Query(params::Bool(q, "descending", false));
+  c.include_docs = Query(params::Bool(q, "include_docs", false));
+  c.conflicts = Query(params::Bool(q, "conflicts", false));
+  const std::string style = q.GetOr("style", "main_only");
+  if (style != "main_only" && style != "all_docs") {
+    Fail(400, "bad_request", "Invalid `style` parameter: \"" + style + "\"");
+  }
+  c.all_docs_style = style == "all_docs";
+  f.heartbeat = Query(params::Heartbeat(q));
+  if (std::optional<int64_t> timeout = Query(params::Count(q, "timeout"))) f.timeout = Ms(*timeout);
+
+  Json body = request.method == http::Method::kPost ? ParseObjectBody(request, /*empty_ok=*/true) : Json::object();
+  const std::string filter = q.GetOr("filter", "");
+  std::optional<Json> doc_ids = Query(params::JsonValue(q, {"doc_ids"}));
+  if (body.contains("doc_ids")) doc_ids = body["doc_ids"];
+  if (filter == "_doc_ids" || (filter.empty() && doc_ids)) {
+    if (!doc_ids || !doc_ids->is_array()) Fail(400, "bad_request", "`doc_ids` filter parameter is not a list of doc ids.");
+    std::set<std::string> ids;
+    for (const Json& id : *doc_ids) {
+      if (!id.is_string()) Fail(400, "bad_request", "`doc_ids` filter parameter is not a list of doc ids.");
+      ids.insert(id.get<std::string>());
+    }
+    c.doc_ids = std::move(ids);
+  } else if (filter == "_design") {
+    c.filter = [](const Json& doc) { return StartsWith(json::GetString(doc, kId), kDesignPrefix); };
+  } else if (filter == "_selector") {
+    if (!body.contains("selector")) Fail(400, "bad_request", "Selector must be specified in POST payload");
+    Selector selector = ParseSelector(body["selector"]);
+    c.filter = [selector](const Json& doc) { return selector.Matches(doc); };
+  } else if (!filter.empty()) {
+    // JavaScript filters (ddoc/name, _view) need a JavaScript engine (spec §5).
+    Fail(400, "bad_request", "Only the _doc_ids, _design and _selector filters are supported");
+  }
+  return f;
+}
+
+enum class WaitOutcome { kChanged, kTimedOut, kAbandoned };
+
+// Blocks until the database moves past `since`, the deadline passes, or the
+// feed is abandoned (client gone, server stopping), writing heartbeats on
+// the way. Wakes at least every feed_check_interval to notice abandonment.
+WaitOutcome WaitForMore(Api& api, Database& db, int64_t since, SteadyClock::time_point deadline,
+                        std::optional<Ms> heartbeat, std::string_view heartbeat_text,
+                        SteadyClock::time_point& next_heartbeat, http::BodyStream& out) {
+  while (true) {
+    if (api.stopping() || out.client_gone()) return WaitOutcome::kAbandoned;
+    const auto now = SteadyClock::now();
+    if (now >= deadline) return WaitOutcome::kTimedOut;
+    const auto until = std::min({deadline, next_heartbeat, now + api.options().feed_check_interval});
+    if (db.WaitForChange(since, until)) return WaitOutcome::kChanged;
+    if (heartbeat && SteadyClock::now() >= next_heartbeat) {
+      if (!out.Write(heartbeat_text)) return WaitOutcome::kAbandoned;
+      next_heartbeat = SteadyClock::now() + *heartbeat;
+    }
+  }
+}
+
+// Fills a streamed feed until its timeout, its limit, the client leaving or
+// the server stopping. Runs on a feed thread.
+void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
+  const bool longpoll = f.feed == "longpoll";
+  const bool eventsource = f.feed == "eventsource";
+  const auto start = SteadyClock::now();
+  const Ms cap = api.options().max_feed_wait;
+  // Longpoll always ends by the cap; continuous with a heartbeat runs until
+  // its client leaves unless it asked for a timeout (as in CouchDB).
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  if (longpoll) {
+    deadline = start + std::min(f.timeout.value_or(cap), cap);
+  } else if (f.timeout) {
+    deadline = start + *f.timeout;
+  } else if (!f.heartbeat) {
+    deadline = start + cap;
+  }
+  const std::string heartbeat_text = eventsource ? "event: heartbeat\ndata: \n\n" : "\n";
+  auto next_heartbeat = f.heartbeat ? start + *f.heartbeat : SteadyClock::time_point::max();
+  const size_t limit = f.changes.limit;
+  size_t sent = 0;
+  int64_t since = f.changes.since;
+  int64_t pending = 0;
+  f.changes.descending = false;  // a feed that waits only goes forward
+
+  while (sent < limit) {
+    ChangesOptions options = f.changes;
+    options.since = since;
+    if (limit != SIZE_MAX) options.limit = limit - sent;
+    // Every change up to `seen` is in the page unless the limit cut it.
+    const int64_t seen = db.update_seq();
+    ChangesPage page = db.Changes(options);
+    pending = page.pending;
+    if (longpoll && !page.results.empty()) {
+      out.Write(NormalBody(page));
+      out.Close();
+      return;
+    }
+    for (const Json& row : page.results) {
+      std::string line = eventsource ? "data: " + json::Dump(row) + "\nid: " + json::Dump(row["seq"]) + "\n\n"
+                                     : json::Dump(row) + "\n";
+      if (!out.Write(line)) return;
+      ++sent;
+    }
+    since = page.results.size() < options.limit ? std::max(page.last_seq, seen) : page.last_seq;
+    if (sent >= limit) break;
+    const WaitOutcome waited =
+        WaitForMore(api, db, since, deadline, f.heartbeat, heartbeat_text, next_heartbeat, out);
+    if (waited == WaitOutcome::kAbandoned) {
+      out.Close();
+      return;
+    }
+    if (waited == WaitOutcome::kTimedOut) break;
+  }
+  if (longpoll) {
+    out.Write("{\"results\":[],\"last_seq\":" + std::to_string(since) + ",\"pending\":0}\n");
+  } else if (!eventsource) {
+    out.Write("{\"last_seq\":" + std::to_string(since) + ",\"pending\":" + std::to_string(pending) + "}\n");
+  }
+  out.Close();
+}
+
+// GET|POST /{db}/_changes: feed=normal -> 200 {"results","last_seq","pending"};
+// longpoll -> the same, once there is a change or at the timeout (streamed
+// with "\n" heartbeats while it waits); continuous -> one JSON per line,
+// blank-line heartbeats, a final {"last_seq","pending"}; eventsource ->
+// text/event-stream. 400 bad parameters or filter; 404 no db; 503 when
+// every feed thread is busy.
+Response Changes(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  FeedRequest f = ParseFeedRequest(request, *db);
+  if (f.feed == "normal" || f.feed == "longpoll") {
+    ChangesPage page = db->Changes(f.changes);
+    if (f.feed == "normal" || !page.results.empty()) return ReplyText(200, NormalBody(page));
+    f.changes.since = std::max(f.changes.since, page.last_seq);
+  }
+  auto [response, stream] =
+      Response::Streaming(200, f.feed == "eventsource" ? "text/event-stream" : "application/json");
+  response.headers.Set("Cache-Control", "must-revalidate");
+  Api* raw = &api;
+  const bool started = api.StartFeed(
+      [raw, db, f = std::move(f), stream = stream]() mutable { RunFeed(*raw, *db, std::move(f), *stream); });
+  if (!started) {
+    stream->Close();
+    return CouchError(503, "service_unavailable", "Too many open change feeds; try again later.");
+  }
+  return std::move(response);
+}
+
+// ---------------------------------------------------------------------------
+// Routing
+
+// PUT|DELETE|GET on a path whose {docid} is one encoded "_local/x" segment
+// goes to the _local handlers inside GetDoc/PutDoc/DeleteDoc.
+void AddDocRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
+  router.Get(doc, Guard(api, GetDoc));
+  router.Put(doc, Guard(api, PutDoc));
+  router.Delete(doc, Guard(api, DeleteDoc));
+}
+
+void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
+  const std::string att = doc + "/{att...}";
+  router.Get(att, Guard(api, GetAttachment));
+  router.Put(att, Guard(api, PutAttachment));
+  router.Delete(att, Guard(api, DeleteAttachment));
+}
+
+}  // namespace
+
+void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options) {
+  auto api = std::make_shared<Api>(store, options);
+
+  router.Get("/", Guard(api, Welcome, /*needs_auth=*/false));
+  router.Get("/_uuids", Guard(api, Uuids));
+  router.Get("/_session", Guard(api, GetSession, /*needs_auth=*/false));
+  router.Post("/_session", Guard(api, PostSession, /*needs_auth=*/false));
+  router.Delete("/_session", Guard(api, DeleteSession, /*needs_auth=*/false));
+  router.Get("/_all_dbs", Guard(api, AllDbs));
+
+  router.Put("/{db}", Guard(api, CreateDb));
+  router.Get("/{db}", Guard(api, DbInfo));
+  router.Delete("/{db}", Guard(api, DeleteDb));
+  router.Post("/{db}", Guard(api, PostDoc));
+
+  router.Post("/{db}/_bulk_docs", Guard(api, BulkDocs));
+  router.Post("/{db}/_bulk_get", Guard(api, BulkGet));
+  router.Post("/{db}/_revs_diff", Guard(api, RevsDiff));
+  router.Get("/{db}/_all_docs", Guard(api, AllDocs));
+  router.Post("/{db}/_all_docs", Guard(api, AllDocs));
+  router.Get("/{db}/_changes", Guard(api, Changes));
+  router.Post("/{db}/_changes", Guard(api, Changes));
+  router.Post("/{db}/_ensure_full_commit", Guard(api, EnsureFullCommit));
+  router.Post("/{db}/_compact", Guard(api, Compact));
+  router.Post("/{db}/_compact/{ddoc}", Guard(api, CompactNothing));
+  router.Post("/{db}/_view_cleanup", Guard(api, CompactNothing));
+  router.Post("/{db}/_find", Guard(api, Find));
+  router.Get("/{db}/_index", Guard(api, ListIndexes));
+  router.Get("/{db}/_security", Guard(api, GetSecurity));
+  router.Put("/{db}/_security", Guard(api, PutSecurity));
+  router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit));
+  router.Put("/{db}/_revs_limit", Guard(api, PutRevsLimit));
+
+  AddDocRoutes(router, api, "/{db}/{docid}");
+  AddDocRoutes(router, api, "/{db}/_design/{ddoc}");
+  AddDocRoutes(router, api, "/{db}/_local/{local}");
+  AddAttachmentRoutes(router, api, "/{db}/{docid}");
+  AddAttachmentRoutes(router, api, "/{db}/_design/{ddoc}");
+  AddAttachmentRoutes(router, api, "/{db}/_local/{local}");
+}
+
+}  // namespace wisp::store

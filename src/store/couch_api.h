@@ -1,0 +1,61 @@
+// The CouchDB HTTP API (spec couchdb.md §1-§5) on top of a Store.
+//
+// AddCouchRoutes() registers every route of the CouchDB face on a router:
+// server routes (`/`, `/_uuids`, `/_all_dbs`, `/_session`), databases,
+// documents (normal,
+// `_design/` and `_local/`), standalone attachments, `_bulk_docs`,
+// `_bulk_get`, `_revs_diff`, `_all_docs`, `_changes` (normal, longpoll,
+// continuous, eventsource), `_find` (a full scan: no indexes yet),
+// `_security`, `_revs_limit`, `_compact` and `_ensure_full_commit`. Each handler's comment in couch_api.cc lists its
+// responses; every error body comes from store/couch_error.h.
+//
+// Authentication is CouchDB's `require_valid_user = true` with one server
+// admin: every route except `GET /` needs `Authorization: Basic` with the
+// admin's name and password. A missing (or non-Basic) header gets
+// 401 "You are not authorized to access this db.", wrong credentials get
+// 401 "Name or password is incorrect.". No WWW-Authenticate header is sent, so
+// browsers never pop a login dialog (spec §4). `POST /_session` trades the
+// credentials for an `AuthSession` cookie (HMAC-signed with a key that lives
+// as long as the process, valid 600 s) that then counts as the admin; `GET
+// /_session` and `DELETE /_session` are open too. An empty admin name turns
+// authentication off ("admin party"), which only tests should do.
+//
+// Long-running `_changes` feeds (a longpoll that has to wait, continuous,
+// eventsource) are streamed responses filled by a small dedicated pool of
+// feed threads, so they never hold one of the server's worker threads. When
+// every feed thread is busy a new waiting feed gets 503.
+//
+// Thread-safety: the handlers may run concurrently from any thread. `store`
+// must outlive the router; destroying the router (the last copy of its
+// handlers) stops the feed threads and joins them.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include "http/router.h"
+#include "store/store.h"
+
+namespace wisp::store {
+
+struct CouchApiOptions {
+  // The one server admin. Empty name: no authentication at all.
+  std::string admin_name;
+  std::string admin_password;
+  // Threads for change feeds that wait (and for background compactions);
+  // also the number of such feeds that may be open at once.
+  size_t feed_threads = 64;
+  // The longest a longpoll waits, heartbeat or not (spec §1.2 recommends a
+  // cap so half-dead proxies cannot stall sync), and the default timeout of
+  // a continuous feed without heartbeat (CouchDB's changes_timeout).
+  std::chrono::milliseconds max_feed_wait{60'000};
+  // How often a waiting feed checks that its client is still there and the
+  // server is not stopping.
+  std::chrono::milliseconds feed_check_interval{1'000};
+};
+
+// Registers the CouchDB routes on `router`. See the file comment.
+void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options);
+
+}  // namespace wisp::store

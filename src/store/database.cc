@@ -1,0 +1,1249 @@
+#include "store/database.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <regex>
+
+#include "store/rev_tree.h"
+#include "store/sqlite.h"
+#include "util/base64.h"
+#include "util/log.h"
+
+namespace wisp::store {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  tree TEXT NOT NULL,
+  winner TEXT NOT NULL,
+  deleted INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs (seq);
+CREATE TABLE IF NOT EXISTS revs (
+  id TEXT NOT NULL,
+  rev TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (id, rev)
+);
+CREATE TABLE IF NOT EXISTS local_docs (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
+)sql";
+
+
+// Top-level fields a document may carry besides its own data.
+bool IsKnownSpecialField(const std::string& key) {
+  static const std::set<std::string> kKnown = {"_id",        "_rev",      "_deleted",           "_attachments",
+                                               "_revisions", "_revs_info", "_conflicts",         "_deleted_conflicts",
+                                               "_local_seq", "_access",   "_replication_state", "_replication_state_time",
+                                               "_replication_id", "_replication_stats"};
+  return kKnown.count(key) > 0;
+}
+
+// Fields that are metadata of the request, not part of the stored body.
+bool IsTransientField(const std::string& key) {
+  return key == "_id" || key == "_rev" || key == "_deleted" || key == "_revisions" || key == "_revs_info" ||
+         key == "_conflicts" || key == "_deleted_conflicts" || key == "_local_seq";
+}
+
+std::string Md5Digest(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+  return "md5-" + Base64Encode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+WriteResult Failure(std::string id, Status status, std::string error = "") {
+  WriteResult r;
+  r.id = std::move(id);
+  r.status = std::move(status);
+  r.error = std::move(error);
+  return r;
+}
+
+// One document's row in the docs table.
+struct DocRow {
+  int64_t seq = 0;
+  RevTree tree;
+  std::string winner;
+  bool deleted = false;
+};
+
+}  // namespace
+
+bool IsValidDatabaseName(const std::string& name) {
+  if (name == "_users" || name == "_replicator") return true;
+  static const std::regex kPattern("^[a-z][a-z0-9_$()+/-]*$");
+  return name.size() <= 238 && std::regex_match(name, kPattern);
+}
+
+Status ValidateDocId(const std::string& id) {
+  if (id.empty()) return Status::InvalidArgument("Document id must not be empty");
+  // Invalid UTF-8 is what the two error handlers disagree on.
+  if (Json(id).dump(-1, ' ', false, Json::error_handler_t::ignore) !=
+      Json(id).dump(-1, ' ', false, Json::error_handler_t::replace)) {
+    return Status::InvalidArgument("Document id must be valid UTF-8");
+  }
+  if (id == "_design/" || id == "_local/") return Status::InvalidArgument("Illegal document id `" + id + "`");
+  if (id[0] == '_' && id.rfind("_design/", 0) != 0 && id.rfind("_local/", 0) != 0) {
+    return Status::InvalidArgument("Only reserved document ids may start with underscore.");
+  }
+  return Status::Ok();
+}
+
+class Database::Impl {
+ public:
+  Impl(std::string path, std::string name, DatabaseOptions options)
+      : path_(std::move(path)), name_(std::move(name)), options_(options) {}
+
+  ~Impl() {
+    std::lock_guard lock(readers_mu_);
+    readers_.clear();
+  }
+
+  Status Init() {
+    WISP_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.durable));
+    WISP_RETURN_IF_ERROR(writer_->Exec(kSchema));
+    Statement& seq = writer_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM docs");
+    if (seq.Step()) update_seq_ = seq.Int(0);
+    WISP_RETURN_IF_ERROR(seq.status());
+    seq.Reset();  // an unfinished statement would pin an old snapshot on the writer
+    Statement& counts = writer_->Prepare("SELECT deleted, COUNT(*) FROM docs GROUP BY deleted");
+    while (counts.Step()) (counts.Int(0) ? del_count_ : doc_count_) = counts.Int(1);
+    WISP_RETURN_IF_ERROR(counts.status());
+    revs_limit_ = std::stoll(ReadMeta(*writer_, "revs_limit").value_or(std::to_string(kDefaultRevsLimit)));
+    return Status::Ok();
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  // A unit of work for the group-committing writer. `apply` runs inside the
+  // batch's transaction, under its own savepoint; its Status decides whether
+  // that savepoint is kept.
+  struct Txn {
+    int64_t seq = 0;         // the last sequence number handed out so far
+    int64_t doc_delta = 0;   // change of the live-document count
+    int64_t del_delta = 0;   // change of the deleted-document count
+  };
+  struct Writer {
+    std::function<Status(Connection&, Txn&)> apply;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  // Runs `apply` in the next group commit. Returns its Status, or the
+  // commit's failure.
+  Status Write(std::function<Status(Connection&, Txn&)> apply) {
+    Writer w;
+    w.apply = std::move(apply);
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&w);
+    while (!w.done && &w != queue_.front()) w.cv.wait(lock);
+    if (w.done) return w.status;
+
+    // This writer leads: it commits everything queued right now.
+    std::vector<Writer*> batch(queue_.begin(), queue_.end());
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Writer* done = queue_.front();
+      queue_.pop_front();
+      done->done = true;
+      if (done != &w) done->cv.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->cv.notify_one();
+    return w.status;
+  }
+
+  void CommitBatch(const std::vector<Writer*>& batch) {
+    Txn txn;
+    {
+      std::lock_guard lock(seq_mu_);
+      txn.seq = update_seq_;
+    }
+    Status begin = writer_->Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (Writer* w : batch) w->status = begin;
+      return;
+    }
+    for (Writer* w : batch) {
+      Txn before = txn;
+      Status s = writer_->Exec("SAVEPOINT w");
+      if (s.ok()) s = w->apply(*writer_, txn);
+      if (s.ok()) {
+        s = writer_->Exec("RELEASE w");
+      } else {
+        (void)writer_->Exec("ROLLBACK TO w; RELEASE w");
+        txn = before;
+      }
+      w->status = s;
+    }
+    Status commit = writer_->Exec("COMMIT");
+    if (!commit.ok()) {
+      (void)writer_->Exec("ROLLBACK");
+      log::Error("store", "commit failed", {{"db", name_}, {"error", commit.message()}});
+      for (Writer* w : batch) {
+        if (w->status.ok()) w->status = commit;
+      }
+      return;
+    }
+    {
+      std::lock_guard lock(seq_mu_);
+      const bool moved = txn.seq != update_seq_;
+      update_seq_ = txn.seq;
+      doc_count_ += txn.doc_delta;
+      del_count_ += txn.del_delta;
+      if (moved) seq_cv_.notify_all();
+    }
+  }
+
+  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits) {
+    std::vector<WriteResult> results(docs.size());
+    const int64_t revs_limit = RevsLimit();
+    Status batch = Write([&](Connection& c, Txn& txn) {
+      for (size_t i = 0; i < docs.size(); ++i) {
+        // Each document under its own savepoint: one failure spoils nothing else.
+        Txn before = txn;
+        WISP_RETURN_IF_ERROR(c.Exec("SAVEPOINT d"));
+        results[i] = new_edits ? WriteEdit(c, txn, std::move(docs[i]), revs_limit)
+                               : WriteReplicated(c, txn, std::move(docs[i]), revs_limit);
+        if (results[i].status.ok()) {
+          WISP_RETURN_IF_ERROR(c.Exec("RELEASE d"));
+        } else {
+          WISP_RETURN_IF_ERROR(c.Exec("ROLLBACK TO d; RELEASE d"));
+          txn = before;
+        }
+      }
+      return Status::Ok();
+    });
+    if (!batch.ok()) {
+      // The commit failed: nothing of this batch is durable.
+      for (auto& r : results) {
+        if (r.status.ok()) r = Failure(r.id, batch);
+      }
+    }
+    return results;
+  }
+
+  // Splits a request document into its id, its stored body and its flags.
+  struct Incoming {
+    std::string id;
+    std::optional<std::string> rev;
+    bool deleted = false;
+    Json body = Json::object();      // what is stored: data and _attachments
+    std::optional<Json> revisions;   // _revisions, for new_edits=false
+  };
+
+  static Result<Incoming> Split(Json doc, std::string* error) {
+    if (!doc.is_object()) {
+      *error = "bad_request";
+      return Status::InvalidArgument("Document must be a JSON object");
+    }
+    Incoming in;
+    if (auto it = doc.find("_id"); it != doc.end()) {
+      if (!it->is_string()) {
+        *error = "illegal_docid";
+        return Status::InvalidArgument("Document id must be a string");
+      }
+      in.id = it->get<std::string>();
+    }
+    if (auto it = doc.find("_rev"); it != doc.end() && !it->is_null()) {
+      if (!it->is_string()) {
+        *error = "bad_request";
+        return Status::InvalidArgument("Invalid rev format");
+      }
+      in.rev = it->get<std::string>();
+    }
+    if (auto it = doc.find("_deleted"); it != doc.end()) in.deleted = it->is_boolean() && it->get<bool>();
+    if (auto it = doc.find("_revisions"); it != doc.end()) in.revisions = *it;
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      const std::string& key = it.key();
+      if (!key.empty() && key[0] == '_') {
+        if (!IsKnownSpecialField(key)) {
+          *error = "doc_validation";
+          return Status::InvalidArgument("Bad special document member: " + key);
+        }
+        if (IsTransientField(key)) continue;
+      }
+      in.body[key] = std::move(it.value());
+    }
+    return in;
+  }
+
+  // Turns inline attachment data into stored blobs and stubs; resolves stubs
+  // against the parent revision. `generation` is the new revision's.
+  Status ProcessAttachments(Connection& c, const std::string& id, Json& body, const Json* parent_body,
+                            int64_t generation, bool new_edits, std::string* error) {
+    auto it = body.find("_attachments");
+    if (it == body.end()) return Status::Ok();
+    if (!it->is_object()) {
+      *error = "bad_request";
+      return Status::InvalidArgument("_attachments must be an object");
+    }
+    Json stored = Json::object();
+    for (auto& [name, att] : it->items()) {
+      if (!att.is_object()) {
+        *error = "bad_request";
+        return Status::InvalidArgument("Attachment " + name + " must be an object");
+      }
+      const std::string content_type = json::GetString(att, "content_type", "application/octet-stream");
+      if (att.contains("data")) {
+        std::string data;
+        if (att["data"].is_string()) {
+          auto decoded = Base64Decode(att["data"].get<std::string>());
+          if (!decoded.ok()) {
+            *error = "bad_request";
+            return Status::InvalidArgument("Invalid attachment data for " + name);
+          }
+          data = std::move(*decoded);
+        } else {
+          *error = "bad_request";
+          return Status::InvalidArgument("Invalid attachment data for " + name);
+        }
+        const std::string digest = Md5Digest(data);
+        WISP_RETURN_IF_ERROR(
+            c.Prepare("INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)").Bind(1, digest).BindBlob(2, data).Run());
+        const int64_t revpos = new_edits ? generation : json::GetInt(att, "revpos", generation);
+        stored[name] = {{"content_type", content_type}, {"revpos", revpos}, {"digest", digest},
+                        {"length", static_cast<int64_t>(data.size())}, {"stub", true}};
+      } else if (att.value("stub", false)) {
+        const Json* previous = nullptr;
+        if (parent_body && parent_body->contains("_attachments") && (*parent_body)["_attachments"].contains(name)) {
+          previous = &(*parent_body)["_attachments"][name];
+        }
+        if (previous) {
+          stored[name] = *previous;
+        } else if (!new_edits && att.contains("digest") && HasAttachmentData(c, json::GetString(att, "digest"))) {
+          stored[name] = att;  // replicated stub whose bytes we already hold
+        } else {
+          *error = "missing_stub";
+          return Status::PreconditionFailed("Invalid attachment stub in " + id + " for " + name);
+        }
+      } else {
+        *error = "bad_request";
+        return Status::InvalidArgument("Attachment " + name + " has neither data nor stub");
+      }
+    }
+    *it = std::move(stored);
+    if (it->empty()) body.erase("_attachments");
+    return Status::Ok();
+  }
+
+  static bool HasAttachmentData(Connection& c, const std::string& digest) {
+    Statement& s = c.Prepare("SELECT 1 FROM attachments WHERE digest = ?");
+    s.Bind(1, digest);
+    const bool found = s.Step();
+    s.Reset();
+    return found;
+  }
+
+  static Result<std::optional<DocRow>> LoadRow(Connection& c, const std::string& id) {
+    Statement& s = c.Prepare("SELECT seq, tree, winner, deleted FROM docs WHERE id = ?");
+    s.Bind(1, id);
+    if (!s.Step()) {
+      Status st = s.status();
+      s.Reset();
+      if (!st.ok()) return st;
+      return std::optional<DocRow>();
+    }
+    DocRow row;
+    row.seq = s.Int(0);
+    const std::string tree_text = s.Text(1);
+    row.winner = s.Text(2);
+    row.deleted = s.Int(3) != 0;
+    s.Reset();
+    WISP_ASSIGN_OR_RETURN(Json tree_json, json::Parse(tree_text));
+    WISP_ASSIGN_OR_RETURN(row.tree, RevTree::FromJson(tree_json));
+    return std::optional<DocRow>(std::move(row));
+  }
+
+  static Result<std::optional<Json>> LoadBody(Connection& c, const std::string& id, const std::string& rev) {
+    Statement& s = c.Prepare("SELECT body FROM revs WHERE id = ? AND rev = ?");
+    s.Bind(1, id).Bind(2, rev);
+    if (!s.Step()) {
+      Status st = s.status();
+      s.Reset();
+      if (!st.ok()) return st;
+      return std::optional<Json>();
+    }
+    const std::string text = s.Text(0);
+    s.Reset();
+    WISP_ASSIGN_OR_RETURN(Json body, json::Parse(text));
+    return std::optional<Json>(std::move(body));
+  }
+
+  // Saves the tree after an edit: stems it, drops stemmed bodies, moves the
+  // document to a new sequence number and keeps the counts right.
+  Status SaveRow(Connection& c, Txn& txn, const std::string& id, RevTree& tree,
+                 const std::optional<DocRow>& old, int64_t revs_limit) {
+    for (const Rev& gone : tree.Stem(static_cast<size_t>(revs_limit))) {
+      WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM revs WHERE id = ? AND rev = ?").Bind(1, id).Bind(2, gone.ToString()).Run());
+    }
+    const Rev winner = tree.Winner();
+    const bool deleted = tree.WinnerDeleted();
+    txn.seq += 1;
+    WISP_RETURN_IF_ERROR(c.Prepare("INSERT OR REPLACE INTO docs (id, seq, tree, winner, deleted) VALUES (?, ?, ?, ?, ?)")
+                             .Bind(1, id)
+                             .Bind(2, txn.seq)
+                             .Bind(3, json::Dump(tree.ToJson()))
+                             .Bind(4, winner.ToString())
+                             .Bind(5, static_cast<int64_t>(deleted))
+                             .Run());
+    if (old) (old->deleted ? txn.del_delta : txn.doc_delta) -= 1;
+    (deleted ? txn.del_delta : txn.doc_delta) += 1;
+    return Status::Ok();
+  }
+
+  Status CheckSize(const Json& body, const std::string& id, std::string* error) {
+    const size_t size = json::Dump(body).size();
+    if (size > options_.max_document_bytes) {
+      *error = "document_too_large";
+      return Status::PayloadTooLarge(id);
+    }
+    return Status::Ok();
+  }
+
+  WriteResult WriteEdit(Connection& c, Txn& txn, Json doc, int64_t revs_limit) {
+    std::string error;
+    auto split = Split(std::move(doc), &error);
+    if (!split.ok()) return Failure("", split.status(), error);
+    Incoming in = std::move(*split);
+    if (Status s = ValidateDocId(in.id); !s.ok()) return Failure(in.id, s, "illegal_docid");
+    if (Status s = CheckSize(in.body, in.id, &error); !s.ok()) return Failure(in.id, s, error);
+
+    auto row = LoadRow(c, in.id);
+    if (!row.ok()) return Failure(in.id, row.status());
+    RevTree tree = *row ? (*row)->tree : RevTree();
+
+    std::optional<Rev> given;
+    if (in.rev) {
+      auto parsed = Rev::Parse(*in.rev);
+      if (!parsed.ok()) return Failure(in.id, Status::InvalidArgument("Invalid rev format"), "bad_request");
+      given = *parsed;
+    }
+    auto parent = tree.EditParent(given, in.deleted);
+    if (!parent.ok()) return Failure(in.id, parent.status());
+
+    std::optional<Json> parent_body;
+    if (*parent) {
+      auto loaded = LoadBody(c, in.id, (*parent)->ToString());
+      if (!loaded.ok()) return Failure(in.id, loaded.status());
+      parent_body = std::move(*loaded);
+    }
+    const int64_t generation = *parent ? (*parent)->generation + 1 : 1;
+    if (Status s = ProcessAttachments(c, in.id, in.body, parent_body ? &*parent_body : nullptr, generation,
+                                      /*new_edits=*/true, &error);
+        !s.ok()) {
+      return Failure(in.id, s, error);
+    }
+    const Rev rev{generation, NewRevHash(in.body, *parent, in.deleted)};
+    if (Status s = tree.AddEdit(given, rev, in.deleted); !s.ok()) return Failure(in.id, s);
+    if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
+                       .Bind(1, in.id)
+                       .Bind(2, rev.ToString())
+                       .Bind(3, json::Dump(in.body))
+                       .Run();
+        !s.ok()) {
+      return Failure(in.id, s);
+    }
+    if (Status s = SaveRow(c, txn, in.id, tree, *row, revs_limit); !s.ok()) return Failure(in.id, s);
+    WriteResult ok;
+    ok.id = in.id;
+    ok.rev = rev.ToString();
+    return ok;
+  }
+
+  WriteResult WriteReplicated(Connection& c, Txn& txn, Json doc, int64_t revs_limit) {
+    std::string error;
+    auto split = Split(std::move(doc), &error);
+    if (!split.ok()) return Failure("", split.status(), error);
+    Incoming in = std::move(*split);
+    if (Status s = ValidateDocId(in.id); !s.ok()) return Failure(in.id, s, "illegal_docid");
+    if (!in.rev && !in.revisions) {
+      return Failure(in.id,
+                     Status::InvalidArgument("When `new_edits: false`, the document needs `_rev` or `_revisions` specified"),
+                     "bad_request");
+    }
+    // The path from the new leaf back, as _revisions gives it.
+    std::vector<Rev> path;
+    if (in.revisions && in.revisions->is_object()) {
+      const int64_t start = json::GetInt(*in.revisions, "start", 0);
+      const Json ids = in.revisions->value("ids", Json::array());
+      if (start < 1 || !ids.is_array() || ids.empty() || static_cast<int64_t>(ids.size()) > start) {
+        return Failure(in.id, Status::InvalidArgument("Invalid _revisions"), "bad_request");
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (!ids[i].is_string() || ids[i].get<std::string>().empty()) {
+          return Failure(in.id, Status::InvalidArgument("Invalid _revisions"), "bad_request");
+        }
+        path.push_back(Rev{start - static_cast<int64_t>(i), ids[i].get<std::string>()});
+      }
+      if (in.rev && *in.rev != path.front().ToString()) {
+        return Failure(in.id, Status::InvalidArgument("_rev does not match _revisions"), "bad_request");
+      }
+    } else {
+      auto parsed = Rev::Parse(*in.rev);
+      if (!parsed.ok()) return Failure(in.id, Status::InvalidArgument("Invalid rev format"), "bad_request");
+      path.push_back(*parsed);
+    }
+    if (Status s = CheckSize(in.body, in.id, &error); !s.ok()) return Failure(in.id, s, error);
+
+    auto row = LoadRow(c, in.id);
+    if (!row.ok()) return Failure(in.id, row.status());
+    RevTree tree = *row ? (*row)->tree : RevTree();
+    const Rev leaf = path.front();
+    if (tree.Contains(leaf)) {
+      WriteResult ok;  // already here: replication sends what we have
+      ok.id = in.id;
+      ok.rev = leaf.ToString();
+      return ok;
+    }
+    if (Status s = ProcessAttachments(c, in.id, in.body, nullptr, leaf.generation, /*new_edits=*/false, &error);
+        !s.ok()) {
+      return Failure(in.id, s, error);
+    }
+    auto merged = tree.Merge(path, in.deleted);
+    if (!merged.ok()) return Failure(in.id, merged.status(), "bad_request");
+    if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
+                       .Bind(1, in.id)
+                       .Bind(2, leaf.ToString())
+                       .Bind(3, json::Dump(in.body))
+                       .Run();
+        !s.ok()) {
+      return Failure(in.id, s);
+    }
+    if (Status s = SaveRow(c, txn, in.id, tree, *row, revs_limit); !s.ok()) return Failure(in.id, s);
+    WriteResult ok;
+    ok.id = in.id;
+    ok.rev = leaf.ToString();
+    return ok;
+  }
+
+  // ----------------------------------------------------------------- reads
+
+  // A read connection for the caller's scope; returned to the pool after.
+  class Reader {
+   public:
+    Reader(Impl& impl, std::unique_ptr<Connection> c) : impl_(impl), c_(std::move(c)) {
+      // One snapshot for the whole read.
+      if (c_) (void)c_->Exec("BEGIN");
+    }
+    ~Reader() {
+      if (!c_) return;
+      (void)c_->Exec("COMMIT");
+      std::lock_guard lock(impl_.readers_mu_);
+      impl_.readers_.push_back(std::move(c_));
+    }
+    Connection& operator*() { return *c_; }
+    bool ok() const { return c_ != nullptr; }
+
+   private:
+    Impl& impl_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  Reader Read() {
+    {
+      std::lock_guard lock(readers_mu_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        return Reader(*this, std::move(c));
+      }
+    }
+    auto c = Connection::Open(path_, options_.durable);
+    if (!c.ok()) {
+      log::Error("store", "cannot open read connection", {{"db", name_}, {"error", c.status().message()}});
+      return Reader(*this, nullptr);
+    }
+    return Reader(*this, std::move(*c));
+  }
+
+  // The full document for `rev` as a client sees it.
+  Result<Json> Render(Connection& c, const std::string& id, const DocRow& row, const Rev& rev,
+                      const GetOptions& options) {
+    WISP_ASSIGN_OR_RETURN(std::optional<Json> body, LoadBody(c, id, rev.ToString()));
+    if (!body) return Status::NotFound("missing");
+    Json doc = Json::object();
+    doc["_id"] = id;
+    doc["_rev"] = rev.ToString();
+    const bool deleted = row.tree.IsDeleted(rev);
+    for (auto& [k, v] : body->items()) doc[k] = std::move(v);
+    if (deleted) doc["_deleted"] = true;
+    if (options.attachments && doc.contains("_attachments")) {
+      for (auto& [name, att] : doc["_attachments"].items()) {
+        auto data = AttachmentData(c, json::GetString(att, "digest"));
+        if (!data.ok()) return data.status();
+        att.erase("stub");
+        att.erase("length");
+        att["data"] = Base64Encode(*data);
+      }
+    }
+    if (options.revs) {
+      Json ids = Json::array();
+      const std::vector<Rev> path = row.tree.PathTo(rev);
+      for (const Rev& r : path) ids.push_back(r.hash);
+      doc["_revisions"] = {{"start", rev.generation}, {"ids", ids}};
+    }
+    if (options.revs_info) {
+      Json info = Json::array();
+      for (const RevInfo& ri : row.tree.RevsInfo(rev)) {
+        info.push_back({{"rev", ri.rev.ToString()}, {"status", std::string(ri.status)}});
+      }
+      doc["_revs_info"] = info;
+    }
+    if (options.conflicts) {
+      Json list = Json::array();
+      for (const Rev& r : row.tree.Conflicts()) list.push_back(r.ToString());
+      if (!list.empty()) doc["_conflicts"] = list;
+    }
+    if (options.deleted_conflicts) {
+      Json list = Json::array();
+      for (const Rev& r : row.tree.DeletedConflicts()) list.push_back(r.ToString());
+      if (!list.empty()) doc["_deleted_conflicts"] = list;
+    }
+    if (options.local_seq) doc["_local_seq"] = row.seq;
+    return doc;
+  }
+
+  static Result<std::string> AttachmentData(Connection& c, const std::string& digest) {
+    Statement& s = c.Prepare("SELECT data FROM attachments WHERE digest = ?");
+    s.Bind(1, digest);
+    if (!s.Step()) {
+      Status st = s.status();
+      s.Reset();
+      return st.ok() ? Status::NotFound("attachment data missing") : st;
+    }
+    std::string data = s.Text(0);
+    s.Reset();
+    return data;
+  }
+
+  Result<Json> Get(const std::string& id, const GetOptions& options) {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+    if (!row) return Status::NotFound("missing");
+    Rev rev;
+    if (options.rev) {
+      auto parsed = Rev::Parse(*options.rev);
+      if (!parsed.ok() || !row->tree.Contains(*parsed)) return Status::NotFound("missing");
+      rev = *parsed;
+      if (options.latest) {
+        std::vector<Rev> leaves = row->tree.LeavesFrom(rev);
+        if (!leaves.empty()) rev = *std::max_element(leaves.begin(), leaves.end(), [&](const Rev& a, const Rev& b) {
+          return std::make_pair(a.generation, a.hash) < std::make_pair(b.generation, b.hash);
+        });
+      }
+    } else {
+      rev = row->tree.Winner();
+      if (row->tree.WinnerDeleted()) return Status::NotFound("deleted");
+    }
+    return Render(*r, id, *row, rev, options);
+  }
+
+  Result<Json> OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+    Json out = Json::array();
+    if (revs.empty()) {
+      if (!row) return Status::NotFound("missing");
+      for (const Rev& leaf : row->tree.Leaves()) {
+        auto doc = Render(*r, id, *row, leaf, options);
+        if (doc.ok()) out.push_back({{"ok", *doc}});
+        else out.push_back({{"missing", leaf.ToString()}});
+      }
+      return out;
+    }
+    for (const std::string& text : revs) {
+      auto parsed = Rev::Parse(text);
+      if (!row || !parsed.ok() || !row->tree.Contains(*parsed)) {
+        out.push_back({{"missing", text}});
+        continue;
+      }
+      std::vector<Rev> targets = {*parsed};
+      if (options.latest) {
+        std::vector<Rev> leaves = row->tree.LeavesFrom(*parsed);
+        if (!leaves.empty()) targets = leaves;
+      }
+      for (const Rev& target : targets) {
+        auto doc = Render(*r, id, *row, target, options);
+        if (doc.ok()) out.push_back({{"ok", *doc}});
+        else out.push_back({{"missing", target.ToString()}});
+      }
+    }
+    return out;
+  }
+
+  Json AllDocs(const AllDocsOptions& o) {
+    Json response = Json::object();
+    Json rows = Json::array();
+    Reader r = Read();
+    int64_t total = 0;
+    {
+      std::lock_guard lock(seq_mu_);
+      total = doc_count_;
+    }
+    response["total_rows"] = total;
+    if (!r.ok()) {
+      response["offset"] = 0;
+      response["rows"] = rows;
+      return response;
+    }
+    auto row_for = [&](const std::string& id, const DocRow& row, bool with_deleted_value) {
+      Json out = {{"id", id}, {"key", id}, {"value", {{"rev", row.winner}}}};
+      if (with_deleted_value && row.deleted) out["value"]["deleted"] = true;
+      if (o.include_docs) {
+        if (row.deleted) {
+          out["doc"] = nullptr;
+        } else {
+          GetOptions g;
+          g.conflicts = o.conflicts;
+          auto doc = Render(*r, id, row, row.tree.Winner(), g);
+          out["doc"] = doc.ok() ? *doc : Json(nullptr);
+        }
+      }
+      return out;
+    };
+
+    if (o.keys) {
+      size_t skipped = 0;
+      for (const std::string& key : *o.keys) {
+        if (rows.size() >= o.limit) break;
+        auto row = LoadRow(*r, key);
+        Json out;
+        if (!row.ok() || !*row) {
+          out = {{"key", key}, {"error", "not_found"}};
+        } else {
+          out = row_for(key, **row, /*with_deleted_value=*/true);
+        }
+        if (skipped < o.skip) {
+          ++skipped;
+          continue;
+        }
+        rows.push_back(std::move(out));
+      }
+      response["offset"] = 0;
+      response["rows"] = rows;
+      if (o.update_seq) response["update_seq"] = UpdateSeq();
+      return response;
+    }
+
+    // Range scan in raw byte order of ids (SQLite's BINARY collation).
+    std::string sql = "SELECT id, seq, tree, winner, deleted FROM docs WHERE deleted = 0";
+    const std::optional<std::string>& low = o.descending ? o.endkey : o.startkey;
+    const std::optional<std::string>& high = o.descending ? o.startkey : o.endkey;
+    const bool high_inclusive = o.descending ? true : o.inclusive_end;
+    const bool low_inclusive = o.descending ? o.inclusive_end : true;
+    if (low) sql += low_inclusive ? " AND id >= ?1" : " AND id > ?1";
+    if (high) sql += high_inclusive ? " AND id <= ?2" : " AND id < ?2";
+    sql += o.descending ? " ORDER BY id DESC" : " ORDER BY id ASC";
+    sql += " LIMIT ?3 OFFSET ?4";
+    Statement& s = (*r).Prepare(sql);
+    if (low) s.Bind(1, *low);
+    if (high) s.Bind(2, *high);
+    s.Bind(3, o.limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(o.limit));
+    s.Bind(4, static_cast<int64_t>(o.skip));
+    std::vector<std::pair<std::string, DocRow>> found;
+    while (s.Step()) {
+      DocRow row;
+      row.seq = s.Int(1);
+      auto tree_json = json::Parse(s.Text(2));
+      if (tree_json.ok()) {
+        auto tree = RevTree::FromJson(*tree_json);
+        if (tree.ok()) row.tree = std::move(*tree);
+      }
+      row.winner = s.Text(3);
+      row.deleted = s.Int(4) != 0;
+      found.emplace_back(s.Text(0), std::move(row));
+    }
+    s.Reset();
+    for (auto& [id, row] : found) rows.push_back(row_for(id, row, false));
+
+    // offset: live documents before the first row in this order.
+    int64_t offset = static_cast<int64_t>(o.skip);
+    const std::optional<std::string>& first = o.startkey;
+    if (first) {
+      Statement& c = (*r).Prepare(o.descending ? "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id > ?"
+                                               : "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id < ?");
+      c.Bind(1, *first);
+      if (c.Step()) offset += c.Int(0);
+      c.Reset();
+    }
+    response["offset"] = offset;
+    response["rows"] = rows;
+    if (o.update_seq) response["update_seq"] = UpdateSeq();
+    return response;
+  }
+
+  ChangesPage Changes(const ChangesOptions& o) {
+    ChangesPage page;
+    Reader r = Read();
+    const int64_t head = UpdateSeq();
+    page.last_seq = o.descending ? 0 : std::max<int64_t>(o.since, 0);
+    if (!r.ok()) return page;
+    const size_t limit = o.limit == 0 ? 1 : o.limit;
+    const bool filtered = o.doc_ids.has_value() || static_cast<bool>(o.filter);
+    int64_t cursor = o.descending ? INT64_MAX : o.since;
+    bool exhausted = false;
+    constexpr int64_t kChunk = 500;
+    while (page.results.size() < limit && !exhausted) {
+      Statement& s = (*r).Prepare(o.descending
+                                      ? "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq < ? ORDER BY seq DESC LIMIT ?"
+                                      : "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq > ? ORDER BY seq ASC LIMIT ?");
+      s.Bind(1, cursor).Bind(2, filtered ? kChunk : static_cast<int64_t>(std::min<size_t>(limit - page.results.size(), kChunk)));
+      std::vector<std::pair<std::string, DocRow>> rows;
+      while (s.Step()) {
+        DocRow row;
+        row.seq = s.Int(1);
+        auto tree_json = json::Parse(s.Text(2));
+        if (tree_json.ok()) {
+          auto tree = RevTree::FromJson(*tree_json);
+          if (tree.ok()) row.tree = std::move(*tree);
+        }
+        row.winner = s.Text(3);
+        row.deleted = s.Int(4) != 0;
+        rows.emplace_back(s.Text(0), std::move(row));
+      }
+      s.Reset();
+      if (rows.empty()) exhausted = true;
+      for (auto& [id, row] : rows) {
+        cursor = row.seq;
+        if (o.doc_ids && !o.doc_ids->count(id)) continue;
+        std::optional<Json> doc;
+        if (o.include_docs || o.filter) {
+          GetOptions g;
+          g.conflicts = o.conflicts;
+          auto rendered = Render(*r, id, row, row.tree.Winner(), g);
+          if (rendered.ok()) doc = std::move(*rendered);
+        }
+        if (o.filter && !(doc && o.filter(*doc))) continue;
+        Json change = {{"seq", row.seq}, {"id", id}};
+        Json changes = Json::array();
+        if (o.all_docs_style) {
+          for (const Rev& leaf : row.tree.Leaves()) changes.push_back({{"rev", leaf.ToString()}});
+        } else {
+          changes.push_back({{"rev", row.winner}});
+        }
+        change["changes"] = changes;
+        if (row.deleted) change["deleted"] = true;
+        if (o.include_docs) change["doc"] = doc ? *doc : Json(nullptr);
+        page.results.push_back(std::move(change));
+        page.last_seq = row.seq;
+        if (page.results.size() >= limit) break;
+      }
+    }
+    if (exhausted && !o.descending) page.last_seq = std::max(page.last_seq, std::max(o.since, head));
+    if (exhausted && !o.descending && filtered) page.last_seq = std::max(page.last_seq, cursor);
+    if (!o.descending) {
+      Statement& p = (*r).Prepare("SELECT COUNT(*) FROM docs WHERE seq > ?");
+      p.Bind(1, page.last_seq);
+      if (p.Step()) page.pending = p.Int(0);
+      p.Reset();
+    }
+    return page;
+  }
+
+  int64_t UpdateSeq() {
+    std::lock_guard lock(seq_mu_);
+    return update_seq_;
+  }
+
+  bool WaitForChange(int64_t since, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(seq_mu_);
+    return seq_cv_.wait_until(lock, deadline, [&] { return update_seq_ > since; });
+  }
+
+  Json RevsDiff(const Json& request) {
+    Json out = Json::object();
+    if (!request.is_object()) return out;
+    Reader r = Read();
+    if (!r.ok()) return out;
+    for (auto& [id, revs] : request.items()) {
+      if (!revs.is_array() || id.rfind("_local/", 0) == 0) continue;
+      auto row = LoadRow(*r, id);
+      std::vector<Rev> asked;
+      std::vector<std::string> unparsable;
+      for (const Json& v : revs) {
+        if (!v.is_string()) continue;
+        auto parsed = Rev::Parse(v.get<std::string>());
+        if (parsed.ok()) asked.push_back(*parsed);
+        else unparsable.push_back(v.get<std::string>());
+      }
+      std::vector<Rev> missing = (row.ok() && *row) ? (*row)->tree.Missing(asked) : asked;
+      if (missing.empty() && unparsable.empty()) continue;
+      Json entry = Json::object();
+      Json list = Json::array();
+      for (const Rev& m : missing) list.push_back(m.ToString());
+      for (const std::string& u : unparsable) list.push_back(u);
+      entry["missing"] = list;
+      if (row.ok() && *row) {
+        Json ancestors = Json::array();
+        for (const Rev& a : (*row)->tree.PossibleAncestors(missing)) ancestors.push_back(a.ToString());
+        if (!ancestors.empty()) entry["possible_ancestors"] = ancestors;
+      }
+      out[id] = entry;
+    }
+    return out;
+  }
+
+  // ----------------------------------------------------------- local docs
+
+  Result<Json> GetLocal(const std::string& id) {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    Statement& s = (*r).Prepare("SELECT rev, body FROM local_docs WHERE id = ?");
+    s.Bind(1, id);
+    if (!s.Step()) {
+      Status st = s.status();
+      s.Reset();
+      return st.ok() ? Status::NotFound("missing") : st;
+    }
+    const int64_t rev = s.Int(0);
+    const std::string text = s.Text(1);
+    s.Reset();
+    WISP_ASSIGN_OR_RETURN(Json body, json::Parse(text));
+    Json doc = {{"_id", id}, {"_rev", "0-" + std::to_string(rev)}};
+    for (auto& [k, v] : body.items()) doc[k] = std::move(v);
+    return doc;
+  }
+
+  WriteResult PutLocal(const std::string& id, Json doc) {
+    if (!doc.is_object()) return Failure(id, Status::InvalidArgument("Document must be a JSON object"), "bad_request");
+    if (doc.contains("_attachments")) {
+      return Failure(id, Status::InvalidArgument("_local documents do not accept attachments."), "bad_request");
+    }
+    // Last write wins, as in CouchDB 2+: the new rev is one more than the given one.
+    int64_t given = 0;
+    if (auto it = doc.find("_rev"); it != doc.end() && it->is_string()) {
+      const std::string text = it->get<std::string>();
+      const size_t dash = text.find('-');
+      try {
+        given = std::stoll(dash == std::string::npos ? text : text.substr(dash + 1));
+      } catch (...) {
+        given = 0;
+      }
+    }
+    Json body = Json::object();
+    for (auto& [k, v] : doc.items()) {
+      if (k == "_id" || k == "_rev") continue;
+      body[k] = std::move(v);
+    }
+    const int64_t rev = given + 1;
+    Status s = Write([&](Connection& c, Txn&) {
+      return c.Prepare("INSERT OR REPLACE INTO local_docs (id, rev, body) VALUES (?, ?, ?)")
+          .Bind(1, id)
+          .Bind(2, rev)
+          .Bind(3, json::Dump(body))
+          .Run();
+    });
+    if (!s.ok()) return Failure(id, s);
+    WriteResult ok;
+    ok.id = id;
+    ok.rev = "0-" + std::to_string(rev);
+    return ok;
+  }
+
+  WriteResult DeleteLocal(const std::string& id) {
+    bool existed = false;
+    Status s = Write([&](Connection& c, Txn&) {
+      WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM local_docs WHERE id = ?").Bind(1, id).Run());
+      existed = sqlite3_changes(c.raw()) > 0;
+      return Status::Ok();
+    });
+    if (!s.ok()) return Failure(id, s);
+    if (!existed) return Failure(id, Status::NotFound("missing"));
+    WriteResult ok;
+    ok.id = id;
+    ok.rev = "0-0";
+    return ok;
+  }
+
+  // ----------------------------------------------------------- attachments
+
+  Result<Attachment> GetAttachment(const std::string& id, const std::string& name,
+                                   const std::optional<std::string>& rev) {
+    GetOptions g;
+    g.rev = rev;
+    WISP_ASSIGN_OR_RETURN(Json doc, Get(id, g));
+    if (!doc.contains("_attachments") || !doc["_attachments"].contains(name)) return Status::NotFound("Document is missing attachment");
+    const Json& att = doc["_attachments"][name];
+    Attachment out;
+    out.content_type = json::GetString(att, "content_type", "application/octet-stream");
+    out.digest = json::GetString(att, "digest");
+    out.revpos = json::GetInt(att, "revpos", 0);
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(out.data, AttachmentData(*r, out.digest));
+    return out;
+  }
+
+  // Loads the current winner (or an empty new doc) for an attachment edit.
+  Result<Json> DocForAttachmentEdit(const std::string& id, const std::optional<std::string>& rev) {
+    GetOptions g;
+    auto current = Get(id, g);
+    if (!current.ok()) {
+      if (!current.status().IsNotFound()) return current.status();
+      Json fresh = {{"_id", id}};
+      if (rev) fresh["_rev"] = *rev;  // a rev on a missing doc conflicts, as in CouchDB
+      return fresh;
+    }
+    Json doc = std::move(*current);
+    if (rev) doc["_rev"] = *rev;
+    else doc.erase("_rev");  // no rev on an existing doc: a conflict, as in CouchDB
+    return doc;
+  }
+
+  WriteResult PutAttachment(const std::string& id, const std::string& name, const std::optional<std::string>& rev,
+                            const std::string& content_type, std::string data) {
+    auto doc = DocForAttachmentEdit(id, rev);
+    if (!doc.ok()) return Failure(id, doc.status());
+    (*doc)["_attachments"][name] = {{"content_type", content_type}, {"data", Base64Encode(data)}};
+    std::vector<Json> one;
+    one.push_back(std::move(*doc));
+    return std::move(BulkDocs(std::move(one), true).front());
+  }
+
+  WriteResult DeleteAttachment(const std::string& id, const std::string& name, const std::optional<std::string>& rev) {
+    auto doc = DocForAttachmentEdit(id, rev);
+    if (!doc.ok()) return Failure(id, doc.status());
+    if (!doc->contains("_attachments") || !(*doc)["_attachments"].contains(name)) {
+      return Failure(id, Status::NotFound("Document is missing attachment"));
+    }
+    (*doc)["_attachments"].erase(name);
+    std::vector<Json> one;
+    one.push_back(std::move(*doc));
+    return std::move(BulkDocs(std::move(one), true).front());
+  }
+
+  // ----------------------------------------------------------- maintenance
+
+  Status Compact() {
+    compacting_ = true;
+    Status s = Write([&](Connection& c, Txn&) {
+      // Bodies of revisions that are no longer leaves.
+      std::vector<std::pair<std::string, std::string>> trees;
+      Statement& all = c.Prepare("SELECT id, tree FROM docs");
+      while (all.Step()) trees.emplace_back(all.Text(0), all.Text(1));
+      WISP_RETURN_IF_ERROR(all.status());
+      all.Reset();
+      for (auto& [id, text] : trees) {
+        WISP_ASSIGN_OR_RETURN(Json tree_json, json::Parse(text));
+        WISP_ASSIGN_OR_RETURN(RevTree tree, RevTree::FromJson(tree_json));
+        std::vector<Rev> stale = tree.NonLeafRevsWithBodies();
+        if (stale.empty()) continue;
+        for (const Rev& rev : stale) {
+          WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM revs WHERE id = ? AND rev = ?").Bind(1, id).Bind(2, rev.ToString()).Run());
+          WISP_RETURN_IF_ERROR(tree.MarkBodyMissing(rev));
+        }
+        WISP_RETURN_IF_ERROR(
+            c.Prepare("UPDATE docs SET tree = ? WHERE id = ?").Bind(1, json::Dump(tree.ToJson())).Bind(2, id).Run());
+      }
+      // Attachment data no remaining body refers to.
+      std::set<std::string> referenced;
+      Statement& bodies = c.Prepare("SELECT body FROM revs");
+      while (bodies.Step()) {
+        auto body = json::Parse(bodies.Text(0));
+        if (!body.ok() || !body->contains("_attachments")) continue;
+        for (auto& [n, att] : (*body)["_attachments"].items()) referenced.insert(json::GetString(att, "digest"));
+      }
+      WISP_RETURN_IF_ERROR(bodies.status());
+      bodies.Reset();
+      std::vector<std::string> unreferenced;
+      Statement& digests = c.Prepare("SELECT digest FROM attachments");
+      while (digests.Step()) {
+        std::string d = digests.Text(0);
+        if (!referenced.count(d)) unreferenced.push_back(std::move(d));
+      }
+      digests.Reset();
+      for (const std::string& d : unreferenced) {
+        WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM attachments WHERE digest = ?").Bind(1, d).Run());
+      }
+      return Status::Ok();
+    });
+    if (s.ok()) {
+      // Give the freed pages back to the file system, outside the write batch.
+      std::unique_lock lock(queue_mu_);
+      s = writer_->Exec("PRAGMA incremental_vacuum");
+    }
+    compacting_ = false;
+    return s;
+  }
+
+  Json Security() {
+    Reader r = Read();
+    if (r.ok()) {
+      if (auto text = ReadMeta(*r, "security")) {
+        auto parsed = json::Parse(*text);
+        if (parsed.ok()) return *parsed;
+      }
+    }
+    return Json::object();
+  }
+
+  Status SetSecurity(const Json& security) {
+    if (!security.is_object()) return Status::InvalidArgument("Security object must be a JSON object");
+    const std::string text = json::Dump(security);
+    return Write([&](Connection& c, Txn&) { return WriteMeta(c, "security", text); });
+  }
+
+  int64_t RevsLimit() { return revs_limit_.load(); }
+
+  Status SetRevsLimit(int64_t limit) {
+    if (limit < 1) return Status::InvalidArgument("revs_limit must be positive");
+    Status s = Write([&](Connection& c, Txn&) { return WriteMeta(c, "revs_limit", std::to_string(limit)); });
+    if (s.ok()) revs_limit_ = limit;
+    return s;
+  }
+
+  Status CheckIntegrity() {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    Statement& check = (*r).Prepare("PRAGMA integrity_check");
+    if (check.Step() && check.Text(0) != "ok") {
+      std::string problem = check.Text(0);
+      check.Reset();
+      return Status::Internal("integrity_check: " + problem);
+    }
+    check.Reset();
+    std::vector<std::string> ids;
+    Statement& all = (*r).Prepare("SELECT id FROM docs");
+    while (all.Step()) ids.push_back(all.Text(0));
+    all.Reset();
+    for (const std::string& id : ids) {
+      WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+      if (!row) continue;
+      if (row->tree.Winner().ToString() != row->winner) return Status::Internal(id + ": stored winner is not the tree's winner");
+      if (row->tree.WinnerDeleted() != row->deleted) return Status::Internal(id + ": stored deleted flag is wrong");
+      for (const Rev& leaf : row->tree.Leaves()) {
+        WISP_ASSIGN_OR_RETURN(std::optional<Json> body, LoadBody(*r, id, leaf.ToString()));
+        if (!body) return Status::Internal(id + ": leaf " + leaf.ToString() + " has no body");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Json Info() {
+    Json info = Json::object();
+    info["db_name"] = name_;
+    {
+      std::lock_guard lock(seq_mu_);
+      info["update_seq"] = update_seq_;
+      info["doc_count"] = doc_count_;
+      info["doc_del_count"] = del_count_;
+    }
+    info["purge_seq"] = 0;
+    info["instance_start_time"] = "0";
+    info["compact_running"] = compacting_.load();
+    info["disk_format_version"] = 8;
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(path_, ec);
+    info["sizes"] = {{"file", ec ? 0 : static_cast<int64_t>(file_size)}, {"external", 0}, {"active", 0}};
+    info["props"] = Json::object();
+    info["cluster"] = {{"q", 1}, {"n", 1}, {"w", 1}, {"r", 1}};
+    return info;
+  }
+
+  bool compacting() const { return compacting_.load(); }
+
+ private:
+  static std::optional<std::string> ReadMeta(Connection& c, const std::string& key) {
+    Statement& s = c.Prepare("SELECT value FROM meta WHERE key = ?");
+    s.Bind(1, key);
+    std::optional<std::string> out;
+    if (s.Step()) out = s.Text(0);
+    s.Reset();
+    return out;
+  }
+
+  static Status WriteMeta(Connection& c, const std::string& key, const std::string& value) {
+    return c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").Bind(1, key).Bind(2, value).Run();
+  }
+
+  const std::string path_;
+  const std::string name_;
+  const DatabaseOptions options_;
+  std::unique_ptr<Connection> writer_;  // used only by the leading writer
+
+  std::mutex queue_mu_;
+  std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_)
+
+  std::mutex seq_mu_;
+  std::condition_variable seq_cv_;
+  int64_t update_seq_ = 0;  // GUARDED_BY(seq_mu_): the last committed sequence number
+  int64_t doc_count_ = 0;   // GUARDED_BY(seq_mu_)
+  int64_t del_count_ = 0;   // GUARDED_BY(seq_mu_)
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(readers_mu_): idle read connections
+
+  std::atomic<int64_t> revs_limit_{static_cast<int64_t>(kDefaultRevsLimit)};
+  std::atomic<bool> compacting_{false};
+};
+
+Database::Database(std::string path, std::string name, std::unique_ptr<Impl> impl)
+    : path_(std::move(path)), name_(std::move(name)), impl_(std::move(impl)) {}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const std::string& name,
+                                                 DatabaseOptions options) {
+  auto impl = std::make_unique<Impl>(path, name, options);
+  WISP_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<Database>(new Database(path, name, std::move(impl)));
+}
+
+Json Database::Info() { return impl_->Info(); }
+int64_t Database::update_seq() { return impl_->UpdateSeq(); }
+std::vector<WriteResult> Database::BulkDocs(std::vector<Json> docs, bool new_edits) {
+  return impl_->BulkDocs(std::move(docs), new_edits);
+}
+WriteResult Database::Put(Json doc, bool new_edits) {
+  std::vector<Json> one;
+  one.push_back(std::move(doc));
+  return std::move(impl_->BulkDocs(std::move(one), new_edits).front());
+}
+Result<Json> Database::Get(const std::string& id, const GetOptions& options) { return impl_->Get(id, options); }
+Result<Json> Database::OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {
+  return impl_->OpenRevs(id, revs, options);
+}
+Json Database::AllDocs(const AllDocsOptions& options) { return impl_->AllDocs(options); }
+ChangesPage Database::Changes(const ChangesOptions& options) { return impl_->Changes(options); }
+bool Database::WaitForChange(int64_t since, std::chrono::steady_clock::time_point deadline) {
+  return impl_->WaitForChange(since, deadline);
+}
+Json Database::RevsDiff(const Json& request) { return impl_->RevsDiff(request); }
+Result<Json> Database::GetLocal(const std::string& id) { return impl_->GetLocal(id); }
+WriteResult Database::PutLocal(const std::string& id, Json doc) { return impl_->PutLocal(id, std::move(doc)); }
+WriteResult Database::DeleteLocal(const std::string& id) { return impl_->DeleteLocal(id); }
+Result<Attachment> Database::GetAttachment(const std::string& id, const std::string& name,
+                                           const std::optional<std::string>& rev) {
+  return impl_->GetAttachment(id, name, rev);
+}
+WriteResult Database::PutAttachment(const std::string& id, const std::string& name,
+                                    const std::optional<std::string>& rev, const std::string& content_type,
+                                    std::string data) {
+  return impl_->PutAttachment(id, name, rev, content_type, std::move(data));
+}
+WriteResult Database::DeleteAttachment(const std::string& id, const std::string& name,
+                                       const std::optional<std::string>& rev) {
+  return impl_->DeleteAttachment(id, name, rev);
+}
+Status Database::Compact() { return impl_->Compact(); }
+bool Database::compact_running() const { return impl_->compacting(); }
+Json Database::Security() { return impl_->Security(); }
+Status Database::SetSecurity(const Json& security) { return impl_->SetSecurity(security); }
+int64_t Database::RevsLimit() { return impl_->RevsLimit(); }
+Status Database::SetRevsLimit(int64_t limit) { return impl_->SetRevsLimit(limit); }
+Status Database::CheckIntegrity() { return impl_->CheckIntegrity(); }
+
+}  // namespace wisp::store

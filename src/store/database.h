@@ -1,0 +1,191 @@
+// Database: one CouchDB-compatible database, stored in one SQLite file.
+//
+// Documents keep a revision tree (store/rev_tree.h); the winning revision is
+// what reads return, and the other leaves are conflicts. Every change of a
+// document moves it to a new position in the changes index, so `_changes`
+// lists each document once, at its latest sequence number. Sequence numbers
+// are integers that only grow.
+//
+// Writes go through one writer at a time with group commit: a request that
+// arrives while another commits waits, and the next commit takes every
+// request that queued meanwhile in one transaction, under one fsync. When a
+// write call returns, its data is durable (synchronous=FULL by default).
+// Reads use their own connections and never wait for writers (WAL mode).
+//
+// The file format is described in docs/store_format.md.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "json/json.h"
+#include "util/result.h"
+
+namespace wisp::store {
+
+struct DatabaseOptions {
+  // fsync at every commit (SQLite synchronous=FULL). Off only for benchmarks
+  // that say so.
+  bool durable = true;
+  size_t max_document_bytes = 8'000'000;
+};
+
+// The outcome of writing one document: the new rev, or why it failed.
+struct WriteResult {
+  std::string id;
+  std::string rev;   // empty on failure
+  Status status;     // kConflict -> 409, kInvalidArgument -> 400, ...
+  // CouchDB's error name when it is not derived from the status
+  // ("missing_stub", "doc_validation", "illegal_docid").
+  std::string error;
+};
+
+struct GetOptions {
+  std::optional<std::string> rev;  // a specific revision instead of the winner
+  bool revs = false;               // add _revisions
+  bool revs_info = false;          // add _revs_info
+  bool conflicts = false;          // add _conflicts
+  bool deleted_conflicts = false;  // add _deleted_conflicts
+  bool attachments = false;        // inline attachment data (base64) instead of stubs
+  bool latest = false;             // with rev: return the leaf that descends from it
+  bool local_seq = false;          // add _local_seq
+};
+
+struct ChangesOptions {
+  int64_t since = 0;
+  size_t limit = SIZE_MAX;
+  bool descending = false;
+  bool include_docs = false;
+  bool all_docs_style = false;     // style=all_docs: every leaf, not only the winner
+  bool conflicts = false;          // with include_docs: add _conflicts
+  std::optional<std::set<std::string>> doc_ids;  // filter=_doc_ids
+  // filter=_selector and similar: called with the winning doc body.
+  std::function<bool(const Json& doc)> filter;
+};
+
+struct ChangesPage {
+  Json results = Json::array();    // [{seq, id, changes:[{rev}], deleted?, doc?}]
+  int64_t last_seq = 0;
+  int64_t pending = 0;             // changes after last_seq
+};
+
+struct AllDocsOptions {
+  std::optional<std::string> startkey;
+  std::optional<std::string> endkey;
+  bool inclusive_end = true;
+  bool descending = false;
+  size_t limit = SIZE_MAX;
+  size_t skip = 0;
+  bool include_docs = false;
+  bool conflicts = false;
+  bool update_seq = false;
+  std::optional<std::vector<std::string>> keys;  // rows in this order, misses as errors
+};
+
+struct Attachment {
+  std::string content_type;
+  std::string data;                // decoded bytes
+  std::string digest;              // "md5-<base64>"
+  int64_t revpos = 0;
+};
+
+class Database {
+ public:
+  // Opens (creating when missing) the database `name` in the file `path`.
+  // Fails with IoError when the file cannot be opened or is corrupt.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, const std::string& name,
+                                                DatabaseOptions options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& path() const { return path_; }
+
+  // GET /{db}: db_name, update_seq, doc_count, doc_del_count, sizes, ...
+  Json Info();
+  int64_t update_seq();
+
+  // _bulk_docs. With new_edits, each doc gets a new revision (a conflict when
+  // its _rev is not a leaf); without, each doc's _rev/_revisions path is
+  // merged into its tree as replication does, and nothing conflicts.
+  // Results are in input order; one commit covers the whole batch.
+  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits);
+
+  // PUT /{db}/{id}: one document (its _id must be set).
+  WriteResult Put(Json doc, bool new_edits = true);
+
+  // GET /{db}/{id}. NotFound("missing") or NotFound("deleted").
+  Result<Json> Get(const std::string& id, const GetOptions& options);
+
+  // GET /{db}/{id}?open_revs=...: [{"ok": doc} | {"missing": rev}]. `revs`
+  // empty means all leaves. NotFound("missing") for an unknown document.
+  Result<Json> OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options);
+
+  // GET|POST /{db}/_all_docs: the whole response body.
+  Json AllDocs(const AllDocsOptions& options);
+
+  // GET /{db}/_changes (one page; feeds are built on WaitForChange()).
+  ChangesPage Changes(const ChangesOptions& options);
+
+  // Blocks until update_seq() > since, or the deadline. Returns whether it moved.
+  bool WaitForChange(int64_t since, std::chrono::steady_clock::time_point deadline);
+
+  // POST /{db}/_revs_diff: {"id": ["rev", ...]} -> {"id": {"missing": [...], "possible_ancestors": [...]}}.
+  Json RevsDiff(const Json& request);
+
+  // _local documents: not replicated, no history; revs are "0-N".
+  Result<Json> GetLocal(const std::string& id);
+  WriteResult PutLocal(const std::string& id, Json doc);
+  WriteResult DeleteLocal(const std::string& id);
+
+  // GET /{db}/{id}/{name}: the attachment of the winner (or of `rev`).
+  Result<Attachment> GetAttachment(const std::string& id, const std::string& name,
+                                   const std::optional<std::string>& rev);
+  // PUT|DELETE /{db}/{id}/{name}: a new revision with the attachment set or removed.
+  WriteResult PutAttachment(const std::string& id, const std::string& name, const std::optional<std::string>& rev,
+                            const std::string& content_type, std::string data);
+  WriteResult DeleteAttachment(const std::string& id, const std::string& name, const std::optional<std::string>& rev);
+
+  // POST /{db}/_compact: drops bodies of non-leaf revisions and unreferenced
+  // attachment data, then vacuums. Runs while reads and writes go on.
+  Status Compact();
+  bool compact_running() const;
+
+  // _security (not versioned, not replicated) and _revs_limit.
+  Json Security();
+  Status SetSecurity(const Json& security);
+  int64_t RevsLimit();
+  Status SetRevsLimit(int64_t limit);
+
+  // Runs SQLite's integrity check and the revision-tree invariants of every
+  // document. OK, or Internal with the first problem found.
+  Status CheckIntegrity();
+
+ private:
+  class Impl;
+  Database(std::string path, std::string name, std::unique_ptr<Impl> impl);
+
+  std::string path_;
+  std::string name_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for names CouchDB accepts: ^[a-z][a-z0-9_$()+/-]*$, or _users / _replicator.
+bool IsValidDatabaseName(const std::string& name);
+
+// OK, or InvalidArgument for ids CouchDB refuses (empty, a reserved "_"
+// prefix other than _design/ and _local/, invalid UTF-8).
+Status ValidateDocId(const std::string& id);
+
+}  // namespace wisp::store

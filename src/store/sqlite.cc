@@ -1,0 +1,133 @@
+#include "store/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace wisp::store {
+namespace {
+
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xFF) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_READONLY:
+      return Status::IoError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+}  // namespace
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = ErrorStatus(db_, rc, "sqlite step");
+  return false;
+}
+
+Status Statement::Run() {
+  while (Step()) {
+  }
+  Status s = status_;
+  Reset();
+  return s;
+}
+
+std::string Statement::Text(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  const int n = sqlite3_column_bytes(stmt_, column);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Statement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  status_ = Status::Ok();
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool durable) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = ErrorStatus(db, rc, "cannot open " + path);
+    sqlite3_close(db);
+    return Status::IoError(s.message());
+  }
+  std::unique_ptr<Connection> conn(new Connection(db));
+  sqlite3_busy_timeout(db, 10'000);
+  // auto_vacuum only takes effect before the first table exists.
+  const std::string pragmas = std::string("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; ") +
+                              (durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
+  WISP_RETURN_IF_ERROR(conn->Exec(pragmas));
+  return conn;
+}
+
+Connection::~Connection() {
+  cache_.clear();  // statements before the connection
+  sqlite3_close(db_);
+}
+
+Status Connection::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status s = ErrorStatus(db_, rc, err ? err : "sqlite exec");
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::Ok();
+}
+
+Statement& Connection::Prepare(const std::string& sql) {
+  auto& slot = cache_[sql];
+  if (!slot) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "wisp: bad SQL '%s': %s\n", sql.c_str(), sqlite3_errmsg(db_));
+      std::abort();
+    }
+    slot = std::make_unique<Statement>(db_, stmt);
+  } else {
+    slot->Reset();
+  }
+  return *slot;
+}
+
+}  // namespace wisp::store

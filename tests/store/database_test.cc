@@ -1,0 +1,455 @@
+// The document engine through its C++ API: revisions, conflicts, changes,
+// local docs, attachments, compaction, durability across reopen, and group
+// commit under concurrent writers.
+#include "store/database.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "store/store.h"
+
+namespace wisp::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/wisp-store-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    Reopen();
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    db_.reset();
+    auto db = Database::Open(dir_ + "/test.sqlite", "test");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+  }
+  WriteResult Put(Json doc) { return db_->Put(std::move(doc)); }
+  Json MustGet(const std::string& id, GetOptions o = {}) {
+    auto doc = db_->Get(id, o);
+    EXPECT_TRUE(doc.ok()) << id << ": " << doc.status().ToString();
+    return doc.ok() ? *doc : Json();
+  }
+
+  std::string dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(DatabaseTest, NewDocumentGetsFirstGenerationRev) {
+  WriteResult r = Put({{"_id", "q1"}, {"title", "How?"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.rev.rfind("1-", 0), 0u);
+  EXPECT_EQ(r.rev.size(), 34u) << "1- and 32 hex";
+  Json doc = MustGet("q1");
+  EXPECT_EQ(doc["_id"], "q1");
+  EXPECT_EQ(doc["_rev"], r.rev);
+  EXPECT_EQ(doc["title"], "How?");
+}
+
+TEST_F(DatabaseTest, UpdateWithCurrentRevSucceedsAndStaleRevConflicts) {
+  WriteResult first = Put({{"_id", "q1"}, {"v", 1}});
+  WriteResult second = Put({{"_id", "q1"}, {"_rev", first.rev}, {"v", 2}});
+  ASSERT_TRUE(second.status.ok());
+  EXPECT_EQ(second.rev.rfind("2-", 0), 0u);
+  WriteResult stale = Put({{"_id", "q1"}, {"_rev", first.rev}, {"v", 3}});
+  EXPECT_TRUE(stale.status.IsConflict()) << stale.status.ToString();
+  WriteResult no_rev = Put({{"_id", "q1"}, {"v", 4}});
+  EXPECT_TRUE(no_rev.status.IsConflict());
+  EXPECT_EQ(MustGet("q1")["v"], 2);
+}
+
+TEST_F(DatabaseTest, SameEditOnTwoReplicasGivesTheSameRev) {
+  auto other = Database::Open(dir_ + "/other.sqlite", "other");
+  ASSERT_TRUE(other.ok());
+  WriteResult a = Put({{"_id", "x"}, {"n", 1}});
+  WriteResult b = (*other)->Put({{"_id", "x"}, {"n", 1}});
+  EXPECT_EQ(a.rev, b.rev);
+}
+
+TEST_F(DatabaseTest, DeletedDocumentReadsAsDeletedAndCanBeRecreated) {
+  WriteResult created = Put({{"_id", "d"}, {"v", 1}});
+  WriteResult deleted = Put({{"_id", "d"}, {"_rev", created.rev}, {"_deleted", true}});
+  ASSERT_TRUE(deleted.status.ok());
+  auto gone = db_->Get("d", {});
+  EXPECT_TRUE(gone.status().IsNotFound());
+  EXPECT_EQ(gone.status().message(), "deleted");
+  GetOptions at_rev;
+  at_rev.rev = deleted.rev;
+  EXPECT_EQ(MustGet("d", at_rev)["_deleted"], true);
+
+  WriteResult again = Put({{"_id", "d"}, {"v", 2}});
+  ASSERT_TRUE(again.status.ok()) << again.status.ToString();
+  EXPECT_EQ(again.rev.rfind("3-", 0), 0u) << "extends the deleted branch";
+  EXPECT_EQ(MustGet("d")["v"], 2);
+}
+
+TEST_F(DatabaseTest, MissingDocumentIsNotFoundMissing) {
+  auto r = db_->Get("nope", {});
+  EXPECT_TRUE(r.status().IsNotFound());
+  EXPECT_EQ(r.status().message(), "missing");
+}
+
+TEST_F(DatabaseTest, ReplicatedConflictingBranchesPickTheSameWinnerEverywhere) {
+  const Json left = {{"_id", "c"}, {"_rev", "2-aaaa"}, {"side", "left"},
+                     {"_revisions", {{"start", 2}, {"ids", {"aaaa", "root"}}}}};
+  const Json right = {{"_id", "c"}, {"_rev", "2-bbbb"}, {"side", "right"},
+                      {"_revisions", {{"start", 2}, {"ids", {"bbbb", "root"}}}}};
+  auto r1 = db_->BulkDocs({left, right}, /*new_edits=*/false);
+  ASSERT_TRUE(r1[0].status.ok() && r1[1].status.ok());
+  auto other = Database::Open(dir_ + "/other.sqlite", "other");
+  ASSERT_TRUE(other.ok());
+  (*other)->BulkDocs({right, left}, false);  // the other order
+
+  GetOptions o;
+  o.conflicts = true;
+  Json here = MustGet("c", o);
+  Json there = *(*other)->Get("c", o);
+  EXPECT_EQ(here["_rev"], "2-bbbb") << "higher hash wins at equal generation";
+  EXPECT_EQ(here["_rev"], there["_rev"]);
+  EXPECT_EQ(here["_conflicts"], Json::array({"2-aaaa"}));
+}
+
+TEST_F(DatabaseTest, ReplicatedWriteOfAKnownRevIsANoOp) {
+  const Json doc = {{"_id", "r"}, {"_rev", "1-abc"}, {"v", 1}};
+  db_->BulkDocs({doc}, false);
+  const int64_t seq = db_->update_seq();
+  auto again = db_->BulkDocs({doc}, false);
+  EXPECT_TRUE(again[0].status.ok());
+  EXPECT_EQ(db_->update_seq(), seq) << "nothing changed, nothing to sync";
+}
+
+TEST_F(DatabaseTest, ReplicatedWriteNeedsARev) {
+  auto r = db_->BulkDocs({Json{{"_id", "x"}, {"v", 1}}}, false);
+  EXPECT_TRUE(r[0].status.IsInvalidArgument());
+}
+
+TEST_F(DatabaseTest, RevisionHistoryAndRevsInfo) {
+  WriteResult a = Put({{"_id", "h"}, {"v", 1}});
+  WriteResult b = Put({{"_id", "h"}, {"_rev", a.rev}, {"v", 2}});
+  GetOptions o;
+  o.revs = true;
+  o.revs_info = true;
+  Json doc = MustGet("h", o);
+  EXPECT_EQ(doc["_revisions"]["start"], 2);
+  EXPECT_EQ(doc["_revisions"]["ids"].size(), 2u);
+  EXPECT_EQ("2-" + doc["_revisions"]["ids"][0].get<std::string>(), b.rev);
+  EXPECT_EQ(doc["_revs_info"][0]["rev"], b.rev);
+  EXPECT_EQ(doc["_revs_info"][0]["status"], "available");
+}
+
+TEST_F(DatabaseTest, RevsLimitStemsOldHistory) {
+  ASSERT_TRUE(db_->SetRevsLimit(3).ok());
+  std::string rev;
+  for (int i = 0; i < 6; ++i) {
+    Json doc = {{"_id", "s"}, {"i", i}};
+    if (!rev.empty()) doc["_rev"] = rev;
+    rev = Put(doc).rev;
+  }
+  GetOptions o;
+  o.revs = true;
+  EXPECT_EQ(MustGet("s", o)["_revisions"]["ids"].size(), 3u);
+}
+
+TEST_F(DatabaseTest, ChangesListEachDocumentOnceAtItsLatestSeq) {
+  WriteResult a = Put({{"_id", "a"}, {"v", 1}});
+  Put({{"_id", "b"}, {"v", 1}});
+  Put({{"_id", "a"}, {"_rev", a.rev}, {"v", 2}});
+  ChangesPage page = db_->Changes({});
+  ASSERT_EQ(page.results.size(), 2u);
+  EXPECT_EQ(page.results[0]["id"], "b");
+  EXPECT_EQ(page.results[0]["seq"], 2);
+  EXPECT_EQ(page.results[1]["id"], "a");
+  EXPECT_EQ(page.results[1]["seq"], 3);
+  EXPECT_EQ(page.last_seq, 3);
+  EXPECT_EQ(page.pending, 0);
+}
+
+TEST_F(DatabaseTest, ChangesHonourSinceLimitAndPending) {
+  for (int i = 0; i < 5; ++i) Put({{"_id", "d" + std::to_string(i)}});
+  ChangesOptions o;
+  o.since = 1;
+  o.limit = 2;
+  ChangesPage page = db_->Changes(o);
+  ASSERT_EQ(page.results.size(), 2u);
+  EXPECT_EQ(page.results[0]["seq"], 2);
+  EXPECT_EQ(page.last_seq, 3);
+  EXPECT_EQ(page.pending, 2);
+  o.since = 5;
+  EXPECT_TRUE(db_->Changes(o).results.empty());
+  EXPECT_EQ(db_->Changes(o).last_seq, 5);
+}
+
+TEST_F(DatabaseTest, ChangesIncludeDocsDeletedFlagAndAllLeaves) {
+  WriteResult a = Put({{"_id", "a"}, {"v", 1}});
+  Put({{"_id", "a"}, {"_rev", a.rev}, {"_deleted", true}});
+  db_->BulkDocs({Json{{"_id", "c"}, {"_rev", "1-x"}}, Json{{"_id", "c"}, {"_rev", "1-y"}}}, false);
+  ChangesOptions o;
+  o.include_docs = true;
+  o.all_docs_style = true;
+  ChangesPage page = db_->Changes(o);
+  ASSERT_EQ(page.results.size(), 2u);
+  EXPECT_EQ(page.results[0]["deleted"], true);
+  EXPECT_EQ(page.results[0]["doc"]["_deleted"], true);
+  EXPECT_EQ(page.results[1]["changes"].size(), 2u) << "both leaves of the conflict";
+}
+
+TEST_F(DatabaseTest, ChangesFilterByDocIdsAndByPredicate) {
+  Put({{"_id", "a"}, {"type", "question"}});
+  Put({{"_id", "b"}, {"type", "user"}});
+  Put({{"_id", "c"}, {"type", "question"}});
+  ChangesOptions ids;
+  ids.doc_ids = std::set<std::string>{"b"};
+  ChangesPage by_id = db_->Changes(ids);
+  ASSERT_EQ(by_id.results.size(), 1u);
+  EXPECT_EQ(by_id.results[0]["id"], "b");
+  EXPECT_EQ(by_id.last_seq, 3);
+  ChangesOptions pred;
+  pred.filter = [](const Json& doc) { return doc.value("type", "") == "question"; };
+  EXPECT_EQ(db_->Changes(pred).results.size(), 2u);
+}
+
+TEST_F(DatabaseTest, WaitForChangeWakesOnAWriteFromAnotherThread) {
+  const int64_t since = db_->update_seq();
+  std::thread writer([&] { Put({{"_id", "late"}}); });
+  EXPECT_TRUE(db_->WaitForChange(since, std::chrono::steady_clock::now() + 10s));
+  writer.join();
+  EXPECT_FALSE(db_->WaitForChange(db_->update_seq(), std::chrono::steady_clock::now() + 10ms));
+}
+
+TEST_F(DatabaseTest, AllDocsRangesKeysAndCounts) {
+  for (const char* id : {"a", "b", "c", "d"}) Put({{"_id", id}});
+  WriteResult gone = Put({{"_id", "e"}});
+  Put({{"_id", "e"}, {"_rev", gone.rev}, {"_deleted", true}});
+
+  Json all = db_->AllDocs({});
+  EXPECT_EQ(all["total_rows"], 4) << "deleted docs do not count";
+  EXPECT_EQ(all["rows"].size(), 4u);
+
+  AllDocsOptions range;
+  range.startkey = "b";
+  range.endkey = "c";
+  Json r = db_->AllDocs(range);
+  ASSERT_EQ(r["rows"].size(), 2u);
+  EXPECT_EQ(r["rows"][0]["id"], "b");
+  EXPECT_EQ(r["offset"], 1);
+  range.inclusive_end = false;
+  EXPECT_EQ(db_->AllDocs(range)["rows"].size(), 1u);
+
+  AllDocsOptions desc;
+  desc.descending = true;
+  desc.limit = 2;
+  Json d = db_->AllDocs(desc);
+  ASSERT_EQ(d["rows"].size(), 2u);
+  EXPECT_EQ(d["rows"][0]["id"], "d");
+
+  AllDocsOptions keys;
+  keys.keys = std::vector<std::string>{"c", "zzz", "e"};
+  keys.include_docs = true;
+  Json k = db_->AllDocs(keys);
+  ASSERT_EQ(k["rows"].size(), 3u);
+  EXPECT_EQ(k["rows"][0]["doc"]["_id"], "c");
+  EXPECT_EQ(k["rows"][1]["error"], "not_found");
+  EXPECT_EQ(k["rows"][2]["value"]["deleted"], true);
+  EXPECT_TRUE(k["rows"][2]["doc"].is_null());
+}
+
+TEST_F(DatabaseTest, RevsDiffReportsMissingRevsAndAncestors) {
+  WriteResult a = Put({{"_id", "a"}});
+  Json diff = db_->RevsDiff({{"a", {a.rev, "2-ffff"}}, {"new", {"1-abc"}}});
+  EXPECT_EQ(diff["a"]["missing"], Json::array({"2-ffff"}));
+  EXPECT_EQ(diff["a"]["possible_ancestors"], Json::array({a.rev}));
+  EXPECT_EQ(diff["new"]["missing"], Json::array({"1-abc"}));
+  EXPECT_TRUE(db_->RevsDiff({{"a", {a.rev}}}).empty());
+}
+
+TEST_F(DatabaseTest, LocalDocsHaveCounterRevsAndStayOutOfChanges) {
+  WriteResult one = db_->PutLocal("_local/cp", {{"last_seq", 5}});
+  ASSERT_TRUE(one.status.ok());
+  EXPECT_EQ(one.rev, "0-1");
+  WriteResult two = db_->PutLocal("_local/cp", {{"_rev", "0-1"}, {"last_seq", 9}});
+  EXPECT_EQ(two.rev, "0-2");
+  EXPECT_EQ((*db_->GetLocal("_local/cp"))["last_seq"], 9);
+  EXPECT_TRUE(db_->Changes({}).results.empty());
+  EXPECT_EQ(db_->AllDocs({})["rows"].size(), 0u);
+  EXPECT_TRUE(db_->DeleteLocal("_local/cp").status.ok());
+  EXPECT_TRUE(db_->GetLocal("_local/cp").status().IsNotFound());
+  EXPECT_TRUE(db_->PutLocal("_local/x", {{"_attachments", Json::object()}}).status.IsInvalidArgument());
+}
+
+TEST_F(DatabaseTest, InlineAttachmentBecomesAStubWithMd5Digest) {
+  // "hello" -> md5 5d41402abc4b2a76b9719d911017c592
+  WriteResult w = Put({{"_id", "att"},
+                       {"_attachments", {{"note.txt", {{"content_type", "text/plain"}, {"data", "aGVsbG8="}}}}}});
+  ASSERT_TRUE(w.status.ok()) << w.status.ToString();
+  Json stub = MustGet("att")["_attachments"]["note.txt"];
+  EXPECT_EQ(stub["stub"], true);
+  EXPECT_EQ(stub["length"], 5);
+  EXPECT_EQ(stub["revpos"], 1);
+  EXPECT_EQ(stub["digest"], "md5-XUFAKrxLKna5cZ2REBfFkg==");
+  auto att = db_->GetAttachment("att", "note.txt", std::nullopt);
+  ASSERT_TRUE(att.ok());
+  EXPECT_EQ(att->data, "hello");
+  EXPECT_EQ(att->content_type, "text/plain");
+
+  GetOptions inline_data;
+  inline_data.attachments = true;
+  EXPECT_EQ(MustGet("att", inline_data)["_attachments"]["note.txt"]["data"], "aGVsbG8=");
+}
+
+TEST_F(DatabaseTest, StubKeepsTheAttachmentAndUnknownStubIsMissingStub) {
+  WriteResult w = Put({{"_id", "att"}, {"_attachments", {{"a", {{"content_type", "text/plain"}, {"data", "aGk="}}}}}});
+  Json doc = MustGet("att");
+  doc["extra"] = true;
+  WriteResult kept = Put(doc);
+  ASSERT_TRUE(kept.status.ok()) << kept.status.ToString();
+  EXPECT_EQ(db_->GetAttachment("att", "a", std::nullopt)->data, "hi");
+  EXPECT_EQ(MustGet("att")["_attachments"]["a"]["revpos"], 1) << "revpos stays where the bytes came in";
+
+  Json bad = MustGet("att");
+  bad["_attachments"]["ghost"] = {{"stub", true}};
+  WriteResult missing = Put(bad);
+  EXPECT_EQ(missing.error, "missing_stub");
+  EXPECT_EQ(missing.status.code(), StatusCode::kPreconditionFailed);
+}
+
+TEST_F(DatabaseTest, StandaloneAttachmentPutAndDelete) {
+  WriteResult created = db_->PutAttachment("doc", "f.bin", std::nullopt, "application/octet-stream", std::string("\0\1\2", 3));
+  ASSERT_TRUE(created.status.ok()) << created.status.ToString();
+  EXPECT_EQ(db_->GetAttachment("doc", "f.bin", std::nullopt)->data, std::string("\0\1\2", 3));
+  WriteResult without_rev = db_->PutAttachment("doc", "g", std::nullopt, "text/plain", "x");
+  EXPECT_TRUE(without_rev.status.IsConflict());
+  WriteResult removed = db_->DeleteAttachment("doc", "f.bin", created.rev);
+  ASSERT_TRUE(removed.status.ok());
+  EXPECT_TRUE(db_->GetAttachment("doc", "f.bin", std::nullopt).status().IsNotFound());
+}
+
+TEST_F(DatabaseTest, CompactionDropsOldBodiesButKeepsHistory) {
+  WriteResult a = Put({{"_id", "k"}, {"v", 1}});
+  Put({{"_id", "k"}, {"_rev", a.rev}, {"v", 2}});
+  GetOptions old;
+  old.rev = a.rev;
+  EXPECT_TRUE(db_->Get("k", old).ok());
+  ASSERT_TRUE(db_->Compact().ok());
+  EXPECT_TRUE(db_->Get("k", old).status().IsNotFound());
+  GetOptions revs;
+  revs.revs_info = true;
+  Json doc = MustGet("k", revs);
+  EXPECT_EQ(doc["_revs_info"][1]["status"], "missing");
+  EXPECT_TRUE(db_->CheckIntegrity().ok());
+}
+
+TEST_F(DatabaseTest, BadDocumentsGetCouchDbsErrors) {
+  auto results = db_->BulkDocs({Json::array(), Json{{"_id", "_bad"}}, Json{{"_id", "x"}, {"_secret", 1}},
+                                Json{{"_id", 5}}, Json{{"_id", "ok"}}},
+                               true);
+  EXPECT_TRUE(results[0].status.IsInvalidArgument());
+  EXPECT_EQ(results[1].error, "illegal_docid");
+  EXPECT_EQ(results[2].error, "doc_validation");
+  EXPECT_EQ(results[2].status.message(), "Bad special document member: _secret");
+  EXPECT_EQ(results[3].error, "illegal_docid");
+  EXPECT_TRUE(results[4].status.ok()) << "one bad doc spoils nothing else";
+}
+
+TEST_F(DatabaseTest, OversizedDocumentIsRefused) {
+  db_.reset();
+  DatabaseOptions small;
+  small.max_document_bytes = 100;
+  db_ = std::move(*Database::Open(dir_ + "/small.sqlite", "small", small));
+  WriteResult r = Put({{"_id", "big"}, {"text", std::string(200, 'x')}});
+  EXPECT_TRUE(r.status.IsPayloadTooLarge());
+  EXPECT_EQ(r.error, "document_too_large");
+  EXPECT_TRUE(db_->Get("big", {}).status().IsNotFound());
+}
+
+TEST_F(DatabaseTest, EverythingSurvivesAReopen) {
+  WriteResult a = Put({{"_id", "a"}});
+  Put({{"_id", "b"}});
+  Put({{"_id", "a"}, {"_rev", a.rev}, {"_deleted", true}});
+  ASSERT_TRUE(db_->SetRevsLimit(42).ok());
+  Reopen();
+  EXPECT_EQ(db_->update_seq(), 3);
+  EXPECT_EQ(db_->Info()["doc_count"], 1);
+  EXPECT_EQ(db_->Info()["doc_del_count"], 1);
+  EXPECT_EQ(db_->RevsLimit(), 42);
+  EXPECT_EQ(MustGet("b")["_id"], "b");
+}
+
+TEST_F(DatabaseTest, ConcurrentWritersAreGroupCommittedWithoutLoss) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (Put({{"_id", "t" + std::to_string(t) + "-" + std::to_string(i)}, {"i", i}}).status.ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EXPECT_EQ(db_->update_seq(), kThreads * kPerThread);
+  EXPECT_EQ(db_->Info()["doc_count"], kThreads * kPerThread);
+  EXPECT_TRUE(db_->CheckIntegrity().ok());
+}
+
+TEST_F(DatabaseTest, InfoHasWhatReplicatorsRequire) {
+  Json info = db_->Info();
+  EXPECT_EQ(info["db_name"], "test");
+  EXPECT_EQ(info["instance_start_time"], "0");
+  EXPECT_TRUE(info.contains("update_seq"));
+  EXPECT_EQ(info["compact_running"], false);
+}
+
+TEST(DatabaseNames, FollowCouchDbsRules) {
+  EXPECT_TRUE(IsValidDatabaseName("questions"));
+  EXPECT_TRUE(IsValidDatabaseName("a/b$c(d)+e-f_1"));
+  EXPECT_TRUE(IsValidDatabaseName("_users"));
+  EXPECT_FALSE(IsValidDatabaseName("Questions"));
+  EXPECT_FALSE(IsValidDatabaseName("1db"));
+  EXPECT_FALSE(IsValidDatabaseName("_private"));
+  EXPECT_FALSE(IsValidDatabaseName(""));
+}
+
+TEST(StoreTest, UuidSurvivesRestartAndDatabasesAreListed) {
+  const std::string dir = TempDir();
+  std::string uuid;
+  {
+    auto store = Store::Open(dir);
+    ASSERT_TRUE(store.ok());
+    uuid = (*store)->uuid();
+    EXPECT_EQ(uuid.size(), 32u);
+    ASSERT_TRUE((*store)->CreateDatabase("questions").ok());
+    ASSERT_TRUE((*store)->CreateDatabase("a/b").ok());
+    EXPECT_EQ((*store)->CreateDatabase("questions").code(), StatusCode::kPreconditionFailed);
+    EXPECT_TRUE((*store)->CreateDatabase("Bad").IsInvalidArgument());
+    auto db = (*store)->GetDatabase("questions");
+    ASSERT_TRUE(db.ok());
+    (*db)->Put({{"_id", "q"}});
+  }
+  auto store = Store::Open(dir);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->uuid(), uuid);
+  EXPECT_EQ((*store)->ListDatabases(), (std::vector<std::string>{"a/b", "questions"}));
+  EXPECT_TRUE((*(*store)->GetDatabase("questions"))->Get("q", {}).ok());
+  EXPECT_TRUE((*store)->DeleteDatabase("questions").ok());
+  EXPECT_TRUE((*store)->GetDatabase("questions").status().IsNotFound());
+  EXPECT_TRUE((*store)->DeleteDatabase("questions").IsNotFound());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace wisp::store
