@@ -365,6 +365,29 @@ class Database::Impl {
     return std::optional<DocRow>(std::move(row));
   }
 
+  // Reads every row of a statement selecting (id, seq, tree, winner, deleted),
+  // then resets it. A row whose tree does not parse is logged and skipped.
+  std::vector<std::pair<std::string, DocRow>> ReadRows(Statement& s) {
+    std::vector<std::pair<std::string, DocRow>> rows;
+    while (s.Step()) {
+      std::string id = s.Text(0);
+      DocRow row;
+      row.seq = s.Int(1);
+      auto tree_json = json::Parse(s.Text(2));
+      auto tree = tree_json.ok() ? RevTree::FromJson(*tree_json) : Result<RevTree>(tree_json.status());
+      if (!tree.ok()) {
+        log::Error("store", "unreadable revision tree", {{"db", name_}, {"id", id}, {"error", tree.status().message()}});
+        continue;
+      }
+      row.tree = std::move(*tree);
+      row.winner = s.Text(3);
+      row.deleted = s.Int(4) != 0;
+      rows.emplace_back(std::move(id), std::move(row));
+    }
+    s.Reset();
+    return rows;
+  }
+
   static Result<std::optional<Json>> LoadBody(Connection& c, const std::string& id, const std::string& rev) {
     Statement& s = c.Prepare("SELECT body FROM revs WHERE id = ? AND rev = ?");
     s.Bind(1, id).Bind(2, rev);
@@ -753,20 +776,7 @@ class Database::Impl {
     if (high) s.Bind(2, *high);
     s.Bind(3, o.limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(o.limit));
     s.Bind(4, static_cast<int64_t>(o.skip));
-    std::vector<std::pair<std::string, DocRow>> found;
-    while (s.Step()) {
-      DocRow row;
-      row.seq = s.Int(1);
-      auto tree_json = json::Parse(s.Text(2));
-      if (tree_json.ok()) {
-        auto tree = RevTree::FromJson(*tree_json);
-        if (tree.ok()) row.tree = std::move(*tree);
-      }
-      row.winner = s.Text(3);
-      row.deleted = s.Int(4) != 0;
-      found.emplace_back(s.Text(0), std::move(row));
-    }
-    s.Reset();
+    std::vector<std::pair<std::string, DocRow>> found = ReadRows(s);
     for (auto& [id, row] : found) rows.push_back(row_for(id, row, false));
 
     // offset: live documents before the first row in this order.
@@ -801,20 +811,7 @@ class Database::Impl {
                                       ? "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq < ? ORDER BY seq DESC LIMIT ?"
                                       : "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq > ? ORDER BY seq ASC LIMIT ?");
       s.Bind(1, cursor).Bind(2, filtered ? kChunk : static_cast<int64_t>(std::min<size_t>(limit - page.results.size(), kChunk)));
-      std::vector<std::pair<std::string, DocRow>> rows;
-      while (s.Step()) {
-        DocRow row;
-        row.seq = s.Int(1);
-        auto tree_json = json::Parse(s.Text(2));
-        if (tree_json.ok()) {
-          auto tree = RevTree::FromJson(*tree_json);
-          if (tree.ok()) row.tree = std::move(*tree);
-        }
-        row.winner = s.Text(3);
-        row.deleted = s.Int(4) != 0;
-        rows.emplace_back(s.Text(0), std::move(row));
-      }
-      s.Reset();
+      std::vector<std::pair<std::string, DocRow>> rows = ReadRows(s);
       if (rows.empty()) exhausted = true;
       for (auto& [id, row] : rows) {
         cursor = row.seq;
