@@ -1068,9 +1068,9 @@ class Database::Impl {
       return Status::Ok();
     });
     if (s.ok()) {
-      // Give the freed pages back to the file system, outside the write batch.
-      std::unique_lock lock(queue_mu_);
-      s = writer_->Exec("PRAGMA incremental_vacuum");
+      // Give the freed pages back to the file system. The writer connection
+      // belongs to whoever leads a commit, so this goes through Write() too.
+      s = Write([](Connection& c, Txn&) { return c.Exec("PRAGMA incremental_vacuum"); });
     }
     compacting_ = false;
     return s;
