@@ -10,7 +10,7 @@ Result<Json> Parse(std::string_view text) {
     // Re-parse with exceptions on to get the library's position-bearing message.
     try {
       [[maybe_unused]] Json unused = Json::parse(text);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, or out_of_range for "1e999"
       return Status::InvalidArgument(e.what());
     }
     return Status::InvalidArgument("invalid JSON");

@@ -16,6 +16,14 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
 // --- Parse ---
 
+TEST(ParseTest, NumberTooLargeForADoubleIsAnErrorNotACrash) {
+  // Found by fuzz/mango_fuzzer: the library throws out_of_range here.
+  auto r = json::Parse(R"({"a": 1e999})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("out_of_range"), std::string::npos) << r.status().message();
+}
+
 TEST(ParseTest, ParsesAnObject) {
   Result<Json> r = json::Parse(R"({"name":"hello","limits":{"timeout":60000},"tags":[1,2]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
