@@ -1,6 +1,7 @@
 // `wisp serve` and the binary's flags, run as a user runs them.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <regex>
@@ -153,6 +154,51 @@ TEST(WispBinary, PortInUseExitsWithAClearError) {
                      "--couch-port", "0"},
                     dir + "/second.err");
   EXPECT_EQ(second.Wait(10s), 1);
+}
+
+}  // namespace
+}  // namespace wisp
+
+namespace wisp {
+namespace {
+
+// Starts `wisp serve` on DIR without --admin and returns the banner's admin
+// line and the CouchDB port.
+std::pair<std::string, int> StartWithoutAdmin(Subprocess& p) {
+  const int couch = PortFrom(p.ReadLineContaining("CouchDB API", 20s));
+  // "  CouchDB admin  NAME:PASSWORD (where it came from)": keep NAME:PASSWORD.
+  const std::string line = p.ReadLineContaining("CouchDB admin", 5s);
+  std::smatch m;
+  std::string admin = std::regex_search(line, m, std::regex(R"(CouchDB admin\s+(\S+:\S+))")) ? std::string(m[1]) : line;
+  return {admin, couch};
+}
+
+TEST(WispServe, GeneratesTheAdminOnceAndKeepsTheServerUuid) {
+  const std::string dir = TempDir();
+  std::string first_admin, first_uuid;
+  {
+    Subprocess p({WISP_BINARY, "serve", "--data-dir", dir, "--api-port", "0", "--couch-port", "0"});
+    auto [admin, port] = StartWithoutAdmin(p);
+    ASSERT_GT(port, 0);
+    ASSERT_NE(admin.find("admin:"), std::string::npos) << admin;
+    first_admin = admin;
+    auto welcome = http::Client().Get("http://127.0.0.1:" + std::to_string(port) + "/");
+    ASSERT_TRUE(welcome.ok());
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(welcome->body, m, std::regex(R"re("uuid":"([0-9a-f]{32})")re"))) << welcome->body;
+    first_uuid = m[1];
+    EXPECT_EQ(p.Signal(SIGTERM, 10s), 0);
+  }
+  struct stat st {};
+  ASSERT_EQ(stat((dir + "/admin.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the password file is readable by its owner only";
+
+  Subprocess again({WISP_BINARY, "serve", "--data-dir", dir, "--api-port", "0", "--couch-port", "0"});
+  auto [admin, port] = StartWithoutAdmin(again);
+  EXPECT_EQ(admin, first_admin) << "the same generated password after a restart";
+  auto welcome = http::Client().Get("http://127.0.0.1:" + std::to_string(port) + "/");
+  ASSERT_TRUE(welcome.ok());
+  EXPECT_NE(welcome->body.find(first_uuid), std::string::npos) << "PouchDB's replication ids depend on the uuid";
 }
 
 }  // namespace
