@@ -39,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages, pinned by each lockfile; reinstalled only when the lockfile changed.
-for dir in web tests/e2e bench; do
+for dir in web tests/e2e; do  # bench/ installs its own packages when a benchmark runs
   if [ -f "$dir/package-lock.json" ]; then
     stamp="$dir/node_modules/.wisp-lock-stamp"
     if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
