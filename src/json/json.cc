@@ -1,10 +1,43 @@
 #include "json/json.h"
 
+#include <algorithm>
+
 #include <cstdint>
 
 namespace wisp::json {
 
+namespace {
+
+// The deepest nesting of arrays and objects in `text`, counting brackets
+// outside strings. Stops counting once past `limit`.
+int NestingDepth(std::string_view text, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 Result<Json> Parse(std::string_view text) {
+  if (NestingDepth(text, kMaxDepth) > kMaxDepth) {
+    return Status::InvalidArgument("JSON nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
   Json value = Json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
     // Re-parse with exceptions on to get the library's position-bearing message.

@@ -25,7 +25,13 @@ using OrderedJson = nlohmann::ordered_json;
 
 namespace json {
 
-// Any JSON value. Fails with InvalidArgument, naming where the text broke.
+// Arrays and objects may nest this deep. Copying and printing a value recurse
+// once per level, so text from the network deeper than this is refused
+// before it can exhaust a thread's stack.
+inline constexpr int kMaxDepth = 512;
+
+// Any JSON value. Fails with InvalidArgument, naming where the text broke,
+// or when it nests deeper than kMaxDepth.
 Result<Json> Parse(std::string_view text);
 
 // A JSON object; an array or a scalar fails with InvalidArgument.

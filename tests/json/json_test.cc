@@ -24,6 +24,20 @@ TEST(ParseTest, NumberTooLargeForADoubleIsAnErrorNotACrash) {
   EXPECT_NE(r.status().message().find("out_of_range"), std::string::npos) << r.status().message();
 }
 
+TEST(ParseTest, RefusesNestingDeeperThanTheLimit) {
+  // 100,000 levels parse fine in the library, then crash whoever copies or
+  // prints the value: the recursion exhausts the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto r = json::Parse(deep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "JSON nests deeper than 512 levels");
+  const std::string at_limit = std::string(json::kMaxDepth, '[') + std::string(json::kMaxDepth, ']');
+  EXPECT_TRUE(json::Parse(at_limit).ok());
+  // Brackets inside strings do not count.
+  EXPECT_TRUE(json::Parse("\"" + std::string(1000, '[') + "\"").ok());
+  EXPECT_TRUE(json::Parse(R"({"a":"\"[[[[","b":1})").ok());
+}
+
 TEST(ParseTest, ParsesAnObject) {
   Result<Json> r = json::Parse(R"({"name":"hello","limits":{"timeout":60000},"tags":[1,2]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

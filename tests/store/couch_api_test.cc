@@ -794,3 +794,20 @@ TEST_F(CouchApiTest, ChangesSelectorFilterKeepsMatchingDocs) {
 
 }  // namespace
 }  // namespace wisp::store
+
+namespace wisp::store {
+namespace {
+
+TEST_F(CouchApiTest, DeeplyNestedDocumentIsRefusedAndTheServerLives) {
+  // Before the depth limit, storing this crashed the process: printing the
+  // parsed value recursed once per level and exhausted the stack.
+  ASSERT_EQ(Call("PUT", "/deep").status, 201);
+  const std::string body = "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  ClientResponse r = Call("PUT", "/deep/d", body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("bad_request"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("GET", "/deep").status, 200) << "still serving";
+}
+
+}  // namespace
+}  // namespace wisp::store
