@@ -13,7 +13,8 @@ CMAKE_FLAGS ?=
 
 demo: build
 	@echo "wisp: starting 'wisp serve'. The Stack Overflow pipeline and the dashboard arrive with"
-	@echo "      issues E and F; today this serves /ping and /metrics on :3233 and the CouchDB port :5984."
+	@echo "      issues E and F; today this serves /ping and /metrics on :3233 and the CouchDB API"
+	@echo "      (the document store) on :5984, with the admin credentials printed below."
 	./$(BUILD_DIR)/wisp serve
 
 test: build
