@@ -9,7 +9,7 @@
 #   - the ratio wisp req/s / nginx req/s, against the target of 0.8
 #   - the CPU each server used during its measured run (100% = one core)
 #   - the machine (nproc, CPU model) and the versions of nginx, wrk and wisp
-#   - how busy the CPUs were just before the runs (warns above 10%)
+#   - how busy the CPUs were before the servers started (warns above 10%)
 #
 # How to run it (needs nginx, wrk, curl and python3 on PATH):
 #   bench/http.sh                         # 10s per server, 64 connections, 2 wrk threads

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets with clang-14 and libFuzzer (ASan and UBSan on; no
-# debug info: clang-14 fails on Beast coroutines with -g) in
+# Builds the fuzz targets with clang-14 and libFuzzer (ASan and UBSan on) in
 # build-fuzz/, then runs each for SECONDS (default 60) on its corpus.
 # A crash leaves crash-* in build-fuzz/findings/NAME; turn it into a corpus
 # file under fuzz/corpus/NAME so the normal test suite replays it forever.
