@@ -20,6 +20,7 @@
 #include "store/couch_error.h"
 #include "store/couch_params.h"
 #include "store/mango.h"
+#include "store/users.h"
 #include "util/base64.h"
 #include "util/clock.h"
 #include "util/ids.h"
@@ -170,38 +171,98 @@ class Api {
   const CouchApiOptions& options() const { return options_; }
   bool stopping() const { return stopping_; }
 
-  // nullopt when the request may go on, else the 401 to answer.
-  std::optional<Response> Authenticate(const Request& request) const {
+  enum class Identity { kAnonymous, kAdmin, kUser, kBadCredentials };
+
+  // Who a request speaks for, with the name and roles of a user.
+  struct Who {
+    Identity kind = Identity::kAnonymous;
+    std::string name;
+    std::vector<std::string> roles;
+  };
+
+  // nullopt when the request may go on, else the 401 or 403 to answer.
+  // Admin-only routes need the server admin; member routes also let in a
+  // user whom the database's _security names among its members (or admins),
+  // by name or role. As in CouchDB 3, a database whose _security names no
+  // members is for admins only. A database that does not exist is left to
+  // the handler, which answers 404.
+  std::optional<Response> Authorize(const Request& request, bool members_allowed) {
     if (options_.admin_name.empty()) return std::nullopt;
-    switch (Identify(request)) {
+    const Who who = Identify(request);
+    switch (who.kind) {
       case Identity::kAdmin: return std::nullopt;
       case Identity::kAnonymous: return CouchError(401, "unauthorized", kNotAuthorized);
       case Identity::kBadCredentials: return CouchError(401, "unauthorized", kBadCredentials);
+      case Identity::kUser: break;
     }
-    return CouchError(401, "unauthorized", kNotAuthorized);
+    if (!members_allowed) return CouchError(403, "forbidden", "You are not a server admin.");
+    Result<std::shared_ptr<Database>> db = store_.GetDatabase(request.Param("db"));
+    if (!db.ok()) return std::nullopt;
+    const Json security = (*db)->Security();
+    for (const char* group : {"admins", "members"}) {
+      const Json names = security.value(group, Json::object()).value("names", Json::array());
+      const Json roles = security.value(group, Json::object()).value("roles", Json::array());
+      for (const Json& n : names) {
+        if (n.is_string() && n.get<std::string>() == who.name) return std::nullopt;
+      }
+      for (const Json& r : roles) {
+        if (r.is_string() && std::find(who.roles.begin(), who.roles.end(), r.get<std::string>()) != who.roles.end()) {
+          return std::nullopt;
+        }
+      }
+    }
+    return CouchError(403, "forbidden", "You are not allowed to access this db.");
   }
-
-  enum class Identity { kAnonymous, kAdmin, kBadCredentials };
 
   // Who the request speaks for: Basic credentials first, then an
   // AuthSession cookie. Schemes CouchDB does not know count as anonymous.
-  Identity Identify(const Request& request) const {
-    if (options_.admin_name.empty()) return Identity::kAdmin;
+  Who Identify(const Request& request) const {
+    if (options_.admin_name.empty()) return {Identity::kAdmin, "", {}};
     std::string header = request.headers.GetOr("Authorization");
     constexpr std::string_view kBasic = "basic ";
     if (header.size() >= kBasic.size() && http::EqualsIgnoreCase(header.substr(0, kBasic.size()), kBasic)) {
       Result<std::string> decoded = Base64Decode(std::string_view(header).substr(kBasic.size()));
-      if (!decoded.ok()) return Identity::kBadCredentials;
+      if (!decoded.ok()) return {Identity::kBadCredentials, "", {}};
       const size_t colon = decoded->find(':');
-      if (colon == std::string::npos) return Identity::kBadCredentials;
-      return IsAdmin(decoded->substr(0, colon), decoded->substr(colon + 1)) ? Identity::kAdmin
-                                                                             : Identity::kBadCredentials;
+      if (colon == std::string::npos) return {Identity::kBadCredentials, "", {}};
+      return Login(decoded->substr(0, colon), decoded->substr(colon + 1));
     }
     std::optional<std::string> cookie = CookieValue(request, kSessionCookie);
     if (cookie && !cookie->empty()) {
-      return ValidSession(*cookie) ? Identity::kAdmin : Identity::kAnonymous;
+      std::optional<std::string> name = SessionName(*cookie);
+      if (!name) return {Identity::kAnonymous, "", {}};
+      if (ConstantTimeEquals(*name, options_.admin_name)) return {Identity::kAdmin, *name, {"_admin"}};
+      std::optional<Json> user = UserDoc(*name);
+      if (!user) return {Identity::kAnonymous, "", {}};
+      return {Identity::kUser, *name, Roles(*user)};
     }
-    return Identity::kAnonymous;
+    return {Identity::kAnonymous, "", {}};
+  }
+
+  // The admin, or a user of `_users` whose password matches, or bad credentials.
+  Who Login(const std::string& name, const std::string& password) const {
+    if (IsAdmin(name, password)) return {Identity::kAdmin, name, {"_admin"}};
+    std::optional<Json> user = UserDoc(name);
+    if (user && VerifyUserPassword(*user, password)) return {Identity::kUser, name, Roles(*user)};
+    return {Identity::kBadCredentials, "", {}};
+  }
+
+  // The user's document in `_users`, or nullopt.
+  std::optional<Json> UserDoc(const std::string& name) const {
+    if (name.empty()) return std::nullopt;
+    Result<std::shared_ptr<Database>> users = store_.GetDatabase(std::string(kUsersDb));
+    if (!users.ok()) return std::nullopt;
+    Result<Json> doc = (*users)->Get(std::string(kUserDocPrefix) + name, GetOptions{});
+    if (!doc.ok()) return std::nullopt;
+    return std::move(*doc);
+  }
+
+  static std::vector<std::string> Roles(const Json& user) {
+    std::vector<std::string> roles;
+    for (const Json& r : user.value("roles", Json::array())) {
+      if (r.is_string()) roles.push_back(r.get<std::string>());
+    }
+    return roles;
   }
 
   bool IsAdmin(std::string_view name, std::string_view password) const {
@@ -210,29 +271,31 @@ class Api {
     return name_ok && password_ok;
   }
 
-  // An AuthSession token for the admin: "name:HEXTIME:HMAC", base64, as
-  // CouchDB shapes it (spec §5). The key lives as long as this process.
-  std::string NewSession() const {
+  // An AuthSession token: "name:HEXTIME:HMAC", base64, as CouchDB shapes it
+  // (spec §5). The key lives as long as this process.
+  std::string NewSession(const std::string& name) const {
     char hex[32];
     std::snprintf(hex, sizeof hex, "%llX", static_cast<unsigned long long>(Clock::System().NowMillis() / 1000));
-    const std::string payload = options_.admin_name + ":" + hex;
+    const std::string payload = name + ":" + hex;
     return UrlSafe(Base64Encode(payload + ":" + Mac(payload)));
   }
 
-  bool ValidSession(const std::string& token) const {
+  // The name a valid, unexpired token was issued to.
+  std::optional<std::string> SessionName(const std::string& token) const {
     std::string standard = token;
     std::replace(standard.begin(), standard.end(), '-', '+');
     std::replace(standard.begin(), standard.end(), '_', '/');
     Result<std::string> decoded = Base64Decode(standard);
-    if (!decoded.ok()) return false;
+    if (!decoded.ok()) return std::nullopt;
     const size_t mac_at = decoded->rfind(':');
-    if (mac_at == std::string::npos) return false;
+    if (mac_at == std::string::npos) return std::nullopt;
     const std::string payload = decoded->substr(0, mac_at);
-    if (!ConstantTimeEquals(decoded->substr(mac_at + 1), Mac(payload))) return false;
+    if (!ConstantTimeEquals(decoded->substr(mac_at + 1), Mac(payload))) return std::nullopt;
     const size_t time_at = payload.rfind(':');
-    if (time_at == std::string::npos || payload.substr(0, time_at) != options_.admin_name) return false;
+    if (time_at == std::string::npos) return std::nullopt;
     const int64_t issued = std::strtoll(payload.c_str() + time_at + 1, nullptr, 16);
-    return Clock::System().NowMillis() / 1000 < issued + kSessionSeconds;
+    if (Clock::System().NowMillis() / 1000 >= issued + kSessionSeconds) return std::nullopt;
+    return payload.substr(0, time_at);
   }
 
   // The database named by the request's {db}, or a 404.
@@ -303,14 +366,18 @@ void AdaptContentType(const Request& request, Response& response) {
   }
 }
 
-// Wraps a handler with authentication and turns Abort (and JSON type errors
+// Who may call a route: anyone, the server admin, or also the members of
+// the database the route names.
+enum class Access { kPublic, kAdmin, kMember };
+
+// Wraps a handler with authorization and turns Abort (and JSON type errors
 // from malformed input) into responses.
-http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, bool needs_auth = true) {
-  return [api, handler, needs_auth](Request& request) -> Response {
+http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access access = Access::kAdmin) {
+  return [api, handler, access](Request& request) -> Response {
     Response response;
     try {
-      if (needs_auth) {
-        if (std::optional<Response> denied = api->Authenticate(request)) return *denied;
+      if (access != Access::kPublic) {
+        if (std::optional<Response> denied = api->Authorize(request, access == Access::kMember)) return *denied;
       }
       response = handler(*api, request);
     } catch (Abort& abort) {
@@ -489,20 +556,23 @@ Response AllDbs(Api& api, Request& request) {
 // GET /_session -> 200 {"ok":true,"userCtx":{"name","roles"},"info":{...}};
 // anonymous callers get name null. 401 for wrong Basic credentials.
 Response GetSession(Api& api, Request& request) {
-  const Api::Identity who = api.Identify(request);
-  if (who == Api::Identity::kBadCredentials) return CouchError(401, "unauthorized", kBadCredentials);
-  const bool admin = who == Api::Identity::kAdmin;
-  if (!admin && request.query.GetOr("basic", "") == "true") return CouchError(401, "unauthorized", "Please login.");
+  const Api::Who who = api.Identify(request);
+  if (who.kind == Api::Identity::kBadCredentials) return CouchError(401, "unauthorized", kBadCredentials);
+  const bool known = who.kind == Api::Identity::kAdmin || who.kind == Api::Identity::kUser;
+  if (!known && request.query.GetOr("basic", "") == "true") return CouchError(401, "unauthorized", "Please login.");
   Json info = {{"authentication_handlers", {"cookie", "default"}}, {"authentication_db", "_users"}};
-  if (admin) info["authenticated"] = request.headers.Has("Authorization") ? "default" : "cookie";
-  Json user = {{"name", admin ? Json(api.options().admin_name) : Json(nullptr)},
-               {"roles", admin ? Json::array({"_admin"}) : Json::array()}};
+  if (known) info["authenticated"] = request.headers.Has("Authorization") ? "default" : "cookie";
+  Json roles = Json::array();
+  for (const std::string& r : who.roles) roles.push_back(r);
+  Json user = {{"name", known ? Json(who.name.empty() ? api.options().admin_name : who.name) : Json(nullptr)},
+               {"roles", roles}};
   return Reply(200, {{"ok", true}, {"userCtx", user}, {"info", info}});
 }
 
 // POST /_session (form-encoded or JSON name/password; `username` is an
-// alias) -> 200 {"ok":true,"name","roles"} + Set-Cookie AuthSession; 401
-// "Name or password is incorrect." with a clearing cookie; 415 other types.
+// alias) -> 200 {"ok":true,"name","roles"} + Set-Cookie AuthSession, for the
+// server admin or a user of _users; 401 "Name or password is incorrect."
+// with a clearing cookie; 415 other types.
 Response PostSession(Api& api, Request& request) {
   const std::string type = request.headers.GetOr("Content-Type");
   std::string name, password;
@@ -518,13 +588,16 @@ Response PostSession(Api& api, Request& request) {
   } else {
     Fail(415, "bad_content_type", "Content-Type must be application/x-www-form-urlencoded or application/json");
   }
-  if (!api.IsAdmin(name, password)) {
+  const Api::Who who = api.Login(name, password);
+  if (who.kind != Api::Identity::kAdmin && who.kind != Api::Identity::kUser) {
     Response r = CouchError(401, "unauthorized", kBadCredentials);
     r.headers.Add("Set-Cookie", std::string(kSessionCookie) + "=; Version=1; Path=/; HttpOnly");
     return r;
   }
-  Response r = Reply(200, {{"ok", true}, {"name", name}, {"roles", {"_admin"}}});
-  std::string cookie = std::string(kSessionCookie) + "=" + api.NewSession() +
+  Json roles = Json::array();
+  for (const std::string& r : who.roles) roles.push_back(r);
+  Response r = Reply(200, {{"ok", true}, {"name", name}, {"roles", roles}});
+  std::string cookie = std::string(kSessionCookie) + "=" + api.NewSession(name) +
                        "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
   if (request.tls) cookie += "; Secure; SameSite=None";
   r.headers.Add("Set-Cookie", cookie);
@@ -599,6 +672,7 @@ Response PostDoc(Api& api, Request& request) {
     if (doc.contains(kAttachments)) Fail(400, "bad_request", kLocalNoAttachments);
     return WriteResponse(request, db->PutLocal(id, std::move(doc)));
   }
+  if (db->name() == kUsersDb) HashUserPassword(doc);
   WriteResult w = db->Put(std::move(doc));
   const bool batch = request.query.GetOr("batch", "") == "ok";
   if (batch && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
@@ -869,6 +943,7 @@ Response PutDoc(Api& api, Request& request) {
   if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
     Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
   }
+  if (db->name() == kUsersDb) HashUserPassword(doc);
   WriteResult w = db->Put(std::move(doc), new_edits);
   if (request.query.GetOr("batch", "") == "ok" && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
   return WriteResponse(request, w);
@@ -986,6 +1061,9 @@ Response BulkDocs(Api& api, Request& request) {
     positions.push_back(i);
   }
   if (!docs.empty()) {
+    if (db->name() == kUsersDb) {
+      for (Json& d : docs) HashUserPassword(d);
+    }
     std::vector<WriteResult> written = db->BulkDocs(std::move(docs), new_edits);
     for (size_t j = 0; j < written.size() && j < positions.size(); ++j) results[positions[j]] = std::move(written[j]);
   }
@@ -1393,51 +1471,55 @@ Response Changes(Api& api, Request& request) {
 // PUT|DELETE|GET on a path whose {docid} is one encoded "_local/x" segment
 // goes to the _local handlers inside GetDoc/PutDoc/DeleteDoc.
 void AddDocRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
-  router.Get(doc, Guard(api, GetDoc));
-  router.Put(doc, Guard(api, PutDoc));
-  router.Delete(doc, Guard(api, DeleteDoc));
+  router.Get(doc, Guard(api, GetDoc, Access::kMember));
+  router.Put(doc, Guard(api, PutDoc, Access::kMember));
+  router.Delete(doc, Guard(api, DeleteDoc, Access::kMember));
 }
 
 void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
   const std::string att = doc + "/{att...}";
-  router.Get(att, Guard(api, GetAttachment));
-  router.Put(att, Guard(api, PutAttachment));
-  router.Delete(att, Guard(api, DeleteAttachment));
+  router.Get(att, Guard(api, GetAttachment, Access::kMember));
+  router.Put(att, Guard(api, PutAttachment, Access::kMember));
+  router.Delete(att, Guard(api, DeleteAttachment, Access::kMember));
 }
 
 }  // namespace
 
 void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options) {
   auto api = std::make_shared<Api>(store, options);
+  // Users log in against _users, so it exists from the start, as in CouchDB.
+  if (Status s = store.CreateDatabase(std::string(kUsersDb)); !s.ok() && s.code() != StatusCode::kPreconditionFailed) {
+    log::Error("store", "cannot create _users", {{"error", s.message()}});
+  }
 
-  router.Get("/", Guard(api, Welcome, /*needs_auth=*/false));
+  router.Get("/", Guard(api, Welcome, Access::kPublic));
   router.Get("/_uuids", Guard(api, Uuids));
-  router.Get("/_session", Guard(api, GetSession, /*needs_auth=*/false));
-  router.Post("/_session", Guard(api, PostSession, /*needs_auth=*/false));
-  router.Delete("/_session", Guard(api, DeleteSession, /*needs_auth=*/false));
+  router.Get("/_session", Guard(api, GetSession, Access::kPublic));
+  router.Post("/_session", Guard(api, PostSession, Access::kPublic));
+  router.Delete("/_session", Guard(api, DeleteSession, Access::kPublic));
   router.Get("/_all_dbs", Guard(api, AllDbs));
 
   router.Put("/{db}", Guard(api, CreateDb));
-  router.Get("/{db}", Guard(api, DbInfo));
+  router.Get("/{db}", Guard(api, DbInfo, Access::kMember));
   router.Delete("/{db}", Guard(api, DeleteDb));
-  router.Post("/{db}", Guard(api, PostDoc));
+  router.Post("/{db}", Guard(api, PostDoc, Access::kMember));
 
-  router.Post("/{db}/_bulk_docs", Guard(api, BulkDocs));
-  router.Post("/{db}/_bulk_get", Guard(api, BulkGet));
-  router.Post("/{db}/_revs_diff", Guard(api, RevsDiff));
-  router.Get("/{db}/_all_docs", Guard(api, AllDocs));
-  router.Post("/{db}/_all_docs", Guard(api, AllDocs));
-  router.Get("/{db}/_changes", Guard(api, Changes));
-  router.Post("/{db}/_changes", Guard(api, Changes));
-  router.Post("/{db}/_ensure_full_commit", Guard(api, EnsureFullCommit));
+  router.Post("/{db}/_bulk_docs", Guard(api, BulkDocs, Access::kMember));
+  router.Post("/{db}/_bulk_get", Guard(api, BulkGet, Access::kMember));
+  router.Post("/{db}/_revs_diff", Guard(api, RevsDiff, Access::kMember));
+  router.Get("/{db}/_all_docs", Guard(api, AllDocs, Access::kMember));
+  router.Post("/{db}/_all_docs", Guard(api, AllDocs, Access::kMember));
+  router.Get("/{db}/_changes", Guard(api, Changes, Access::kMember));
+  router.Post("/{db}/_changes", Guard(api, Changes, Access::kMember));
+  router.Post("/{db}/_ensure_full_commit", Guard(api, EnsureFullCommit, Access::kMember));
   router.Post("/{db}/_compact", Guard(api, Compact));
   router.Post("/{db}/_compact/{ddoc}", Guard(api, CompactNothing));
   router.Post("/{db}/_view_cleanup", Guard(api, CompactNothing));
-  router.Post("/{db}/_find", Guard(api, Find));
-  router.Get("/{db}/_index", Guard(api, ListIndexes));
-  router.Get("/{db}/_security", Guard(api, GetSecurity));
+  router.Post("/{db}/_find", Guard(api, Find, Access::kMember));
+  router.Get("/{db}/_index", Guard(api, ListIndexes, Access::kMember));
+  router.Get("/{db}/_security", Guard(api, GetSecurity, Access::kMember));
   router.Put("/{db}/_security", Guard(api, PutSecurity));
-  router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit));
+  router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit, Access::kMember));
   router.Put("/{db}/_revs_limit", Guard(api, PutRevsLimit));
 
   AddDocRoutes(router, api, "/{db}/{docid}");

@@ -219,7 +219,7 @@ TEST_F(CouchApiTest, DatabaseLifecycleAndErrors) {
 
   EXPECT_EQ(Call("PUT", "/a%2Fb").status, 201);  // an encoded slash is part of the name
   Json dbs = Body(Call("GET", "/_all_dbs"));
-  EXPECT_EQ(dbs, Json::array({"a/b", "db1"}));
+  EXPECT_EQ(dbs, Json::array({"_users", "a/b", "db1"})) << "_users exists from the start, as in CouchDB";
   EXPECT_EQ(Body(Call("GET", "/_all_dbs?descending=true&limit=1")), Json::array({"db1"}));
 
   Json info = Body(Call("GET", "/db1"));
@@ -807,6 +807,93 @@ TEST_F(CouchApiTest, DeeplyNestedDocumentIsRefusedAndTheServerLives) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("bad_request"), std::string::npos) << r.body;
   EXPECT_EQ(Call("GET", "/deep").status, 200) << "still serving";
+}
+
+}  // namespace
+}  // namespace wisp::store
+
+namespace wisp::store {
+namespace {
+
+class CouchUsersTest : public CouchApiTest {
+ protected:
+  void SetUp() override {
+    CouchApiTest::SetUp();
+    ClientResponse r = Call("PUT", "/_users/org.couchdb.user:ana",
+                            R"({"name":"ana","type":"user","roles":["advocate"],"password":"pa55word"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    CreateDb("questions");
+  }
+
+  // A request as `name`:`password` instead of the admin.
+  ClientResponse As(const std::string& name, const std::string& password, std::string method, const std::string& path,
+                    std::string body = "") {
+    ClientRequest r = Request(std::move(method), path, std::move(body));
+    r.headers.Set("Authorization", "Basic " + Base64Encode(name + ":" + password));
+    return Send(r);
+  }
+};
+
+TEST_F(CouchUsersTest, PasswordIsStoredOnlyAsAPbkdf2Hash) {
+  Json user = Body(Call("GET", "/_users/org.couchdb.user:ana"));
+  EXPECT_FALSE(user.contains("password"));
+  EXPECT_EQ(user["password_scheme"], "pbkdf2");
+  EXPECT_EQ(user["pbkdf2_prf"], "sha256");
+  EXPECT_EQ(user["salt"].get<std::string>().size(), 32u);
+  EXPECT_EQ(user["derived_key"].get<std::string>().size(), 64u);
+  EXPECT_GE(user["iterations"].get<int64_t>(), 1);
+}
+
+TEST_F(CouchUsersTest, UserOutsideTheDatabasesMembersIsForbidden) {
+  ClientResponse r = As("ana", "pa55word", "GET", "/questions");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Body(r)["error"], "forbidden");
+  EXPECT_EQ(As("ana", "wrong", "GET", "/questions").status, 401) << "a wrong password is 401, not 403";
+}
+
+TEST_F(CouchUsersTest, MemberByRoleOrNameMayReadAndWrite) {
+  ASSERT_EQ(Call("PUT", "/questions/_security", R"({"members":{"roles":["advocate"]}})").status, 200);
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/questions").status, 200);
+  EXPECT_EQ(As("ana", "pa55word", "PUT", "/questions/q1", R"({"title":"t"})").status, 201);
+  ASSERT_EQ(Call("PUT", "/_users/org.couchdb.user:bo",
+                 R"({"name":"bo","type":"user","roles":[],"password":"x"})").status, 201);
+  EXPECT_EQ(As("bo", "x", "GET", "/questions/q1").status, 403);
+  ASSERT_EQ(Call("PUT", "/questions/_security", R"({"members":{"names":["bo"]}})").status, 200);
+  EXPECT_EQ(As("bo", "x", "GET", "/questions/q1").status, 200);
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/questions/q1").status, 403) << "no longer a member";
+}
+
+TEST_F(CouchUsersTest, UsersAreNotServerAdmins) {
+  EXPECT_EQ(As("ana", "pa55word", "PUT", "/newdb").status, 403);
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/_all_dbs").status, 403);
+  EXPECT_EQ(As("ana", "pa55word", "PUT", "/questions/_security", R"({"members":{"names":["ana"]}})").status, 403);
+}
+
+TEST_F(CouchUsersTest, SessionCookieLogsAUserIn) {
+  ASSERT_EQ(Call("PUT", "/questions/_security", R"({"members":{"names":["ana"]}})").status, 200);
+  ClientRequest login;
+  login.method = "POST";
+  login.url = server_->base_url() + "/_session";
+  login.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+  login.body = "name=ana&password=pa55word";
+  ClientResponse r = Send(login);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["roles"], Json::array({"advocate"}));
+  const std::string set_cookie = r.headers.GetOr("Set-Cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  ASSERT_EQ(cookie.rfind("AuthSession=", 0), 0u) << set_cookie;
+
+  ClientRequest with_cookie;
+  with_cookie.url = server_->base_url() + "/questions";
+  with_cookie.headers.Set("Cookie", cookie);
+  EXPECT_EQ(Send(with_cookie).status, 200);
+  with_cookie.url = server_->base_url() + "/_session";
+  Json session = Body(Send(with_cookie));
+  EXPECT_EQ(session["userCtx"]["name"], "ana");
+  EXPECT_EQ(session["userCtx"]["roles"], Json::array({"advocate"}));
+
+  login.body = "name=ana&password=nope";
+  EXPECT_EQ(Send(login).status, 401);
 }
 
 }  // namespace

@@ -1,0 +1,61 @@
+#include "store/users.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "util/ids.h"
+
+namespace wisp::store {
+namespace {
+
+std::string Hex(const unsigned char* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 15]);
+  }
+  return out;
+}
+
+std::string DerivedKey(std::string_view password, std::string_view salt, int iterations, const EVP_MD* md) {
+  unsigned char key[EVP_MAX_MD_SIZE];
+  const int length = EVP_MD_get_size(md);
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iterations,
+                        md, length, key) != 1) {
+    return "";
+  }
+  return Hex(key, static_cast<size_t>(length));
+}
+
+}  // namespace
+
+void HashUserPassword(Json& doc, int iterations) {
+  if (!doc.is_object()) return;
+  auto it = doc.find("password");
+  if (it == doc.end() || !it->is_string()) return;
+  const std::string password = it->get<std::string>();
+  const std::string salt = NewId();
+  doc.erase(it);
+  doc["password_scheme"] = "pbkdf2";
+  doc["pbkdf2_prf"] = "sha256";
+  doc["iterations"] = iterations;
+  doc["salt"] = salt;
+  doc["derived_key"] = DerivedKey(password, salt, iterations, EVP_sha256());
+}
+
+bool VerifyUserPassword(const Json& user_doc, std::string_view password) {
+  if (json::GetString(user_doc, "password_scheme") != "pbkdf2") return false;
+  const std::string prf = json::GetString(user_doc, "pbkdf2_prf", "sha");
+  const EVP_MD* md = prf == "sha256" ? EVP_sha256() : prf == "sha" ? EVP_sha1() : nullptr;
+  const int64_t iterations = json::GetInt(user_doc, "iterations", 0);
+  const std::string salt = json::GetString(user_doc, "salt");
+  const std::string expected = json::GetString(user_doc, "derived_key");
+  if (!md || iterations < 1 || iterations > 10'000'000 || salt.empty() || expected.empty()) return false;
+  const std::string actual = DerivedKey(password, salt, static_cast<int>(iterations), md);
+  return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
+}
+
+}  // namespace wisp::store
