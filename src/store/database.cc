@@ -434,6 +434,24 @@ class Database::Impl {
     return Status::Ok();
   }
 
+  // Stores the body of `rev`, the new revision of `in`, and saves its tree.
+  WriteResult StoreRevision(Connection& c, Txn& txn, const Incoming& in, const Rev& rev, RevTree& tree,
+                            const std::optional<DocRow>& old, int64_t revs_limit) {
+    if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
+                       .Bind(1, in.id)
+                       .Bind(2, rev.ToString())
+                       .Bind(3, json::Dump(in.body))
+                       .Run();
+        !s.ok()) {
+      return Failure(in.id, s);
+    }
+    if (Status s = SaveRow(c, txn, in.id, tree, old, revs_limit); !s.ok()) return Failure(in.id, s);
+    WriteResult ok;
+    ok.id = in.id;
+    ok.rev = rev.ToString();
+    return ok;
+  }
+
   WriteResult WriteEdit(Connection& c, Txn& txn, Json doc, int64_t revs_limit) {
     std::string error;
     auto split = Split(std::move(doc), &error);
@@ -469,19 +487,7 @@ class Database::Impl {
     }
     const Rev rev{generation, NewRevHash(in.body, *parent, in.deleted)};
     if (Status s = tree.AddEdit(given, rev, in.deleted); !s.ok()) return Failure(in.id, s);
-    if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
-                       .Bind(1, in.id)
-                       .Bind(2, rev.ToString())
-                       .Bind(3, json::Dump(in.body))
-                       .Run();
-        !s.ok()) {
-      return Failure(in.id, s);
-    }
-    if (Status s = SaveRow(c, txn, in.id, tree, *row, revs_limit); !s.ok()) return Failure(in.id, s);
-    WriteResult ok;
-    ok.id = in.id;
-    ok.rev = rev.ToString();
-    return ok;
+    return StoreRevision(c, txn, in, rev, tree, *row, revs_limit);
   }
 
   WriteResult WriteReplicated(Connection& c, Txn& txn, Json doc, int64_t revs_limit) {
@@ -535,19 +541,7 @@ class Database::Impl {
     }
     auto merged = tree.Merge(path, in.deleted);
     if (!merged.ok()) return Failure(in.id, merged.status(), "bad_request");
-    if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
-                       .Bind(1, in.id)
-                       .Bind(2, leaf.ToString())
-                       .Bind(3, json::Dump(in.body))
-                       .Run();
-        !s.ok()) {
-      return Failure(in.id, s);
-    }
-    if (Status s = SaveRow(c, txn, in.id, tree, *row, revs_limit); !s.ok()) return Failure(in.id, s);
-    WriteResult ok;
-    ok.id = in.id;
-    ok.rev = leaf.ToString();
-    return ok;
+    return StoreRevision(c, txn, in, leaf, tree, *row, revs_limit);
   }
 
   // ----------------------------------------------------------------- reads
