@@ -425,9 +425,10 @@ class Database::Impl {
     return Status::Ok();
   }
 
-  Status CheckSize(const Json& body, const std::string& id, std::string* error) {
-    const size_t size = json::Dump(body).size();
-    if (size > options_.max_document_bytes) {
+  // The limit applies to the stored body: attachment bytes, which are stored
+  // apart, do not count.
+  Status CheckSize(const std::string& body_text, const std::string& id, std::string* error) {
+    if (body_text.size() > options_.max_document_bytes) {
       *error = "document_too_large";
       return Status::PayloadTooLarge(id);
     }
@@ -435,12 +436,12 @@ class Database::Impl {
   }
 
   // Stores the body of `rev`, the new revision of `in`, and saves its tree.
-  WriteResult StoreRevision(Connection& c, Txn& txn, const Incoming& in, const Rev& rev, RevTree& tree,
-                            const std::optional<DocRow>& old, int64_t revs_limit) {
+  WriteResult StoreRevision(Connection& c, Txn& txn, const Incoming& in, const std::string& body_text, const Rev& rev,
+                            RevTree& tree, const std::optional<DocRow>& old, int64_t revs_limit) {
     if (Status s = c.Prepare("INSERT OR REPLACE INTO revs (id, rev, body) VALUES (?, ?, ?)")
                        .Bind(1, in.id)
                        .Bind(2, rev.ToString())
-                       .Bind(3, json::Dump(in.body))
+                       .Bind(3, body_text)
                        .Run();
         !s.ok()) {
       return Failure(in.id, s);
@@ -458,7 +459,6 @@ class Database::Impl {
     if (!split.ok()) return Failure("", split.status(), error);
     Incoming in = std::move(*split);
     if (Status s = ValidateDocId(in.id); !s.ok()) return Failure(in.id, s, "illegal_docid");
-    if (Status s = CheckSize(in.body, in.id, &error); !s.ok()) return Failure(in.id, s, error);
 
     auto row = LoadRow(c, in.id);
     if (!row.ok()) return Failure(in.id, row.status());
@@ -485,9 +485,11 @@ class Database::Impl {
         !s.ok()) {
       return Failure(in.id, s, error);
     }
-    const Rev rev{generation, NewRevHash(in.body, *parent, in.deleted)};
+    const std::string body_text = json::Dump(in.body);
+    if (Status s = CheckSize(body_text, in.id, &error); !s.ok()) return Failure(in.id, s, error);
+    const Rev rev{generation, NewRevHash(std::string_view(body_text), *parent, in.deleted)};
     if (Status s = tree.AddEdit(given, rev, in.deleted); !s.ok()) return Failure(in.id, s);
-    return StoreRevision(c, txn, in, rev, tree, *row, revs_limit);
+    return StoreRevision(c, txn, in, body_text, rev, tree, *row, revs_limit);
   }
 
   WriteResult WriteReplicated(Connection& c, Txn& txn, Json doc, int64_t revs_limit) {
@@ -523,8 +525,6 @@ class Database::Impl {
       if (!parsed.ok()) return Failure(in.id, Status::InvalidArgument("Invalid rev format"), "bad_request");
       path.push_back(*parsed);
     }
-    if (Status s = CheckSize(in.body, in.id, &error); !s.ok()) return Failure(in.id, s, error);
-
     auto row = LoadRow(c, in.id);
     if (!row.ok()) return Failure(in.id, row.status());
     RevTree tree = *row ? (*row)->tree : RevTree();
@@ -539,9 +539,11 @@ class Database::Impl {
         !s.ok()) {
       return Failure(in.id, s, error);
     }
+    const std::string body_text = json::Dump(in.body);
+    if (Status s = CheckSize(body_text, in.id, &error); !s.ok()) return Failure(in.id, s, error);
     auto merged = tree.Merge(path, in.deleted);
     if (!merged.ok()) return Failure(in.id, merged.status(), "bad_request");
-    return StoreRevision(c, txn, in, leaf, tree, *row, revs_limit);
+    return StoreRevision(c, txn, in, body_text, leaf, tree, *row, revs_limit);
   }
 
   // ----------------------------------------------------------------- reads

@@ -66,8 +66,20 @@ std::string Rev::ToString() const { return std::to_string(generation) + "-" + ha
 std::string NewRevHash(const Json& body, const std::optional<Rev>& parent, bool deleted) {
   // Json objects keep their keys sorted, so Dump is canonical: the same body
   // parsed on two replicas encodes the same, whatever its key order on the wire.
-  Json canonical = Json::array({deleted, parent ? parent->generation : 0, parent ? parent->hash : "", body});
-  std::string text = json::Dump(canonical);
+  return NewRevHash(std::string_view(json::Dump(body)), parent, deleted);
+}
+
+std::string NewRevHash(std::string_view body_text, const std::optional<Rev>& parent, bool deleted) {
+  // The compact encoding of [deleted, parent generation, parent hash, body].
+  std::string text = "[";
+  text += deleted ? "true" : "false";
+  text += ',';
+  text += std::to_string(parent ? parent->generation : 0);
+  text += ',';
+  text += json::Dump(Json(parent ? parent->hash : std::string()));
+  text += ',';
+  text += body_text;
+  text += ']';
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_md5(), nullptr) != 1) {

@@ -83,6 +83,9 @@ struct RevInfo {
 // `body` is the document without its `_`-prefixed fields; a caller that wants
 // attachment changes to change the rev folds their digests into it.
 std::string NewRevHash(const Json& body, const std::optional<Rev>& parent, bool deleted);
+// The same, from `body` already encoded with json::Dump(): a write that
+// stores the text anyway need not encode the body twice.
+std::string NewRevHash(std::string_view body_text, const std::optional<Rev>& parent, bool deleted);
 
 class RevTree {
  public:

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "store/store.h"
+#include "util/base64.h"
 
 namespace wisp::store {
 namespace {
@@ -372,6 +373,18 @@ TEST_F(DatabaseTest, OversizedDocumentIsRefused) {
   EXPECT_TRUE(r.status.IsPayloadTooLarge());
   EXPECT_EQ(r.error, "document_too_large");
   EXPECT_TRUE(db_->Get("big", {}).status().IsNotFound());
+}
+
+TEST_F(DatabaseTest, AttachmentBytesDoNotCountTowardTheDocumentLimit) {
+  db_.reset();
+  DatabaseOptions small;
+  small.max_document_bytes = 200;
+  db_ = std::move(*Database::Open(dir_ + "/small.sqlite", "small", small));
+  // 600 bytes of data, 800 in base64: only the stub (about 130 bytes) is the document.
+  const std::string data(600, 'z');
+  WriteResult r = Put({{"_id", "a"}, {"_attachments", {{"f", {{"content_type", "text/plain"}, {"data", Base64Encode(data)}}}}}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(db_->GetAttachment("a", "f", std::nullopt)->data, data);
 }
 
 TEST_F(DatabaseTest, EverythingSurvivesAReopen) {
