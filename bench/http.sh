@@ -39,28 +39,9 @@ WISP_IO_THREADS=${WISP_IO_THREADS:-0}
 NGINX_BIN=${NGINX_BIN:-nginx}
 TARGET_RATIO=0.8
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WISP_BIN=${WISP_BIN:-$script_dir/../build/wisp}
-
-usage() {
-    sed -n '2,/^set -euo pipefail/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
-}
-
-json_out=
-while (($#)); do
-    case $1 in
-        --json)
-            [[ $# -ge 2 ]] || { echo "http.sh: --json needs a file" >&2; exit 2; }
-            json_out=$2
-            shift 2
-            ;;
-        --json=*) json_out=${1#--json=}; shift ;;
-        -h | --help) usage; exit 0 ;;
-        *) echo "http.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
-    esac
-done
-
-die() { echo "http.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_bench_args "$@"
 
 for tool in "$NGINX_BIN" wrk curl python3; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"

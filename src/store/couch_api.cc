@@ -25,6 +25,7 @@
 #include "util/clock.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include "util/text.h"
 #include "util/thread_pool.h"
 
 namespace wisp::store {
@@ -331,13 +332,7 @@ class Api {
     unsigned int len = 0;
     HMAC(EVP_sha256(), session_key_.data(), static_cast<int>(session_key_.size()),
          reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md, &len);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-      out += kHex[md[i] >> 4];
-      out += kHex[md[i] & 15];
-    }
-    return out;
+    return HexLower(std::string_view(reinterpret_cast<const char*>(md), len));
   }
 
   static std::string UrlSafe(std::string b64) {

@@ -12,6 +12,7 @@
 #include "store/sqlite.h"
 #include "util/base64.h"
 #include "util/log.h"
+#include "util/text.h"
 
 namespace wisp::store {
 namespace {
@@ -85,9 +86,7 @@ bool IsValidDatabaseName(const std::string& name) {
 
 Status ValidateDocId(const std::string& id) {
   if (id.empty()) return Status::InvalidArgument("Document id must not be empty");
-  // Invalid UTF-8 is what the two error handlers disagree on.
-  if (Json(id).dump(-1, ' ', false, Json::error_handler_t::ignore) !=
-      Json(id).dump(-1, ' ', false, Json::error_handler_t::replace)) {
+  if (!IsValidUtf8(id)) {
     return Status::InvalidArgument("Document id must be valid UTF-8");
   }
   if (id == "_design/" || id == "_local/") return Status::InvalidArgument("Illegal document id `" + id + "`");

@@ -9,6 +9,8 @@
 #include <limits>
 #include <utility>
 
+#include "util/text.h"
+
 namespace wisp::store {
 namespace {
 
@@ -24,17 +26,6 @@ char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c 
 Status InvalidRev() { return Status::InvalidArgument("Invalid rev format"); }
 
 Status EditConflict() { return Status::Conflict("Document update conflict."); }
-
-std::string HexLower(const unsigned char* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xf]);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -86,7 +77,7 @@ std::string NewRevHash(std::string_view body_text, const std::optional<Rev>& par
     // MD5 is always compiled into libcrypto; without it there is no rev to give.
     std::abort();
   }
-  return HexLower(digest, length);
+  return HexLower(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 // ---- RevTree: internals ----

@@ -4,20 +4,10 @@
 #include <openssl/evp.h>
 
 #include "util/ids.h"
+#include "util/text.h"
 
 namespace wisp::store {
 namespace {
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 15]);
-  }
-  return out;
-}
 
 std::string DerivedKey(std::string_view password, std::string_view salt, int iterations, const EVP_MD* md) {
   unsigned char key[EVP_MAX_MD_SIZE];
@@ -27,7 +17,7 @@ std::string DerivedKey(std::string_view password, std::string_view salt, int ite
                         md, length, key) != 1) {
     return "";
   }
-  return Hex(key, static_cast<size_t>(length));
+  return HexLower(std::string_view(reinterpret_cast<const char*>(key), static_cast<size_t>(length)));
 }
 
 }  // namespace

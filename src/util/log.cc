@@ -11,6 +11,7 @@
 #include <shared_mutex>
 
 #include "util/clock.h"
+#include "util/text.h"
 
 namespace wisp::log {
 namespace {
@@ -34,34 +35,6 @@ State& GetState() {
 }
 
 thread_local std::vector<Field> tls_context;
-
-// The length of the well-formed UTF-8 sequence that starts `s` (whose first
-// byte is >= 0x80), or 0 when it is not one: RFC 3629 excludes overlong forms,
-// surrogates and code points above U+10FFFF.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range allowed for the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3;
-    if (lead == 0xE0) lo = 0xA0;
-    if (lead == 0xED) hi = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4;
-    if (lead == 0xF0) lo = 0x90;
-    if (lead == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < len || byte(1) < lo || byte(1) > hi) return 0;
-  for (size_t i = 2; i < len; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return len;
-}
 
 void AppendValue(std::string& out, const Value& v) {
   if (auto* s = std::get_if<std::string>(&v)) {
