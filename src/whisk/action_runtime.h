@@ -1,0 +1,90 @@
+// ActionRuntime: what runs one activation of an action and reports how it went.
+//
+// The controller (the OpenWhisk REST API, invocation, sequences and the
+// activation records) decides *what* runs; a runtime decides *how*. Two
+// implementations exist: built-in C++ functions registered in the binary, and
+// actionloop executables in warm process pools (native_runtime.h). Both answer
+// with the same RunOutcome, so the controller records every activation the
+// same way.
+//
+// The outcome classes are OpenWhisk's (spec openwhisk.md 3.5): success,
+// application error (the action returned an object with `error`), developer
+// error (crash, timeout, bad output, init failure) and internal error.
+//
+// Thread-safety: Run() may be called from any number of threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json/json.h"
+
+namespace wisp::whisk {
+
+// statusCode of an activation's response, as the records spell it.
+enum class ActivationStatus : int {
+  kSuccess = 0,
+  kApplicationError = 1,
+  kDeveloperError = 2,
+  kWhiskError = 3,
+};
+
+// The text OpenWhisk stores next to the code: "success", "application error",
+// "action developer error", "whisk internal error".
+const char* ActivationStatusText(ActivationStatus status);
+
+// The code an action runs. For built-in actions only `builtin` is set.
+struct ActionCode {
+  // One warm pool per key. The controller makes it unique per action version
+  // and code, e.g. "/guest/pkg/name@0.0.3".
+  std::string pool_key;
+  std::string kind;          // "native", or "builtin"
+  std::string code;          // the executable, or base64 when binary
+  bool binary = false;       // code is base64: an executable, or a zip holding `exec`
+  std::string main = "main";
+  std::string builtin;       // name of a built-in function ("/whisk.system/utils/echo")
+  // Parameters marked `init` and any environment for /init, as strings.
+  Json init_env = Json::object();
+};
+
+// One activation's input and its limits.
+struct RunRequest {
+  Json value = Json::object();        // the merged parameters
+  std::string namespace_name;         // __OW_NAMESPACE: the invoker's namespace
+  std::string action_name;            // __OW_ACTION_NAME: "/ns/[pkg/]name"
+  std::string action_version;         // __OW_ACTION_VERSION
+  std::string activation_id;          // __OW_ACTIVATION_ID (32 hex)
+  std::string transaction_id;         // __OW_TRANSACTION_ID: the request's trace id
+  std::optional<std::string> api_key; // __OW_API_KEY, only with provide-api-key
+  std::string api_host;               // __OW_API_HOST
+  std::chrono::milliseconds timeout{60'000};
+  size_t log_limit_bytes = 10 * 1024 * 1024;
+  int max_instances = 0;              // this action's process cap; 0 = the runtime's default
+};
+
+struct RunOutcome {
+  ActivationStatus status = ActivationStatus::kSuccess;
+  // An object or array on success; always {"error": ...} otherwise.
+  Json result = Json::object();
+  // OpenWhisk's log lines: "2026-11-28T01:02:03.456789Z stdout: text".
+  std::vector<std::string> logs;
+  bool cold = false;                  // a new process was started (initTime is then set)
+  bool timeout = false;               // the time limit was hit (annotation timeout:true)
+  std::chrono::milliseconds init_time{0};
+  std::chrono::milliseconds wait_time{0};  // queued before a process was free
+  std::chrono::system_clock::time_point start;  // init start when cold, else run start
+  std::chrono::system_clock::time_point end;
+};
+
+class ActionRuntime {
+ public:
+  virtual ~ActionRuntime() = default;
+  // Runs one activation to its end and reports the outcome; never throws.
+  // Failures of the action are outcomes (developer error), not Status.
+  virtual RunOutcome Run(const ActionCode& code, const RunRequest& request) = 0;
+};
+
+}  // namespace wisp::whisk
