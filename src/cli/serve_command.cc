@@ -13,6 +13,7 @@
 #include "json/json.h"
 #include "store/couch_api.h"
 #include "store/couch_error.h"
+#include "store/jwt.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/ids.h"
@@ -127,6 +128,14 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Origin allowed to call the CouchDB port with credentials (repeatable; * for any)");
   serve->add_option("--admin", o.admin,
                     "CouchDB server admin as NAME:PASSWORD (default: admin with a password kept in DATA/admin.json)");
+  serve->add_option("--jwt-key", o.jwt_keys,
+                    "CouchDB JWT auth: an HS256/384/512 secret as BASE64, or KID:BASE64 (repeatable)");
+  serve->add_option("--jwt-roles-claim-path", o.jwt_roles_claim_path,
+                    "Dotted path of the roles in a JWT's claims")
+      ->capture_default_str();
+  serve->add_option("--jwt-required-claims", o.jwt_required_claims, "Claims every JWT must have")
+      ->delimiter(',')
+      ->capture_default_str();
   serve->add_option("--max-document-bytes", o.max_document_bytes, "Largest CouchDB document; larger gets 413")
       ->capture_default_str();
   serve->add_option("--io-threads", o.io_threads, "Network threads (0: one per core)")->capture_default_str();
@@ -176,6 +185,14 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return s.IsInvalidArgument() ? 2 : 1;
   }
+  for (const std::string& key : o.jwt_keys) {
+    if (Status s = store::AddJwtKey(couch_api.jwt, key); !s.ok()) {
+      std::fprintf(stderr, "wisp serve: --jwt-key: %s\n", s.message().c_str());
+      return 2;
+    }
+  }
+  couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;
+  couch_api.jwt.required_claims = o.jwt_required_claims;
 
   const sigset_t signals = BlockTerminationSignals();
 

@@ -27,6 +27,9 @@ struct ServeOptions {
   std::string tls_key;
   std::string admin;                       // NAME:PASSWORD; empty: DATA/admin.json
   size_t max_document_bytes = 8'000'000;
+  std::vector<std::string> jwt_keys;       // BASE64 or KID:BASE64 HMAC secrets
+  std::string jwt_roles_claim_path = R"(_couchdb\.roles)";  // the claim "_couchdb.roles"
+  std::vector<std::string> jwt_required_claims = {"exp"};
   std::vector<std::string> cors_origins;   // CouchDB port; the API port answers "*" as OpenWhisk does
   size_t io_threads = 0;
   size_t worker_threads = 16;

@@ -17,6 +17,7 @@
 #include "http/status_mapping.h"
 #include "http/url.h"
 #include "json/json.h"
+#include "store/couch_auth.h"
 #include "store/couch_error.h"
 #include "store/couch_params.h"
 #include "store/mango.h"
@@ -58,9 +59,6 @@ constexpr std::string_view kBadJson = "invalid UTF-8 JSON";
 constexpr std::string_view kNotAnObject = "Request body must be a JSON object";
 constexpr std::string_view kLocalNoAttachments = "_local documents do not accept attachments.";
 constexpr std::string_view kNotAuthorized = "You are not authorized to access this db.";
-constexpr std::string_view kBadCredentials = "Name or password is incorrect.";
-constexpr std::string_view kSessionCookie = "AuthSession";
-constexpr int64_t kSessionSeconds = 600;  // CouchDB's [chttpd_auth] timeout
 
 // A handler's early answer. Thrown only inside this file and always caught by
 // Guard(), so no exception leaves the module; it keeps each handler a straight
@@ -116,14 +114,6 @@ std::string Unquote(std::string_view value) {
   return std::string(value);
 }
 
-// Compares secrets without an early exit, so timing does not reveal a prefix.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // "http://host:port" from the request, for Location headers.
 std::string BaseUrl(const Request& request) {
   return std::string(request.tls ? "https://" : "http://") + request.headers.GetOr("Host", "localhost");
@@ -138,30 +128,14 @@ std::string EncodeDocId(std::string_view id) {
   return http::PercentEncode(id);
 }
 
-// The value of cookie `name` in the request's Cookie headers.
-std::optional<std::string> CookieValue(const Request& request, std::string_view name) {
-  for (const auto& [key, value] : request.headers.entries()) {
-    if (!http::EqualsIgnoreCase(key, "Cookie")) continue;
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      const size_t semi = rest.find(';');
-      std::string_view pair = rest.substr(0, semi);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      if (const size_t eq = pair.find('='); eq != std::string_view::npos && pair.substr(0, eq) == name) {
-        return std::string(pair.substr(eq + 1));
-      }
-      if (semi == std::string_view::npos) break;
-      rest.remove_prefix(semi + 1);
-    }
-  }
-  return std::nullopt;
-}
-
 // The state every handler shares: the store, the options and the feed threads.
 class Api {
  public:
   Api(Store& store, CouchApiOptions options)
-      : store_(store), options_(std::move(options)), feeds_(std::max<size_t>(options_.feed_threads, 1), "wisp-feed") {}
+      : store_(store),
+        options_(std::move(options)),
+        auth_(store, {options_.admin_name, options_.admin_password, options_.jwt}),
+        feeds_(std::max<size_t>(options_.feed_threads, 1), "wisp-feed") {}
 
   ~Api() {
     stopping_ = true;
@@ -172,32 +146,36 @@ class Api {
   const CouchApiOptions& options() const { return options_; }
   bool stopping() const { return stopping_; }
 
-  enum class Identity { kAnonymous, kAdmin, kUser, kBadCredentials };
+  CouchAuth& auth() { return auth_; }
 
-  // Who a request speaks for, with the name and roles of a user.
-  struct Who {
-    Identity kind = Identity::kAnonymous;
-    std::string name;
-    std::vector<std::string> roles;
-  };
-
-  // nullopt when the request may go on, else the 401 or 403 to answer.
+  // nullopt when the request may go on, else the error to answer.
   // Admin-only routes need the server admin; member routes also let in a
   // user whom the database's _security names among its members (or admins),
   // by name or role. As in CouchDB 3, a database whose _security names no
-  // members is for admins only. A database that does not exist is left to
-  // the handler, which answers 404.
+  // members is for admins only. In `_users`, a user may also reach their own
+  // document (couch_users_db's rules: another user's document is 404, the
+  // design documents 403). A database that does not exist is left to the
+  // handler, which answers 404.
   std::optional<Response> Authorize(const Request& request, bool members_allowed) {
-    if (options_.admin_name.empty()) return std::nullopt;
-    const Who who = Identify(request);
+    if (!auth_.enabled()) return std::nullopt;
+    const Identity who = auth_.Identify(request);
     switch (who.kind) {
-      case Identity::kAdmin: return std::nullopt;
-      case Identity::kAnonymous: return CouchError(401, "unauthorized", kNotAuthorized);
-      case Identity::kBadCredentials: return CouchError(401, "unauthorized", kBadCredentials);
-      case Identity::kUser: break;
+      case Identity::Kind::kAdmin: return std::nullopt;
+      case Identity::Kind::kAnonymous: return CouchError(401, "unauthorized", kNotAuthorized);
+      case Identity::Kind::kRejected: return CouchError(who.rejection);
+      case Identity::Kind::kUser: break;
     }
     if (!members_allowed) return CouchError(403, "forbidden", "You are not a server admin.");
-    Result<std::shared_ptr<Database>> db = store_.GetDatabase(request.Param("db"));
+    const std::string& db_name = request.Param("db");
+    if (db_name == kUsersDb) {
+      const std::string& docid = request.Param("docid");
+      if (docid == std::string(kUserDocPrefix) + who.name) return std::nullopt;
+      if (!request.Param("ddoc").empty()) {
+        return CouchError(403, "forbidden", "Only administrators can view design docs in the users database.");
+      }
+      if (!docid.empty()) return CouchError(404, "not_found", "missing");
+    }
+    Result<std::shared_ptr<Database>> db = store_.GetDatabase(db_name);
     if (!db.ok()) return std::nullopt;
     const Json security = (*db)->Security();
     for (const char* group : {"admins", "members"}) {
@@ -213,90 +191,6 @@ class Api {
       }
     }
     return CouchError(403, "forbidden", "You are not allowed to access this db.");
-  }
-
-  // Who the request speaks for: Basic credentials first, then an
-  // AuthSession cookie. Schemes CouchDB does not know count as anonymous.
-  Who Identify(const Request& request) const {
-    if (options_.admin_name.empty()) return {Identity::kAdmin, "", {}};
-    std::string header = request.headers.GetOr("Authorization");
-    constexpr std::string_view kBasic = "basic ";
-    if (header.size() >= kBasic.size() && http::EqualsIgnoreCase(header.substr(0, kBasic.size()), kBasic)) {
-      Result<std::string> decoded = Base64Decode(std::string_view(header).substr(kBasic.size()));
-      if (!decoded.ok()) return {Identity::kBadCredentials, "", {}};
-      const size_t colon = decoded->find(':');
-      if (colon == std::string::npos) return {Identity::kBadCredentials, "", {}};
-      return Login(decoded->substr(0, colon), decoded->substr(colon + 1));
-    }
-    std::optional<std::string> cookie = CookieValue(request, kSessionCookie);
-    if (cookie && !cookie->empty()) {
-      std::optional<std::string> name = SessionName(*cookie);
-      if (!name) return {Identity::kAnonymous, "", {}};
-      if (ConstantTimeEquals(*name, options_.admin_name)) return {Identity::kAdmin, *name, {"_admin"}};
-      std::optional<Json> user = UserDoc(*name);
-      if (!user) return {Identity::kAnonymous, "", {}};
-      return {Identity::kUser, *name, Roles(*user)};
-    }
-    return {Identity::kAnonymous, "", {}};
-  }
-
-  // The admin, or a user of `_users` whose password matches, or bad credentials.
-  Who Login(const std::string& name, const std::string& password) const {
-    if (IsAdmin(name, password)) return {Identity::kAdmin, name, {"_admin"}};
-    std::optional<Json> user = UserDoc(name);
-    if (user && VerifyUserPassword(*user, password)) return {Identity::kUser, name, Roles(*user)};
-    return {Identity::kBadCredentials, "", {}};
-  }
-
-  // The user's document in `_users`, or nullopt.
-  std::optional<Json> UserDoc(const std::string& name) const {
-    if (name.empty()) return std::nullopt;
-    Result<std::shared_ptr<Database>> users = store_.GetDatabase(std::string(kUsersDb));
-    if (!users.ok()) return std::nullopt;
-    Result<Json> doc = (*users)->Get(std::string(kUserDocPrefix) + name, GetOptions{});
-    if (!doc.ok()) return std::nullopt;
-    return std::move(*doc);
-  }
-
-  static std::vector<std::string> Roles(const Json& user) {
-    std::vector<std::string> roles;
-    for (const Json& r : user.value("roles", Json::array())) {
-      if (r.is_string()) roles.push_back(r.get<std::string>());
-    }
-    return roles;
-  }
-
-  bool IsAdmin(std::string_view name, std::string_view password) const {
-    const bool name_ok = ConstantTimeEquals(name, options_.admin_name);
-    const bool password_ok = ConstantTimeEquals(password, options_.admin_password);
-    return name_ok && password_ok;
-  }
-
-  // An AuthSession token: "name:HEXTIME:HMAC", base64, as CouchDB shapes it
-  // (spec §5). The key lives as long as this process.
-  std::string NewSession(const std::string& name) const {
-    char hex[32];
-    std::snprintf(hex, sizeof hex, "%llX", static_cast<unsigned long long>(Clock::System().NowMillis() / 1000));
-    const std::string payload = name + ":" + hex;
-    return UrlSafe(Base64Encode(payload + ":" + Mac(payload)));
-  }
-
-  // The name a valid, unexpired token was issued to.
-  std::optional<std::string> SessionName(const std::string& token) const {
-    std::string standard = token;
-    std::replace(standard.begin(), standard.end(), '-', '+');
-    std::replace(standard.begin(), standard.end(), '_', '/');
-    Result<std::string> decoded = Base64Decode(standard);
-    if (!decoded.ok()) return std::nullopt;
-    const size_t mac_at = decoded->rfind(':');
-    if (mac_at == std::string::npos) return std::nullopt;
-    const std::string payload = decoded->substr(0, mac_at);
-    if (!ConstantTimeEquals(decoded->substr(mac_at + 1), Mac(payload))) return std::nullopt;
-    const size_t time_at = payload.rfind(':');
-    if (time_at == std::string::npos) return std::nullopt;
-    const int64_t issued = std::strtoll(payload.c_str() + time_at + 1, nullptr, 16);
-    if (Clock::System().NowMillis() / 1000 >= issued + kSessionSeconds) return std::nullopt;
-    return payload.substr(0, time_at);
   }
 
   // The database named by the request's {db}, or a 404.
@@ -326,23 +220,7 @@ class Api {
  private:
   Store& store_;
   const CouchApiOptions options_;
-  // Hex HMAC-SHA256 of `payload` under this process's session key.
-  std::string Mac(std::string_view payload) const {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), session_key_.data(), static_cast<int>(session_key_.size()),
-         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md, &len);
-    return HexLower(std::string_view(reinterpret_cast<const char*>(md), len));
-  }
-
-  static std::string UrlSafe(std::string b64) {
-    std::replace(b64.begin(), b64.end(), '+', '-');
-    std::replace(b64.begin(), b64.end(), '/', '_');
-    while (!b64.empty() && b64.back() == '=') b64.pop_back();
-    return b64;
-  }
-
-  const std::string session_key_ = RandomSecret(32);
+  CouchAuth auth_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> busy_{0};  // feed threads running or reserved
   ThreadPool feeds_;             // last: its threads stop before the rest goes
@@ -549,17 +427,19 @@ Response AllDbs(Api& api, Request& request) {
 }
 
 // GET /_session -> 200 {"ok":true,"userCtx":{"name","roles"},"info":{...}};
-// anonymous callers get name null. 401 for wrong Basic credentials.
+// anonymous callers get name null. 401 for wrong Basic credentials or an
+// expired token, 400 for a malformed one.
 Response GetSession(Api& api, Request& request) {
-  const Api::Who who = api.Identify(request);
-  if (who.kind == Api::Identity::kBadCredentials) return CouchError(401, "unauthorized", kBadCredentials);
-  const bool known = who.kind == Api::Identity::kAdmin || who.kind == Api::Identity::kUser;
-  if (!known && request.query.GetOr("basic", "") == "true") return CouchError(401, "unauthorized", "Please login.");
-  Json info = {{"authentication_handlers", {"cookie", "default"}}, {"authentication_db", "_users"}};
-  if (known) info["authenticated"] = request.headers.Has("Authorization") ? "default" : "cookie";
+  const Identity who = api.auth().Identify(request);
+  if (who.kind == Identity::Kind::kRejected) return CouchError(who.rejection);
+  if (!who.known() && request.query.GetOr("basic", "") == "true") return CouchError(401, "unauthorized", "Please login.");
+  Json handlers = {"cookie", "default"};
+  if (api.auth().options().jwt.enabled()) handlers.insert(handlers.begin(), "jwt");
+  Json info = {{"authentication_handlers", handlers}, {"authentication_db", "_users"}};
+  if (who.known()) info["authenticated"] = who.method;
   Json roles = Json::array();
   for (const std::string& r : who.roles) roles.push_back(r);
-  Json user = {{"name", known ? Json(who.name.empty() ? api.options().admin_name : who.name) : Json(nullptr)},
+  Json user = {{"name", who.known() ? Json(who.name.empty() ? api.options().admin_name : who.name) : Json(nullptr)},
                {"roles", roles}};
   return Reply(200, {{"ok", true}, {"userCtx", user}, {"info", info}});
 }
@@ -583,16 +463,16 @@ Response PostSession(Api& api, Request& request) {
   } else {
     Fail(415, "bad_content_type", "Content-Type must be application/x-www-form-urlencoded or application/json");
   }
-  const Api::Who who = api.Login(name, password);
-  if (who.kind != Api::Identity::kAdmin && who.kind != Api::Identity::kUser) {
-    Response r = CouchError(401, "unauthorized", kBadCredentials);
+  const Identity who = api.auth().Login(name, password);
+  if (!who.known()) {
+    Response r = CouchError(who.rejection);
     r.headers.Add("Set-Cookie", std::string(kSessionCookie) + "=; Version=1; Path=/; HttpOnly");
     return r;
   }
   Json roles = Json::array();
   for (const std::string& r : who.roles) roles.push_back(r);
   Response r = Reply(200, {{"ok", true}, {"name", name}, {"roles", roles}});
-  std::string cookie = std::string(kSessionCookie) + "=" + api.NewSession(name) +
+  std::string cookie = std::string(kSessionCookie) + "=" + api.auth().NewSession(name) +
                        "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
   if (request.tls) cookie += "; Secure; SameSite=None";
   r.headers.Add("Set-Cookie", cookie);
@@ -654,6 +534,19 @@ Response DeleteDb(Api& api, Request& request) {
   return Reply(200, {{"ok", true}});
 }
 
+// A write to `_users`: CouchDB's rules for user documents (users.h), then
+// the plaintext password replaced by its hash. OK, or why the doc is refused.
+Status PrepareUserDoc(Api& api, const Request& request, Database& db, Json& doc) {
+  if (!doc.is_object()) return Status::Ok();
+  if (!StartsWith(json::GetString(doc, "_id"), kDesignPrefix)) {
+    const Identity writer = api.auth().Identify(request);
+    Result<Json> old = db.Get(json::GetString(doc, "_id"), GetOptions{});
+    WISP_RETURN_IF_ERROR(ValidateUserDoc(doc, old.ok() ? &*old : nullptr, writer.admin(), writer.name));
+  }
+  HashUserPassword(doc);
+  return Status::Ok();
+}
+
 // POST /{db} -> 201 {"ok","id","rev"} (id generated when the body has none);
 // 202 with ?batch=ok; 400 bad body or id; 404 no db; 409 conflict.
 Response PostDoc(Api& api, Request& request) {
@@ -667,7 +560,9 @@ Response PostDoc(Api& api, Request& request) {
     if (doc.contains(kAttachments)) Fail(400, "bad_request", kLocalNoAttachments);
     return WriteResponse(request, db->PutLocal(id, std::move(doc)));
   }
-  if (db->name() == kUsersDb) HashUserPassword(doc);
+  if (db->name() == kUsersDb) {
+    if (Status refused = PrepareUserDoc(api, request, *db, doc); !refused.ok()) Fail(CouchError(refused));
+  }
   WriteResult w = db->Put(std::move(doc));
   const bool batch = request.query.GetOr("batch", "") == "ok";
   if (batch && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
@@ -938,7 +833,9 @@ Response PutDoc(Api& api, Request& request) {
   if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
     Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
   }
-  if (db->name() == kUsersDb) HashUserPassword(doc);
+  if (db->name() == kUsersDb && new_edits) {
+    if (Status refused = PrepareUserDoc(api, request, *db, doc); !refused.ok()) Fail(CouchError(refused));
+  }
   WriteResult w = db->Put(std::move(doc), new_edits);
   if (request.query.GetOr("batch", "") == "ok" && w.status.ok()) return Reply(202, {{"ok", true}, {"id", w.id}});
   return WriteResponse(request, w);
@@ -1052,13 +949,16 @@ Response BulkDocs(Api& api, Request& request) {
     if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
       Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
     }
+    if (db->name() == kUsersDb && new_edits) {
+      if (Status refused = PrepareUserDoc(api, request, *db, doc); !refused.ok()) {
+        results[i] = WriteResult{json::GetString(doc, "_id"), "", refused, "forbidden"};
+        continue;
+      }
+    }
     docs.push_back(std::move(doc));
     positions.push_back(i);
   }
   if (!docs.empty()) {
-    if (db->name() == kUsersDb) {
-      for (Json& d : docs) HashUserPassword(d);
-    }
     std::vector<WriteResult> written = db->BulkDocs(std::move(docs), new_edits);
     for (size_t j = 0; j < written.size() && j < positions.size(); ++j) results[positions[j]] = std::move(written[j]);
   }

@@ -9,16 +9,18 @@
 // `_security`, `_revs_limit`, `_compact` and `_ensure_full_commit`. Each handler's comment in couch_api.cc lists its
 // responses; every error body comes from store/couch_error.h.
 //
-// Authentication is CouchDB's `require_valid_user = true` with one server
-// admin: every route except `GET /` needs `Authorization: Basic` with the
-// admin's name and password. A missing (or non-Basic) header gets
-// 401 "You are not authorized to access this db.", wrong credentials get
-// 401 "Name or password is incorrect.". No WWW-Authenticate header is sent, so
-// browsers never pop a login dialog (spec §4). `POST /_session` trades the
-// credentials for an `AuthSession` cookie (HMAC-signed with a key that lives
-// as long as the process, valid 600 s) that then counts as the admin; `GET
-// /_session` and `DELETE /_session` are open too. An empty admin name turns
-// authentication off ("admin party"), which only tests should do.
+// Authentication (store/couch_auth.h) is CouchDB's `require_valid_user =
+// true`: every route except `GET /` and `/_session` needs the server admin, a
+// user of `_users` (Basic or an `AuthSession` cookie from `POST /_session`),
+// or a JWT bearer token when keys are configured. Anonymous callers get 401
+// "You are not authorized to access this db.", wrong credentials 401 "Name or
+// password is incorrect.", bad tokens CouchDB's JWT errors. No
+// WWW-Authenticate header is sent, so browsers never pop a login dialog (spec
+// §4). Server routes are for the admin; database routes also admit the
+// members and admins that the database's `_security` names, and in `_users`
+// a user may read and update their own document (not its roles). An empty
+// admin name turns authentication off ("admin party"), which only tests
+// should do.
 //
 // Long-running `_changes` feeds (a longpoll that has to wait, continuous,
 // eventsource) are streamed responses filled by a small dedicated pool of
@@ -35,6 +37,7 @@
 #include <string>
 
 #include "http/router.h"
+#include "store/jwt.h"
 #include "store/store.h"
 
 namespace wisp::store {
@@ -43,6 +46,8 @@ struct CouchApiOptions {
   // The one server admin. Empty name: no authentication at all.
   std::string admin_name;
   std::string admin_password;
+  // JWT bearer tokens (store/jwt.h); off when no key is set.
+  JwtOptions jwt;
   // Threads for change feeds that wait (and for background compactions);
   // also the number of such feeds that may be open at once.
   size_t feed_threads = 64;

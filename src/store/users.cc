@@ -48,4 +48,36 @@ bool VerifyUserPassword(const Json& user_doc, std::string_view password) {
   return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
 }
 
+Status ValidateUserDoc(const Json& new_doc, const Json* old_doc, bool by_admin, const std::string& writer_name) {
+  if (new_doc.value("_deleted", false)) {
+    if (by_admin || (old_doc && json::GetString(*old_doc, "name") == writer_name)) return Status::Ok();
+    return Status::PermissionDenied("You may only delete your own user document.");
+  }
+  if (json::GetString(new_doc, "type") != "user") return Status::PermissionDenied("doc.type must be user");
+  const std::string name = json::GetString(new_doc, "name");
+  if (name.empty()) return Status::PermissionDenied("doc.name is required");
+  const Json roles = new_doc.value("roles", Json());
+  if (roles.is_null()) return Status::PermissionDenied("doc.roles must exist");
+  if (!roles.is_array()) return Status::PermissionDenied("doc.roles must be an array");
+  for (const Json& role : roles) {
+    if (!role.is_string()) return Status::PermissionDenied("doc.roles can only contain strings");
+    if (role.get<std::string>().starts_with("_")) {
+      return Status::PermissionDenied("No system roles (starting with underscore) in users db.");
+    }
+  }
+  if (json::GetString(new_doc, "_id") != std::string(kUserDocPrefix) + name) {
+    return Status::PermissionDenied("Doc ID must be of the form org.couchdb.user:name");
+  }
+  if (old_doc && json::GetString(*old_doc, "name") != name) {
+    return Status::PermissionDenied("Usernames can not be changed.");
+  }
+  if (by_admin) return Status::Ok();
+  if (name != writer_name) return Status::PermissionDenied("You may only update your own user document.");
+  if (old_doc && old_doc->value("roles", Json::array()) != roles) {
+    return Status::PermissionDenied("Only _admin may edit roles");
+  }
+  if (!old_doc && !roles.empty()) return Status::PermissionDenied("Only _admin may set roles");
+  return Status::Ok();
+}
+
 }  // namespace wisp::store

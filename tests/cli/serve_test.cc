@@ -7,7 +7,11 @@
 #include <regex>
 
 #include "http/client.h"
+#include "json/json.h"
+#include "testing/jwt.h"
 #include "testing/subprocess.h"
+#include "util/base64.h"
+#include "util/clock.h"
 
 namespace wisp {
 namespace {
@@ -143,6 +147,29 @@ TEST(WispBinary, BadArgumentsExitNonZero) {
   EXPECT_EQ(bad_level.Wait(10s), 2);
   Subprocess half_tls({WISP_BINARY, "serve", "--tls-cert", "x.pem", "--api-port", "0", "--couch-port", "0"});
   EXPECT_EQ(half_tls.Wait(10s), 2);
+  Subprocess bad_jwt_key({WISP_BINARY, "serve", "--jwt-key", "not base64!", "--api-port", "0", "--couch-port", "0"});
+  EXPECT_EQ(bad_jwt_key.Wait(10s), 2);
+}
+
+TEST(WispServe, JwtKeyFlagLetsBearerTokensIn) {
+  const std::string dir = TempDir();
+  const std::string secret = "shared with the identity provider";
+  Subprocess p({WISP_BINARY, "serve", "--data-dir", dir, "--api-port", "0", "--couch-port", "0", "--admin", "a:b",
+                "--jwt-key", "idp:" + Base64Encode(secret), "--jwt-roles-claim-path", "realm.roles"});
+  const int port = PortFrom(p.ReadLineContaining("CouchDB API", 20s));
+  ASSERT_GT(port, 0) << p.output();
+  const Json claims = {{"sub", "dee"}, {"exp", Clock::System().NowMillis() / 1000 + 60}, {"realm", {{"roles", {"r1"}}}}};
+  http::ClientRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/_session";
+  request.headers.Set("Authorization", "Bearer " + testing::SignJwt(claims, secret, "HS256", {{"kid", "idp"}}));
+  auto session = http::Client().Send(request);
+  ASSERT_TRUE(session.ok());
+  ASSERT_EQ(session->status, 200) << session->body;
+  Result<Json> body = json::Parse(session->body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ((*body)["userCtx"]["name"], "dee");
+  EXPECT_EQ((*body)["userCtx"]["roles"], Json::array({"r1"}));
+  EXPECT_EQ(p.Signal(SIGTERM, 10s), 0);
 }
 
 TEST(WispBinary, PortInUseExitsWithAClearError) {

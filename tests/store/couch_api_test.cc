@@ -19,8 +19,10 @@
 #include "store/couch_error.h"
 #include "store/store.h"
 #include "testing/http_test_server.h"
+#include "testing/jwt.h"
 #include "testing/notification.h"
 #include "util/base64.h"
+#include "util/clock.h"
 
 namespace wisp::store {
 namespace {
@@ -31,6 +33,7 @@ using http::ClientResponse;
 
 constexpr char kAdmin[] = "admin";
 constexpr char kPassword[] = "s3cret";
+const std::string kJwtSecret = "the identity provider's secret";
 
 std::string Md5Digest(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -53,6 +56,7 @@ class CouchApiTest : public ::testing::Test {
     options.admin_password = kPassword;
     options.feed_threads = 4;
     options.feed_check_interval = 50ms;
+    options.jwt.hmac_keys["_default"] = kJwtSecret;
     AddCouchRoutes(*router, *store_, options);
     http::ListenerOptions listener;
     listener.name = "couch";
@@ -894,6 +898,89 @@ TEST_F(CouchUsersTest, SessionCookieLogsAUserIn) {
 
   login.body = "name=ana&password=nope";
   EXPECT_EQ(Send(login).status, 401);
+}
+
+TEST_F(CouchUsersTest, UserReadsAndChangesTheirOwnPassword) {
+  ClientResponse own = As("ana", "pa55word", "GET", "/_users/org.couchdb.user:ana");
+  ASSERT_EQ(own.status, 200) << own.body;
+  Json doc = Body(own);
+  EXPECT_EQ(doc["name"], "ana");
+  doc["password"] = "n3w-secret";
+  ClientResponse changed = As("ana", "pa55word", "PUT", "/_users/org.couchdb.user:ana", json::Dump(doc));
+  ASSERT_EQ(changed.status, 201) << changed.body;
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/_users/org.couchdb.user:ana").status, 401)
+      << "the old password, although verified before, no longer works";
+  EXPECT_EQ(As("ana", "n3w-secret", "GET", "/_users/org.couchdb.user:ana").status, 200);
+}
+
+TEST_F(CouchUsersTest, UserCannotReadOthersOrGrantThemselvesRoles) {
+  ASSERT_EQ(Call("PUT", "/_users/org.couchdb.user:bo", R"({"name":"bo","type":"user","roles":[],"password":"x"})")
+                .status,
+            201);
+  ClientResponse other = As("ana", "pa55word", "GET", "/_users/org.couchdb.user:bo");
+  EXPECT_EQ(other.status, 404) << other.body;
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/_users/_all_docs").status, 403);
+
+  Json doc = Body(As("ana", "pa55word", "GET", "/_users/org.couchdb.user:ana"));
+  doc["roles"] = {"advocate", "lead"};
+  ClientResponse promoted = As("ana", "pa55word", "PUT", "/_users/org.couchdb.user:ana", json::Dump(doc));
+  EXPECT_EQ(promoted.status, 403);
+  EXPECT_EQ(Body(promoted)["error"], "forbidden");
+  EXPECT_EQ(Body(promoted)["reason"], "Only _admin may edit roles");
+  EXPECT_EQ(Body(Call("GET", "/_users/org.couchdb.user:ana"))["roles"], Json::array({"advocate"}));
+}
+
+TEST_F(CouchUsersTest, UsersDocumentsMustBeWellFormed) {
+  ClientResponse r = Call("PUT", "/_users/org.couchdb.user:cy", R"({"name":"someone","type":"user","roles":[]})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Body(r)["reason"], "Doc ID must be of the form org.couchdb.user:name");
+  r = Call("POST", "/_users/_bulk_docs", R"({"docs":[{"_id":"org.couchdb.user:cy","name":"cy","roles":[]}]})");
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(Body(r)[0]["error"], "forbidden");
+  EXPECT_EQ(Body(r)[0]["reason"], "doc.type must be user");
+  EXPECT_EQ(Call("GET", "/_users/org.couchdb.user:cy").status, 404) << "nothing was written";
+}
+
+class CouchJwtTest : public CouchUsersTest {
+ protected:
+  ClientResponse Bearer(const std::string& token, std::string method, const std::string& path) {
+    ClientRequest r = Request(std::move(method), path);
+    r.headers.Set("Authorization", "Bearer " + token);
+    return Send(r);
+  }
+  static Json Claims(const std::string& sub, Json roles) {
+    return {{"sub", sub}, {"exp", Clock::System().NowMillis() / 1000 + 300}, {"_couchdb.roles", roles}};
+  }
+};
+
+TEST_F(CouchJwtTest, BearerTokenActsAsItsSubjectWithItsRoles) {
+  ASSERT_EQ(Call("PUT", "/questions/_security", R"({"members":{"roles":["triage"]}})").status, 200);
+  const std::string token = testing::SignJwt(Claims("carol", {"triage"}), kJwtSecret);
+  EXPECT_EQ(Bearer(token, "GET", "/questions").status, 200) << "no _users document is needed";
+  Json session = Body(Bearer(token, "GET", "/_session"));
+  EXPECT_EQ(session["userCtx"]["name"], "carol");
+  EXPECT_EQ(session["info"]["authenticated"], "jwt");
+  EXPECT_EQ(Bearer(token, "PUT", "/newdb").status, 403) << "not a server admin";
+  EXPECT_EQ(Bearer(testing::SignJwt(Claims("carol", {"other"}), kJwtSecret), "GET", "/questions").status, 403);
+}
+
+TEST_F(CouchJwtTest, AdminRoleInTheTokenMakesAServerAdmin) {
+  const std::string token = testing::SignJwt(Claims("ops", {"_admin"}), kJwtSecret);
+  EXPECT_EQ(Bearer(token, "PUT", "/created_by_jwt").status, 201);
+}
+
+TEST_F(CouchJwtTest, BadTokensGetCouchDbsErrors) {
+  ClientResponse forged = Bearer(testing::SignJwt(Claims("ops", {"_admin"}), "guessed secret"), "PUT", "/x");
+  EXPECT_EQ(forged.status, 400);
+  EXPECT_EQ(Body(forged)["reason"], "Bad signature in authentication token");
+  Json expired = Claims("carol", Json::array());
+  expired["exp"] = Clock::System().NowMillis() / 1000 - 1;
+  ClientResponse late = Bearer(testing::SignJwt(expired, kJwtSecret), "GET", "/questions");
+  EXPECT_EQ(late.status, 401);
+  EXPECT_EQ(Body(late)["error"], "unauthorized");
+  EXPECT_EQ(Body(late)["reason"], "exp not in future");
+  EXPECT_EQ(Bearer("not-a-token", "GET", "/questions").status, 400);
+  EXPECT_EQ(Call("PUT", "/x").status, 201) << "Basic still works next to JWT";
 }
 
 }  // namespace

@@ -1,0 +1,92 @@
+// CouchAuth: who a request to the CouchDB port speaks for (spec couchdb.md §5).
+//
+// Three ways to say who you are, tried in this order:
+// - `Authorization: Basic` with the server admin's or a `_users` user's name
+//   and password;
+// - `Authorization: Bearer` with a JWT (store/jwt.h), when keys are configured;
+// - an `AuthSession` cookie from `POST /_session`.
+// Anything else is anonymous. A user's password check (PBKDF2) runs once per
+// password: a verified password is remembered, keyed by an HMAC of it under a
+// key of this process, until the user's stored hash changes.
+//
+// This file decides identity only. What an identity may do with a database
+// (`_security`, the `_users` rules) is decided by the API (couch_api.cc).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "http/message.h"
+#include "json/json.h"
+#include "store/jwt.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace wisp::store {
+
+inline constexpr std::string_view kSessionCookie = "AuthSession";
+inline constexpr int64_t kSessionSeconds = 600;  // CouchDB's [chttpd_auth] timeout
+
+struct CouchAuthOptions {
+  // The one server admin. Empty name: no authentication at all ("admin
+  // party"), which only tests should use.
+  std::string admin_name;
+  std::string admin_password;
+  JwtOptions jwt;
+};
+
+struct Identity {
+  enum class Kind { kAnonymous, kAdmin, kUser, kRejected };
+  Kind kind = Kind::kAnonymous;
+  std::string name;
+  std::vector<std::string> roles;
+  // How the identity was proven, as `_session` reports it:
+  // "default" (Basic), "jwt" or "cookie".
+  std::string method;
+  // kRejected only: why, as Unauthenticated (401) or InvalidArgument (400).
+  Status rejection;
+
+  bool known() const { return kind == Kind::kAdmin || kind == Kind::kUser; }
+  bool admin() const { return kind == Kind::kAdmin; }
+};
+
+class CouchAuth {
+ public:
+  CouchAuth(Store& store, CouchAuthOptions options);
+
+  const CouchAuthOptions& options() const { return options_; }
+  bool enabled() const { return !options_.admin_name.empty(); }
+
+  // Who `request` speaks for. Wrong credentials and bad tokens are kRejected.
+  Identity Identify(const http::Request& request);
+
+  // The admin or a `_users` user whose password matches; else kRejected
+  // with "Name or password is incorrect.".
+  Identity Login(const std::string& name, const std::string& password);
+
+  // A signed AuthSession token for `name`, valid kSessionSeconds.
+  std::string NewSession(const std::string& name) const;
+
+ private:
+  std::optional<std::string> SessionName(const std::string& token) const;
+  std::optional<Json> UserDoc(const std::string& name) const;
+  bool PasswordMatches(const std::string& name, const Json& user, const std::string& password);
+  std::string Mac(std::string_view payload) const;
+
+  Store& store_;
+  const CouchAuthOptions options_;
+  const std::string process_key_;  // signs sessions and keys the password cache
+
+  static constexpr size_t kMaxVerified = 10'000;
+  std::mutex mu_;
+  // user name -> derived_key of the hash that was checked + MAC of the password.
+  std::unordered_map<std::string, std::string> verified_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace wisp::store
