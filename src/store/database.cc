@@ -60,6 +60,13 @@ std::string Md5Digest(std::string_view data) {
   return "md5-" + Base64Encode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
+// A failure of SQLite or the disk rather than of the document: the request
+// that met it cannot be trusted to be half written.
+bool IsStorageFailure(const Status& s) {
+  return s.code() == StatusCode::kIoError || s.code() == StatusCode::kUnavailable ||
+         s.code() == StatusCode::kInternal;
+}
+
 WriteResult Failure(std::string id, Status status, std::string error = "") {
   WriteResult r;
   r.id = std::move(id);
@@ -173,17 +180,28 @@ class Database::Impl {
       for (Writer* w : batch) w->status = begin;
       return;
     }
-    for (Writer* w : batch) {
-      Txn before = txn;
-      Status s = writer_->Exec("SAVEPOINT w");
-      if (s.ok()) s = w->apply(*writer_, txn);
-      if (s.ok()) {
-        s = writer_->Exec("RELEASE w");
-      } else {
-        (void)writer_->Exec("ROLLBACK TO w; RELEASE w");
-        txn = before;
+    if (batch.size() == 1) {
+      // Alone in the transaction: a failure rolls all of it back, so no
+      // savepoint (and no copy of each touched page into its journal).
+      Status s = batch.front()->apply(*writer_, txn);
+      if (!s.ok()) {
+        (void)writer_->Exec("ROLLBACK");
+        batch.front()->status = s;
+        return;
       }
-      w->status = s;
+    } else {
+      for (Writer* w : batch) {
+        Txn before = txn;
+        Status s = writer_->Exec("SAVEPOINT w");
+        if (s.ok()) s = w->apply(*writer_, txn);
+        if (s.ok()) {
+          s = writer_->Exec("RELEASE w");
+        } else {
+          (void)writer_->Exec("ROLLBACK TO w; RELEASE w");
+          txn = before;
+        }
+        w->status = s;
+      }
     }
     Status commit = writer_->Exec("COMMIT");
     if (!commit.ok()) {
@@ -209,17 +227,14 @@ class Database::Impl {
     const int64_t revs_limit = RevsLimit();
     Status batch = Write([&](Connection& c, Txn& txn) {
       for (size_t i = 0; i < docs.size(); ++i) {
-        // Each document under its own savepoint: one failure spoils nothing else.
-        Txn before = txn;
-        WISP_RETURN_IF_ERROR(c.Exec("SAVEPOINT d"));
+        // A document is refused before anything of it is written (only
+        // content-addressed attachment bytes may stay, and compaction drops
+        // them), so documents need no savepoint of their own: one would copy
+        // every page a document touches into SQLite's statement journal. A
+        // storage failure fails the whole request, which its savepoint undoes.
         results[i] = new_edits ? WriteEdit(c, txn, std::move(docs[i]), revs_limit)
                                : WriteReplicated(c, txn, std::move(docs[i]), revs_limit);
-        if (results[i].status.ok()) {
-          WISP_RETURN_IF_ERROR(c.Exec("RELEASE d"));
-        } else {
-          WISP_RETURN_IF_ERROR(c.Exec("ROLLBACK TO d; RELEASE d"));
-          txn = before;
-        }
+        if (IsStorageFailure(results[i].status)) return results[i].status;
       }
       return Status::Ok();
     });

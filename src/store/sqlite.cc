@@ -93,7 +93,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, 10'000);
   // auto_vacuum only takes effect before the first table exists.
-  const std::string pragmas = std::string("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; ") +
+  const std::string pragmas = std::string("PRAGMA temp_store=MEMORY; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; ") +
                               (durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");
   WISP_RETURN_IF_ERROR(conn->Exec(pragmas));
   return conn;

@@ -326,6 +326,31 @@ TEST_F(DatabaseTest, StubKeepsTheAttachmentAndUnknownStubIsMissingStub) {
   EXPECT_EQ(missing.status.code(), StatusCode::kPreconditionFailed);
 }
 
+TEST_F(DatabaseTest, RefusedDocumentInABatchLeavesNoTraceAndSparesTheOthers) {
+  ASSERT_TRUE(Put({{"_id", "taken"}, {"v", 1}}).status.ok());
+  const int64_t seq_before = db_->update_seq();
+  std::vector<Json> batch = {
+      {{"_id", "a"}, {"v", 1}},
+      // Its first attachment's bytes are stored before its second turns out to be a bad stub.
+      {{"_id", "b"},
+       {"_attachments", {{"new", {{"content_type", "text/plain"}, {"data", "aGk="}}}, {"old", {{"stub", true}}}}}},
+      {{"_id", "taken"}, {"v", 2}},  // no _rev: a conflict
+      {{"_id", "c"}, {"v", 1}},
+  };
+  std::vector<WriteResult> results = db_->BulkDocs(std::move(batch), true);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].status.ok());
+  EXPECT_EQ(results[1].error, "missing_stub");
+  EXPECT_TRUE(results[2].status.IsConflict());
+  EXPECT_TRUE(results[3].status.ok());
+  EXPECT_TRUE(db_->Get("b", {}).status().IsNotFound());
+  EXPECT_EQ(MustGet("taken")["v"], 1);
+  EXPECT_EQ(MustGet("c")["v"], 1);
+  EXPECT_EQ(db_->update_seq(), seq_before + 2) << "only the two stored documents took a sequence number";
+  EXPECT_EQ(db_->Info()["doc_count"], 3);
+  EXPECT_TRUE(db_->CheckIntegrity().ok());
+}
+
 TEST_F(DatabaseTest, StandaloneAttachmentPutAndDelete) {
   WriteResult created = db_->PutAttachment("doc", "f.bin", std::nullopt, "application/octet-stream", std::string("\0\1\2", 3));
   ASSERT_TRUE(created.status.ok()) << created.status.ToString();
