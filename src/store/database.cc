@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <regex>
 #include <tuple>
@@ -1448,6 +1449,44 @@ class Database::Impl {
         WISP_ASSIGN_OR_RETURN(std::optional<Json> body, LoadBody(*r, id, leaf.ToString()));
         if (!body) return Status::Internal(id + ": leaf " + leaf.ToString() + " has no body");
       }
+    }
+    return CheckIndexes(*r, ids);
+  }
+
+  // Every Mango index holds exactly the keys of the current winners.
+  static Status CheckIndexes(Connection& c, const std::vector<std::string>& ids) {
+    WISP_ASSIGN_OR_RETURN(std::vector<LiveIndex> indexes, LoadIndexes(c));
+    for (const LiveIndex& index : indexes) {
+      std::map<std::string, std::string> expected;  // id -> the key's columns, as stored
+      for (const std::string& id : ids) {
+        if (IsDesignId(id)) continue;
+        WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(c, id));
+        if (!row) continue;
+        WISP_ASSIGN_OR_RETURN(std::optional<Json> doc, WinnerForIndex(c, id, row->tree));
+        if (!doc) continue;
+        if (std::optional<std::vector<Json>> key = IndexKey(index.def, *doc)) {
+          std::string text;
+          for (const Json& v : *key) text += json::Dump(v) + "\n";
+          expected[id] = std::move(text);
+        }
+      }
+      std::string sql = "SELECT id";
+      for (size_t k = 0; k < index.def.fields.size(); ++k) sql += ", k" + std::to_string(k);
+      Statement& s = c.Prepare(sql + " FROM " + IndexTable(index.ix));
+      size_t rows = 0;
+      Status problem;
+      while (s.Step() && problem.ok()) {
+        ++rows;
+        std::string text;
+        for (size_t k = 0; k < index.def.fields.size(); ++k) text += s.Text(static_cast<int>(k + 1)) + "\n";
+        auto want = expected.find(s.Text(0));
+        if (want == expected.end() || want->second != text) {
+          problem = Status::Internal(index.def.name + ": stale key for " + s.Text(0));
+        }
+      }
+      s.Reset();
+      WISP_RETURN_IF_ERROR(problem);
+      if (rows != expected.size()) return Status::Internal(index.def.name + ": missing keys");
     }
     return Status::Ok();
   }

@@ -229,8 +229,9 @@ class Database {
   int64_t RevsLimit();
   Status SetRevsLimit(int64_t limit);
 
-  // Runs SQLite's integrity check and the revision-tree invariants of every
-  // document. OK, or Internal with the first problem found.
+  // Runs SQLite's integrity check, the revision-tree invariants of every
+  // document, and checks that every Mango index holds exactly the keys of
+  // the current winners. OK, or Internal with the first problem found.
   Status CheckIntegrity();
 
  private:

@@ -313,7 +313,8 @@ TEST_P(MangoIndexBehavior, IndexFollowsUpdatesAndDeletes) {
   // A document without the field is not in the index.
   ASSERT_EQ(backend_->BulkDocs(Json::array({{{"_id", "plain"}, {"title", "no n"}}}), true).status, 201);
   EXPECT_EQ(Stat(backend_->Find({{"selector", {{"n", {{"$gte", nullptr}}}}}, {"limit", 100}}), "total_keys_examined"),
-            9);
+            9);  Status integrity = db_->CheckIntegrity();
+  EXPECT_TRUE(integrity.ok()) << integrity.ToString();
 }
 
 TEST_P(MangoIndexBehavior, ReplicatedConflictThatChangesTheWinnerMovesTheKey) {
@@ -329,7 +330,8 @@ TEST_P(MangoIndexBehavior, ReplicatedConflictThatChangesTheWinnerMovesTheKey) {
   // Deleting the winner brings the other branch back.
   ASSERT_EQ(backend_->BulkDocs(Json::array({{{"_id", "x"}, {"_rev", "1-" + high}, {"_deleted", true}}}), true).status,
             201);
-  EXPECT_EQ(Numbers(backend_->Find({{"selector", {{"n", 1}}}})), (std::vector<int64_t>{1}));
+  EXPECT_EQ(Numbers(backend_->Find({{"selector", {{"n", 1}}}})), (std::vector<int64_t>{1}));  Status integrity = db_->CheckIntegrity();
+  EXPECT_TRUE(integrity.ok()) << integrity.ToString();
 }
 
 TEST_P(MangoIndexBehavior, CreateListExistsAndDelete) {
