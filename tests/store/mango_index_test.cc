@@ -281,6 +281,29 @@ TEST_P(MangoIndexBehavior, EqualityPrefixThenRangeUsesACompoundIndex) {
   EXPECT_EQ(Stat(r, "total_keys_examined"), 6);
 }
 
+TEST_P(MangoIndexBehavior, KeysOfEveryTypeSortInCouchDbsCollation) {
+  // Written out of order, with values that byte order would sort differently.
+  const Json values = Json::array({Json::object({{"x", 1}}), "b", 10, Json::array({1}), "B", 2.5, nullptr, "a", false,
+                                   true, 9, "10", -1});
+  Json docs = Json::array();
+  for (size_t i = 0; i < values.size(); ++i) docs.push_back({{"_id", "v" + std::to_string(i)}, {"v", values[i]}});
+  ASSERT_EQ(backend_->BulkDocs(docs, true).status, 201);
+  Create({{"index", {{"fields", {"v"}}}}});
+  Reply r = backend_->Find({{"selector", {{"v", {{"$gte", nullptr}}}}}, {"sort", {"v"}}, {"limit", 100}});
+  ASSERT_EQ(r.status, 200) << json::Dump(r.body);
+  Json order = Json::array();
+  for (const Json& d : r.body["docs"]) order.push_back(d["v"]);
+  EXPECT_EQ(order, Json::array({nullptr, false, true, -1, 2.5, 9, 10, "10", "a", "b", "B", Json::array({1}),
+                                Json::object({{"x", 1}})}));
+  // Equality follows the collation too: 10.0 finds 10.
+  Reply ten = backend_->Find({{"selector", {{"v", 10.0}}}});
+  ASSERT_EQ(ten.body["docs"].size(), 1u);
+  EXPECT_EQ(Stat(ten, "total_keys_examined"), 1);
+  Reply strings = backend_->Find({{"selector", {{"v", {{"$gt", "a"}, {"$lt", Json::array()}}}}}});
+  EXPECT_EQ(strings.body["docs"].size(), 2u) << "b and B";
+  EXPECT_EQ(Stat(strings, "total_keys_examined"), 2);
+}
+
 TEST_P(MangoIndexBehavior, SortNeedsAnIndexAndAMatchingIndexServesItBackwards) {
   WriteNumbered(50);
   Reply refused = backend_->Find({{"selector", {{"n", {{"$gt", 5}}}}}, {"sort", {"n"}}});
