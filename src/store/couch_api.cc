@@ -1000,12 +1000,15 @@ Response CopyDoc(Api& api, Request& request) {
   std::shared_ptr<Database> db = api.OpenDb(request);
   auto [destination, rev] = CopyDestination(request);
   ValidateId(destination);
-  if (IsLocalId(id) != IsLocalId(destination)) Fail(400, "bad_request", "Cannot copy between _local and other documents");
+  if (IsLocalId(id) != IsLocalId(destination))
+    Fail(400, "bad_request", "Cannot copy between _local and other documents");
   if (IsLocalId(id)) {
     Result<Json> local = db->GetLocal(id);
     if (!local.ok()) Fail(CouchError(local.status()));
-    if (rev) (*local)[kRev] = *rev;
-    else local->erase(kRev);
+    if (rev)
+      (*local)[kRev] = *rev;
+    else
+      local->erase(kRev);
     (*local)[kId] = destination;
     return WriteResponse(request, db->PutLocal(destination, std::move(*local)));
   }
@@ -1015,8 +1018,10 @@ Response CopyDoc(Api& api, Request& request) {
   Result<Json> doc = db->Get(id, options);
   if (!doc.ok()) Fail(CouchError(doc.status()));
   (*doc)[kId] = destination;
-  if (rev) (*doc)[kRev] = *rev;
-  else doc->erase(kRev);
+  if (rev)
+    (*doc)[kRev] = *rev;
+  else
+    doc->erase(kRev);
   return WriteResponse(request, db->Put(std::move(*doc)));
 }
 
@@ -1048,7 +1053,8 @@ ByteRange ParseByteRange(std::string_view header, size_t size) {
   const size_t dash = spec.find('-');
   if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return range;
   auto number = [](std::string_view digits) -> std::optional<size_t> {
-    if (digits.empty() || digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
+    if (digits.empty() || digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+      return std::nullopt;
     return static_cast<size_t>(std::stoull(std::string(digits)));
   };
   const std::string_view head = spec.substr(0, dash);
@@ -1365,9 +1371,9 @@ struct FindRequest {
 };
 
 FindRequest ParseFindRequest(const Json& body) {
-  static const std::set<std::string> kKeys = {"selector", "use_index", "bookmark", "limit",    "skip",
-                                              "sort",     "fields",    "partition", "r",       "conflicts",
-                                              "stale",    "update",    "stable",    "execution_stats"};
+  static const std::set<std::string> kKeys = {"selector", "use_index",      "bookmark", "limit",     "skip",  "sort",
+                                              "fields",   "partition",      "r",        "conflicts", "stale", "update",
+                                              "stable",   "execution_stats"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (!kKeys.count(it.key())) {
       Fail(400, "invalid_key", std::string(mango_reason::kInvalidKey) + it.key() + " for this request.");

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <deque>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <tuple>
 
@@ -56,7 +56,6 @@ struct LiveIndex {
   int64_t ix = 0;
   IndexDef def;
 };
-
 
 // Top-level fields a document may carry besides its own data.
 bool IsKnownSpecialField(const std::string& key) {

@@ -128,9 +128,9 @@ struct FindStats {
 };
 
 struct FindResult {
-  std::vector<Json> docs;             // whole documents, in result order
-  QueryPlan plan;                     // the index used and its range; its warnings
-  Json index;                         // that index as GET /{db}/_index lists it
+  std::vector<Json> docs;  // whole documents, in result order
+  QueryPlan plan;          // the index used and its range; its warnings
+  Json index;              // that index as GET /{db}/_index lists it
   FindStats stats;
 };
 

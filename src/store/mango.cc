@@ -808,7 +808,8 @@ void CollectRequired(const Node& n, FieldPaths& out) {
       for (size_t i = 1; i < n.children.size(); ++i) {
         FieldPaths branch;
         CollectRequired(n.children[i], branch);
-        std::erase_if(common, [&](const auto& p) { return std::find(branch.begin(), branch.end(), p) == branch.end(); });
+        std::erase_if(common,
+                      [&](const auto& p) { return std::find(branch.begin(), branch.end(), p) == branch.end(); });
       }
       out.insert(out.end(), common.begin(), common.end());
       return;

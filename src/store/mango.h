@@ -209,15 +209,16 @@ Json ProjectFields(const Json& doc, const std::vector<std::string>& fields);
 // Reasons of the errors of _find options and Mango indexes
 // (store/mango_index.h), as CouchDB words them; MangoErrorType() names each.
 namespace mango_reason {
-inline constexpr std::string_view kMissingKey = "Missing required key: ";            // missing_required_key
-inline constexpr std::string_view kInvalidKey = "Invalid key ";                      // invalid_key
-inline constexpr std::string_view kInvalidString = "Invalid string: ";               // invalid_string
-inline constexpr std::string_view kInvalidBoolean = "Invalid boolean value: ";       // invalid_boolean
-inline constexpr std::string_view kInvalidIndexType = "Invalid type for index: ";    // invalid_index
+inline constexpr std::string_view kMissingKey = "Missing required key: ";                     // missing_required_key
+inline constexpr std::string_view kInvalidKey = "Invalid key ";                               // invalid_key
+inline constexpr std::string_view kInvalidString = "Invalid string: ";                        // invalid_string
+inline constexpr std::string_view kInvalidBoolean = "Invalid boolean value: ";                // invalid_boolean
+inline constexpr std::string_view kInvalidIndexType = "Invalid type for index: ";             // invalid_index
 inline constexpr std::string_view kIndexNotObject = "JSON indexes must be an object, not: ";  // invalid_index
-inline constexpr std::string_view kNoIndexDefinition = "Index is missing its definition.";   // invalid_index
-inline constexpr std::string_view kInvalidIndexName = "Invalid index name: ";        // invalid_index_name
-inline constexpr std::string_view kInvalidDdocLanguage = "Existing design doc has an invalid language: ";  // invalid_ddoc_lang
+inline constexpr std::string_view kNoIndexDefinition = "Index is missing its definition.";    // invalid_index
+inline constexpr std::string_view kInvalidIndexName = "Invalid index name: ";                 // invalid_index_name
+inline constexpr std::string_view kInvalidDdocLanguage =
+    "Existing design doc has an invalid language: ";  // invalid_ddoc_lang
 inline constexpr std::string_view kNoUsableIndex = "No index exists for this sort, try indexing by the sort fields.";
 }  // namespace mango_reason
 

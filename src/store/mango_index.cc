@@ -345,9 +345,8 @@ Result<QueryPlan> PlanQuery(const std::vector<IndexDef>& indexes, const Selector
   QueryPlan plan;
   plan.descending = !sort.empty() && sort.front().descending;
   if (chosen_from.empty()) {
-    const bool id_sort = std::all_of(sort.begin(), sort.end(), [](const SortField& s) {
-      return s.path == std::vector<std::string>{"_id"};
-    });
+    const bool id_sort = std::all_of(sort.begin(), sort.end(),
+                                     [](const SortField& s) { return s.path == std::vector<std::string>{"_id"}; });
     if (!id_sort) return Invalid(reason::kNoUsableIndex);
   } else {
     // The longest prefix of columns with a range, then the fewest columns,
@@ -357,8 +356,8 @@ Result<QueryPlan> PlanQuery(const std::vector<IndexDef>& indexes, const Selector
       return std::make_tuple(-static_cast<int64_t>(RangePrefix(index, conditions)), index.fields.size(), index.name,
                              index.ddoc);
     };
-    plan.index = *std::min_element(chosen_from.begin(), chosen_from.end(),
-                                   [&](int a, int b) { return rank(a) < rank(b); });
+    plan.index =
+        *std::min_element(chosen_from.begin(), chosen_from.end(), [&](int a, int b) { return rank(a) < rank(b); });
     FillRange(indexes[plan.index], conditions, plan);
   }
   if (!use_index.empty() && (plan.index < 0 || !MatchesUseIndex(indexes[plan.index], use_index))) {

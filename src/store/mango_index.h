@@ -37,7 +37,8 @@
 //   conditions it can serve ($eq, $gt, $gte, $lt, $lte) wins; then the one
 //   with fewer fields; then the first by name.
 // - With no usable index, the query scans _all_docs (design documents
-//   left out, as CouchDB leaves them out) and says so in a warning. A sort then fails with 400 no_usable_index, unless it is on _id.
+//   left out, as CouchDB leaves them out) and says so in a warning. A sort then fails with 400 no_usable_index, unless
+//   it is on _id.
 //
 // Thread-safety: values and pure functions.
 #pragma once
@@ -58,9 +59,9 @@ inline constexpr std::string_view kQueryLanguage = "query";
 
 // One Mango JSON index.
 struct IndexDef {
-  std::string ddoc;               // "_design/..."
-  std::string name;               // the view's name in the design document
-  std::vector<SortField> fields;  // the columns, in order
+  std::string ddoc;                               // "_design/..."
+  std::string name;                               // the view's name in the design document
+  std::vector<SortField> fields;                  // the columns, in order
   Json partial_filter_selector = Json::object();  // as given; {} for none
   Selector partial;                               // the same, parsed
 
@@ -120,12 +121,12 @@ struct RangeBound {
 
 // Which index a query uses, and which part of it.
 struct QueryPlan {
-  int index = -1;                // a position in the list given to PlanQuery; -1 for _all_docs
-  std::vector<Json> equal;       // the values of the first equal.size() columns
+  int index = -1;                  // a position in the list given to PlanQuery; -1 for _all_docs
+  std::vector<Json> equal;         // the values of the first equal.size() columns
   std::optional<RangeBound> low;   // on column equal.size()
   std::optional<RangeBound> high;  // on column equal.size()
-  bool empty = false;            // the conditions exclude every key
-  bool descending = false;       // read the index backwards (a descending sort)
+  bool empty = false;              // the conditions exclude every key
+  bool descending = false;         // read the index backwards (a descending sort)
   std::vector<std::string> warnings;
 
   // The range as CouchDB's _explain shows it in `mrargs`.

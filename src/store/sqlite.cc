@@ -27,8 +27,9 @@ int CompareJsonText(void*, int a_len, const void* a_data, int b_len, const void*
   };
   if (plain_string(a) && plain_string(b)) return CollateString(a.substr(1, a.size() - 2), b.substr(1, b.size() - 2));
   auto small_integer = [](std::string_view t, int64_t* out) {
-    const bool digits = !t.empty() && t.size() <= 18 && (t.front() == '-' ? t.size() > 1 : true) &&
-                        std::all_of(t.begin() + (t.front() == '-'), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !t.empty() && t.size() <= 18 && (t.front() == '-' ? t.size() > 1 : true) &&
+        std::all_of(t.begin() + (t.front() == '-'), t.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits) return false;
     return std::from_chars(t.data(), t.data() + t.size(), *out).ec == std::errc();
   };

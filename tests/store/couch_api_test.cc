@@ -896,8 +896,8 @@ TEST_F(CouchApiTest, AttsSinceInlinesOnlyNewerAttachments) {
   Json doc = Body(Call("GET", "/db/doc?atts_since=%5B%22" + rev1 + "%22%5D"));
   EXPECT_EQ(doc["_attachments"]["old.txt"]["stub"], true);
   EXPECT_EQ(doc["_attachments"]["new.txt"]["data"], Base64Encode("new"));
-  Json revs = Body(Call("GET", "/db/doc?open_revs=%5B%22" + rev2 + "%22%5D&atts_since=%5B%22" + rev1 +
-                                   "%22%5D&att_encoding_info=true"));
+  Json revs = Body(Call(
+      "GET", "/db/doc?open_revs=%5B%22" + rev2 + "%22%5D&atts_since=%5B%22" + rev1 + "%22%5D&att_encoding_info=true"));
   ASSERT_EQ(revs.size(), 1u);
   EXPECT_EQ(revs[0]["ok"]["_attachments"]["old.txt"]["stub"], true);
   EXPECT_EQ(revs[0]["ok"]["_attachments"]["new.txt"]["data"], Base64Encode("new"));

@@ -51,7 +51,8 @@ class EngineBackend : public Backend {
 
   static Reply Error(const Status& s) {
     const int status = s.IsInvalidArgument() ? 400 : s.IsNotFound() ? 404 : 500;
-    return {status, {{"error", std::string(s.IsNotFound() ? "not_found" : MangoErrorType(s))}, {"reason", s.message()}}};
+    return {status,
+            {{"error", std::string(s.IsNotFound() ? "not_found" : MangoErrorType(s))}, {"reason", s.message()}}};
   }
 
   Reply CreateIndex(const Json& request) override {
@@ -283,8 +284,8 @@ TEST_P(MangoIndexBehavior, EqualityPrefixThenRangeUsesACompoundIndex) {
 
 TEST_P(MangoIndexBehavior, KeysOfEveryTypeSortInCouchDbsCollation) {
   // Written out of order, with values that byte order would sort differently.
-  const Json values = Json::array({Json::object({{"x", 1}}), "b", 10, Json::array({1}), "B", 2.5, nullptr, "a", false,
-                                   true, 9, "10", -1});
+  const Json values = Json::array(
+      {Json::object({{"x", 1}}), "b", 10, Json::array({1}), "B", 2.5, nullptr, "a", false, true, 9, "10", -1});
   Json docs = Json::array();
   for (size_t i = 0; i < values.size(); ++i) docs.push_back({{"_id", "v" + std::to_string(i)}, {"v", values[i]}});
   ASSERT_EQ(backend_->BulkDocs(docs, true).status, 201);
@@ -322,10 +323,9 @@ TEST_P(MangoIndexBehavior, IndexFollowsUpdatesAndDeletes) {
   Create({{"index", {{"fields", {"n"}}}}, {"ddoc", "d"}, {"name", "n"}});
   WriteNumbered(10);
   // Move n1005 out of the range and delete n1006.
-  Reply update = backend_->BulkDocs(
-      Json::array({{{"_id", "n1005"}, {"_rev", Rev("n1005")}, {"n", 500}},
-                   {{"_id", "n1006"}, {"_rev", Rev("n1006")}, {"_deleted", true}}}),
-      true);
+  Reply update = backend_->BulkDocs(Json::array({{{"_id", "n1005"}, {"_rev", Rev("n1005")}, {"n", 500}},
+                                                 {{"_id", "n1006"}, {"_rev", Rev("n1006")}, {"_deleted", true}}}),
+                                    true);
   ASSERT_EQ(update.status, 201);
   Reply r = backend_->Find({{"selector", {{"n", {{"$lt", 100}}}}}});
   EXPECT_EQ(Numbers(r), (std::vector<int64_t>{0, 1, 2, 3, 4, 7, 8, 9}));
@@ -336,7 +336,8 @@ TEST_P(MangoIndexBehavior, IndexFollowsUpdatesAndDeletes) {
   // A document without the field is not in the index.
   ASSERT_EQ(backend_->BulkDocs(Json::array({{{"_id", "plain"}, {"title", "no n"}}}), true).status, 201);
   EXPECT_EQ(Stat(backend_->Find({{"selector", {{"n", {{"$gte", nullptr}}}}}, {"limit", 100}}), "total_keys_examined"),
-            9);  Status integrity = db_->CheckIntegrity();
+            9);
+  Status integrity = db_->CheckIntegrity();
   EXPECT_TRUE(integrity.ok()) << integrity.ToString();
 }
 
@@ -353,7 +354,8 @@ TEST_P(MangoIndexBehavior, ReplicatedConflictThatChangesTheWinnerMovesTheKey) {
   // Deleting the winner brings the other branch back.
   ASSERT_EQ(backend_->BulkDocs(Json::array({{{"_id", "x"}, {"_rev", "1-" + high}, {"_deleted", true}}}), true).status,
             201);
-  EXPECT_EQ(Numbers(backend_->Find({{"selector", {{"n", 1}}}})), (std::vector<int64_t>{1}));  Status integrity = db_->CheckIntegrity();
+  EXPECT_EQ(Numbers(backend_->Find({{"selector", {{"n", 1}}}})), (std::vector<int64_t>{1}));
+  Status integrity = db_->CheckIntegrity();
   EXPECT_TRUE(integrity.ok()) << integrity.ToString();
 }
 
@@ -397,24 +399,24 @@ TEST_P(MangoIndexBehavior, CreateListExistsAndDelete) {
 
 TEST_P(MangoIndexBehavior, DesignDocumentWrittenByAReplicatorIsAnIndexUntilItIsDeleted) {
   WriteNumbered(20);
-  Json ddoc = {{"_id", "_design/hand"},
-               {"_rev", "1-" + std::string(32, 'c')},
-               {"language", "query"},
-               {"views",
-                {{"n-view",
-                  {{"map", {{"fields", {{"n", "asc"}}}}},
-                   {"reduce", "_count"},
-                   {"options", {{"def", {{"fields", {"n"}}}}}}}}}}};
+  Json ddoc = {
+      {"_id", "_design/hand"},
+      {"_rev", "1-" + std::string(32, 'c')},
+      {"language", "query"},
+      {"views",
+       {{"n-view",
+         {{"map", {{"fields", {{"n", "asc"}}}}}, {"reduce", "_count"}, {"options", {{"def", {{"fields", {"n"}}}}}}}}}}};
   ASSERT_EQ(backend_->BulkDocs(Json::array({ddoc}), false).status, 201);
   Reply r = backend_->Find({{"selector", {{"n", {{"$lt", 3}}}}}});
   EXPECT_EQ(Numbers(r), (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(Stat(r, "total_keys_examined"), 3);
   EXPECT_EQ(backend_->Explain({{"selector", {{"n", {{"$lt", 3}}}}}}).body["index"]["ddoc"], "_design/hand");
 
-  ASSERT_EQ(backend_->BulkDocs(Json::array({{{"_id", "_design/hand"}, {"_rev", Rev("_design/hand")}, {"_deleted", true}}}),
-                               true)
-                .status,
-            201);
+  ASSERT_EQ(
+      backend_
+          ->BulkDocs(Json::array({{{"_id", "_design/hand"}, {"_rev", Rev("_design/hand")}, {"_deleted", true}}}), true)
+          .status,
+      201);
   Reply scan = backend_->Find({{"selector", {{"n", {{"$lt", 3}}}}}});
   EXPECT_EQ(Numbers(scan), (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(scan.body["warning"], kNoIndexWarning);
@@ -440,9 +442,8 @@ TEST_P(MangoIndexBehavior, UseIndexThatCannotServeFallsBackWithAWarning) {
   Create({{"index", {{"fields", {"kind"}}}}, {"ddoc", "k"}, {"name", "kind"}});
   Reply r = backend_->Find({{"selector", {{"n", 3}}}, {"use_index", "k/kind"}});
   EXPECT_EQ(Numbers(r), (std::vector<int64_t>{3}));
-  EXPECT_EQ(r.body["warning"],
-            "_design/k, kind was not used because it is not a valid index for this query.\n" +
-                std::string(kNoIndexWarning));
+  EXPECT_EQ(r.body["warning"], "_design/k, kind was not used because it is not a valid index for this query.\n" +
+                                   std::string(kNoIndexWarning));
 }
 
 TEST_P(MangoIndexBehavior, CompactionKeepsTheIndex) {
