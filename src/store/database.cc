@@ -136,7 +136,27 @@ class Database::Impl {
     while (counts.Step()) (counts.Int(0) ? del_count_ : doc_count_) = counts.Int(1);
     WISP_RETURN_IF_ERROR(counts.status());
     revs_limit_ = std::stoll(ReadMeta(*writer_, "revs_limit").value_or(std::to_string(kDefaultRevsLimit)));
-    return Status::Ok();
+    return IndexDesignDocsOnce();
+  }
+
+  // A file written before Mango indexes existed may already hold query
+  // design documents (replicated, or written by hand): they become indexes
+  // on the first open, once.
+  Status IndexDesignDocsOnce() {
+    constexpr char kMarker[] = "mango_indexes";
+    if (ReadMeta(*writer_, kMarker)) return Status::Ok();
+    return Write([&](Connection& c, Txn&) {
+      std::vector<std::string> ids;
+      Statement& s = c.Prepare("SELECT id FROM docs WHERE id >= '_design/' AND id < '_design0'");
+      while (s.Step()) ids.push_back(s.Text(0));
+      WISP_RETURN_IF_ERROR(s.status());
+      s.Reset();
+      for (const std::string& id : ids) {
+        WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(c, id));
+        if (row) WISP_RETURN_IF_ERROR(SyncDesignDoc(c, id, row->tree));
+      }
+      return WriteMeta(c, kMarker, "1");
+    });
   }
 
   // ---------------------------------------------------------------- writes

@@ -15,6 +15,7 @@
 #include "store/couch_error.h"
 #include "store/database.h"
 #include "store/mango_index.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 #include "testing/http_test_server.h"
 #include "util/base64.h"
@@ -521,6 +522,43 @@ TEST(MangoIndexEngine, IndexSurvivesAReopenAndADesignDocumentWithAnotherLanguage
   EXPECT_EQ(found->docs.size(), 3u);
   EXPECT_EQ(found->stats.total_keys_examined, 3);
   EXPECT_TRUE((*db)->CheckIntegrity().ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MangoIndexEngine, QueryDesignDocumentsInAFileFromBeforeIndexesBecomeIndexesOnOpen) {
+  char tmpl[] = "/tmp/wisp-mango-upgrade-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string path = dir + "/d.sqlite";
+  {
+    auto db = Database::Open(path, "d");
+    ASSERT_TRUE(db.ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*db)->Put({{"_id", "d" + std::to_string(i)}, {"n", i}}).status.ok());
+    ASSERT_TRUE((*db)
+                    ->Put({{"_id", "_design/old"},
+                           {"language", "query"},
+                           {"views", {{"n", {{"map", {{"fields", {{"n", "asc"}}}}}}}}}})
+                    .status.ok());
+  }
+  // Make the file look as an older wisp left it: no index tables, no marker.
+  {
+    auto c = Connection::Open(path, true);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Exec("DROP TABLE mango_indexes; DELETE FROM meta WHERE key = 'mango_indexes';").ok());
+    Statement& tables = (*c)->Prepare("SELECT name FROM sqlite_master WHERE name LIKE 'mango_idx_%' AND type = 'table'");
+    std::vector<std::string> names;
+    while (tables.Step()) names.push_back(tables.Text(0));
+    tables.Reset();
+    for (const std::string& name : names) ASSERT_TRUE((*c)->Exec("DROP TABLE " + name).ok());
+  }
+  auto db = Database::Open(path, "d");
+  ASSERT_TRUE(db.ok());
+  ASSERT_EQ((*db)->ListIndexes().size(), 1u);
+  FindOptions o;
+  o.selector = *Selector::Parse({{"n", {{"$gt", 2}}}});
+  auto found = (*db)->Find(o);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->docs.size(), 2u);
+  EXPECT_EQ(found->stats.total_keys_examined, 2);
   std::filesystem::remove_all(dir);
 }
 
