@@ -1,8 +1,9 @@
 // Fuzzes the Mango selector parser and matcher with JSON built from the input:
 // Selector::Parse must never crash, and a selector that parses must evaluate
 // against a handful of fixed documents without crashing. The input also runs
-// through the sort and fields parsers, and through CollateJson, whose order
-// must stay antisymmetric.
+// through the sort and fields parsers, the index request parser and the
+// query planner, and through CollateJson, whose order must stay
+// antisymmetric.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "json/json.h"
 #include "store/collation.h"
 #include "store/mango.h"
+#include "store/mango_index.h"
 
 namespace {
 
@@ -43,9 +45,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const Json& doc : Docs()) (void)selector->Matches(doc);
       (void)selector->ToJson();
       (void)IndexableConditions(*selector);
+      (void)RequiredFields(*selector);
+      // Plan the selector against indexes on the fields the documents have.
+      static const auto* indexes = new std::vector<IndexDef>{
+          *ParseIndexDef(Json::parse(R"({"fields":["n"]})")),
+          *ParseIndexDef(Json::parse(R"({"fields":["s",{"n":"asc"}]})")),
+          *ParseIndexDef(Json::parse(R"({"fields":["n"],"partial_filter_selector":{"b":true}})")),
+      };
+      auto plan = PlanQuery(*indexes, *selector, {}, {});
+      if (plan.ok()) {
+        (void)plan->StartKey();
+        (void)plan->EndKey();
+      }
     } else {
       (void)MangoErrorType(selector.status());
     }
+  }
+
+  // The body of POST /{db}/_index, and the design document it would make.
+  if (value.is_object()) {
+    auto index = ParseIndexRequest(value);
+    if (index.ok()) {
+      Json ddoc = Json::object();
+      (void)AddIndexToDesignDoc(ddoc, *index);
+      ddoc["language"] = "query";
+      if (IndexesOfDesignDoc(index->ddoc, ddoc).size() != 1) std::abort();
+      for (const Json& doc : Docs()) (void)IndexKey(*index, doc);
+    } else {
+      (void)MangoErrorType(index.status());
+    }
+    (void)IndexesOfDesignDoc("_design/x", value);
   }
 
   auto sort = ParseSort(value);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "store/couch_error.h"
 #include "store/couch_params.h"
 #include "store/mango.h"
+#include "store/mango_index.h"
 #include "store/users.h"
 #include "util/base64.h"
 #include "util/clock.h"
@@ -357,6 +359,14 @@ GetOptions ParseGetOptions(const Request& request) {
   o.local_seq = Query(params::Bool(q, "local_seq", false));
   if (Query(params::Bool(q, "meta", false))) {
     o.conflicts = o.deleted_conflicts = o.revs_info = true;
+  }
+  o.att_encoding_info = Query(params::Bool(q, "att_encoding_info", false));
+  if (std::optional<std::string> since = q.Get("atts_since")) {
+    Result<Json> parsed = json::Parse(*since);
+    const bool ok = parsed.ok() && parsed->is_array() &&
+                    std::all_of(parsed->begin(), parsed->end(), [](const Json& r) { return r.is_string(); });
+    if (!ok) Fail(400, "query_parse_error", "Invalid value for `atts_since`: " + *since);
+    o.atts_since = parsed->get<std::vector<std::string>>();
   }
   return o;
 }
@@ -859,6 +869,59 @@ Response DeleteDoc(Api& api, Request& request) {
   return WriteResponse(request, db->Put(std::move(tombstone)), 200);
 }
 
+// The target of a COPY: the Destination header, "id" or "id?rev=R", with
+// the id percent-encoded as in a path.
+std::pair<std::string, std::optional<std::string>> CopyDestination(const Request& request) {
+  const std::string header = request.headers.GetOr("Destination");
+  if (header.empty()) Fail(400, "bad_request", "Destination header is mandatory for COPY.");
+  const size_t question = header.find('?');
+  Result<std::string> id = http::PercentDecode(std::string_view(header).substr(0, question));
+  if (!id.ok()) Fail(400, "bad_request", "Invalid Destination header: " + header);
+  std::optional<std::string> rev;
+  if (question != std::string::npos) {
+    Result<http::QueryParams> query = http::ParseQuery(std::string_view(header).substr(question + 1));
+    if (!query.ok()) Fail(400, "bad_request", "Invalid Destination header: " + header);
+    rev = query->Get("rev");
+  }
+  return {std::move(*id), std::move(rev)};
+}
+
+// COPY /{db}/{docid}[?rev=] with "Destination: newid[?rev=R]" -> 201
+// {"ok","id","rev"} of the copy + ETag + Location; the copy takes the
+// source's body and attachments. 400 without Destination or with a bad id;
+// 404 unknown source or db; 409 when the destination exists and R is not its
+// current rev.
+Response CopyDoc(Api& api, Request& request) {
+  const std::string id = DocIdOf(request);
+  ValidateId(id);
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  auto [destination, rev] = CopyDestination(request);
+  ValidateId(destination);
+  if (IsLocalId(id) != IsLocalId(destination))
+    Fail(400, "bad_request", "Cannot copy between _local and other documents");
+  if (IsLocalId(id)) {
+    Result<Json> local = db->GetLocal(id);
+    if (!local.ok()) Fail(CouchError(local.status()));
+    if (rev)
+      (*local)[kRev] = *rev;
+    else
+      local->erase(kRev);
+    (*local)[kId] = destination;
+    return WriteResponse(request, db->PutLocal(destination, std::move(*local)));
+  }
+  GetOptions options;
+  options.rev = request.query.Get("rev");
+  options.attachments = true;  // the copy stores the bytes under its own revpos
+  Result<Json> doc = db->Get(id, options);
+  if (!doc.ok()) Fail(CouchError(doc.status()));
+  (*doc)[kId] = destination;
+  if (rev)
+    (*doc)[kRev] = *rev;
+  else
+    doc->erase(kRev);
+  return WriteResponse(request, db->Put(std::move(*doc)));
+}
+
 // ---------------------------------------------------------------------------
 // Attachments
 
@@ -868,8 +931,56 @@ void RejectLocalAttachment(const std::string& id) {
   if (IsLocalId(id)) Fail(400, "bad_request", kLocalNoAttachments);
 }
 
+// A single "Range: bytes=..." of an attachment of `size` bytes.
+struct ByteRange {
+  enum class Kind { kWhole, kPart, kUnsatisfiable } kind = Kind::kWhole;
+  size_t first = 0;
+  size_t last = 0;  // inclusive
+};
+
+// RFC 9110 byte ranges: "first-last", "first-" or "-suffix". A header that
+// does not parse, or asks for several ranges, is ignored (the whole body
+// answers), as the RFC allows.
+ByteRange ParseByteRange(std::string_view header, size_t size) {
+  ByteRange range;
+  if (!StartsWith(header, "bytes=")) return range;
+  std::string_view spec = header.substr(6);
+  while (!spec.empty() && spec.front() == ' ') spec.remove_prefix(1);
+  while (!spec.empty() && spec.back() == ' ') spec.remove_suffix(1);
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return range;
+  auto number = [](std::string_view digits) -> std::optional<size_t> {
+    if (digits.empty() || digits.size() > 18 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+      return std::nullopt;
+    return static_cast<size_t>(std::stoull(std::string(digits)));
+  };
+  const std::string_view head = spec.substr(0, dash);
+  const std::string_view tail = spec.substr(dash + 1);
+  range.kind = ByteRange::Kind::kUnsatisfiable;
+  if (head.empty()) {
+    std::optional<size_t> suffix = number(tail);
+    if (!suffix) return ByteRange{};
+    if (*suffix == 0 || size == 0) return range;
+    range.first = size - std::min(*suffix, size);
+  } else {
+    std::optional<size_t> first = number(head);
+    std::optional<size_t> last = tail.empty() ? std::optional<size_t>(SIZE_MAX) : number(tail);
+    if (!first || !last || *last < *first) return ByteRange{};
+    if (*first >= size) return range;
+    range.first = *first;
+    range.last = std::min(*last, size - 1);
+    range.kind = ByteRange::Kind::kPart;
+    return range;
+  }
+  range.last = size - 1;
+  range.kind = ByteRange::Kind::kPart;
+  return range;
+}
+
 // GET|HEAD /{db}/{docid}/{att...}[?rev=] -> 200 the raw bytes with their
-// Content-Type and ETag (the base64 md5); 304 on If-None-Match; 404 no db,
+// Content-Type, ETag (the base64 md5) and Accept-Ranges: bytes; 206 with
+// Content-Range for a satisfiable "Range: bytes=" and 416 with
+// "Content-Range: bytes */N" otherwise; 304 on If-None-Match; 404 no db,
 // doc or attachment.
 Response GetAttachment(Api& api, Request& request) {
   const std::string id = DocIdOf(request);
@@ -881,12 +992,22 @@ Response GetAttachment(Api& api, Request& request) {
   if (StartsWith(digest, "md5-")) digest.remove_prefix(4);
   const std::string etag = "\"" + std::string(digest) + "\"";
   Response r;
+  const std::string type = att->content_type.empty() ? "application/octet-stream" : att->content_type;
+  const ByteRange range = ParseByteRange(request.headers.GetOr("Range"), att->data.size());
+  const std::string size = std::to_string(att->data.size());
   if (std::optional<std::string> inm = request.headers.Get("If-None-Match"); inm && Unquote(*inm) == Unquote(etag)) {
     r.status = 304;
+  } else if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    r = CouchError(416, "requested_range_not_satisfiable", "Requested range not satisfiable");
+    r.headers.Set("Content-Range", "bytes */" + size);
+  } else if (range.kind == ByteRange::Kind::kPart) {
+    r = Response::Text(206, att->data.substr(range.first, range.last - range.first + 1), type);
+    r.headers.Set("Content-Range",
+                  "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + size);
   } else {
-    r = Response::Text(200, std::move(att->data),
-                       att->content_type.empty() ? "application/octet-stream" : att->content_type);
+    r = Response::Text(200, std::move(att->data), type);
   }
+  r.headers.Set("Accept-Ranges", "bytes");
   r.headers.Set("ETag", etag);
   r.headers.Set("Cache-Control", "must-revalidate");
   return r;
@@ -1094,19 +1215,27 @@ Selector ParseSelector(const Json& selector) {
   return std::move(*parsed);
 }
 
-template <typename T>
-T Mango(Result<T> parsed) {
-  if (!parsed.ok()) Fail(400, MangoErrorType(parsed.status()), parsed.status().message());
-  return std::move(*parsed);
+// A failed Mango call: 400 with Mango's error name, 503 for index types
+// wisp does not have, and the status's own answer otherwise.
+[[noreturn]] void FailMango(const Status& status) {
+  if (status.IsInvalidArgument()) Fail(400, MangoErrorType(status), status.message());
+  if (status.code() == StatusCode::kUnavailable) Fail(503, "required index service unavailable", status.message());
+  if (status.IsConflict()) Fail(500, "error_saving_ddoc", status.message());
+  Fail(CouchError(status));
 }
 
-constexpr std::string_view kNoIndexWarning = "No matching index found, create an index to optimize query time.";
+template <typename T>
+T Mango(Result<T> parsed) {
+  if (!parsed.ok()) FailMango(parsed.status());
+  return std::move(*parsed);
+}
 
 // _find bookmarks are opaque to clients; wisp's carries the offset of the next page.
 std::string MakeBookmark(size_t offset) { return Base64Encode(json::Dump(Json{{"offset", offset}})); }
 
 std::optional<size_t> ReadBookmark(const Json& bookmark) {
-  if (!bookmark.is_string() || bookmark == "nil") return std::nullopt;
+  if (bookmark.is_null() || bookmark == "" || bookmark == "nil") return std::nullopt;
+  if (!bookmark.is_string()) Fail(400, "invalid_bookmark", "Invalid bookmark value: " + json::Dump(bookmark));
   Result<std::string> text = Base64Decode(bookmark.get<std::string>());
   if (!text.ok()) Fail(400, "invalid_bookmark", "Invalid bookmark value: " + bookmark.get<std::string>());
   Result<Json> parsed = json::Parse(*text);
@@ -1118,69 +1247,165 @@ std::optional<size_t> ReadBookmark(const Json& bookmark) {
 
 size_t NonNegative(const Json& body, std::string_view name, size_t fallback) {
   if (!body.contains(name)) return fallback;
-  if (!body[name].is_number_integer() || body[name].get<int64_t>() < 0) {
-    Fail(400, "invalid_argument", "`" + std::string(name) + "` must be a non-negative integer");
+  const Json& value = body[name];
+  if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+    Fail(400, "invalid_non_neg_integer", json::Dump(value) + " is not an integer greater than or equal to zero");
   }
-  return body[name].get<size_t>();
+  return value.get<size_t>();
+}
+
+bool Boolean(const Json& body, std::string_view name, bool fallback) {
+  if (!body.contains(name)) return fallback;
+  if (!body[name].is_boolean()) {
+    Fail(400, "invalid_boolean", std::string(mango_reason::kInvalidBoolean) + json::Dump(body[name]));
+  }
+  return body[name].get<bool>();
+}
+
+// The body of POST /{db}/_find or _explain, validated as CouchDB's
+// mango_opts validates it.
+struct FindRequest {
+  FindOptions options;
+  std::vector<std::string> fields;
+  bool execution_stats = false;
+};
+
+FindRequest ParseFindRequest(const Json& body) {
+  static const std::set<std::string> kKeys = {"selector", "use_index",      "bookmark", "limit",     "skip",  "sort",
+                                              "fields",   "partition",      "r",        "conflicts", "stale", "update",
+                                              "stable",   "execution_stats"};
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (!kKeys.count(it.key())) {
+      Fail(400, "invalid_key", std::string(mango_reason::kInvalidKey) + it.key() + " for this request.");
+    }
+  }
+  if (!body.contains("selector")) {
+    Fail(400, "missing_required_key", std::string(mango_reason::kMissingKey) + "selector");
+  }
+  FindRequest f;
+  f.options.selector = Mango(Selector::Parse(body["selector"]));
+  f.options.sort = Mango(ParseSort(body.value("sort", Json::array())));
+  f.fields = Mango(ParseFields(body.value("fields", Json::array())));
+  f.options.use_index = Mango(ParseUseIndex(body.value("use_index", Json())));
+  f.options.limit = NonNegative(body, "limit", 25);
+  f.options.skip = NonNegative(body, "skip", 0);
+  if (body.contains("bookmark")) f.options.skip = ReadBookmark(body["bookmark"]).value_or(f.options.skip);
+  f.options.conflicts = Boolean(body, "conflicts", false);
+  f.execution_stats = Boolean(body, "execution_stats", false);
+  (void)Boolean(body, "update", true);
+  (void)Boolean(body, "stable", false);
+  return f;
 }
 
 // POST /{db}/_find {"selector", "limit"?=25, "skip"?, "sort"?, "fields"?,
-// "bookmark"?, "conflicts"?, "execution_stats"?} -> 200 {"docs","bookmark",
-// "warning"}; every document is scanned (there are no indexes yet). 400 with
-// Mango's error names; 404 no db.
+// "use_index"?, "bookmark"?, "conflicts"?, "execution_stats"?, ...} -> 200
+// {"docs","bookmark","warning"?,"execution_stats"?}, through the index
+// Database::Find picks. 400 with Mango's error names (no_usable_index for a
+// sort no index serves); 404 no db.
 Response Find(Api& api, Request& request) {
   std::shared_ptr<Database> db = api.OpenDb(request);
-  Json body = ParseObjectBody(request);
-  if (!body.contains("selector")) Fail(400, "missing_required_key", "Missing required key: selector");
-  const auto started = SteadyClock::now();
-  Selector selector = ParseSelector(body["selector"]);
-  std::vector<SortField> sort = Mango(ParseSort(body.value("sort", Json::array())));
-  std::vector<std::string> fields = Mango(ParseFields(body.value("fields", Json::array())));
-  const size_t limit = NonNegative(body, "limit", 25);
-  size_t offset = NonNegative(body, "skip", 0);
-  if (body.contains("bookmark")) offset = ReadBookmark(body["bookmark"]).value_or(offset);
-
-  AllDocsOptions all;
-  all.include_docs = true;
-  all.conflicts = body.value("conflicts", false);
-  Json rows = db->AllDocs(all)["rows"];
-  std::vector<Json> hits;
-  size_t examined = 0;
-  for (Json& row : rows) {
-    if (!row.contains("doc") || !row["doc"].is_object()) continue;
-    ++examined;
-    if (selector.Matches(row["doc"])) hits.push_back(std::move(row["doc"]));
-  }
-  // _all_docs is in id order, so a stable sort breaks ties by id as CouchDB does.
-  if (!sort.empty()) {
-    std::stable_sort(hits.begin(), hits.end(),
-                     [&](const Json& a, const Json& b) { return CompareForSort(a, b, sort) < 0; });
-  }
+  const FindRequest f = ParseFindRequest(ParseObjectBody(request));
+  FindResult result = Mango(db->Find(f.options));
   Json docs = Json::array();
-  for (size_t i = offset; i < hits.size() && docs.size() < limit; ++i) docs.push_back(ProjectFields(hits[i], fields));
+  for (const Json& doc : result.docs) docs.push_back(ProjectFields(doc, f.fields));
   Json out = {{"docs", docs},
-              {"bookmark", docs.empty() ? std::string("nil") : MakeBookmark(offset + docs.size())},
-              {"warning", kNoIndexWarning}};
-  if (body.value("execution_stats", false)) {
-    out["execution_stats"] = {
-        {"total_keys_examined", 0},
-        {"total_docs_examined", examined},
-        {"total_quorum_docs_examined", 0},
-        {"results_returned", docs.size()},
-        {"execution_time_ms",
-         std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count()}};
+              {"bookmark", docs.empty() ? std::string("nil") : MakeBookmark(f.options.skip + docs.size())}};
+  if (!result.plan.warnings.empty()) {
+    std::string warning;
+    for (const std::string& w : result.plan.warnings) warning += (warning.empty() ? "" : "\n") + w;
+    out["warning"] = warning;
+  }
+  if (f.execution_stats) {
+    out["execution_stats"] = {{"total_keys_examined", result.stats.total_keys_examined},
+                              {"total_docs_examined", result.stats.total_docs_examined},
+                              {"total_quorum_docs_examined", 0},
+                              {"results_returned", result.stats.results_returned},
+                              {"execution_time_ms", result.stats.execution_time_ms}};
   }
   return Reply(200, out);
 }
 
-// GET /{db}/_index -> 200 the one index there is, _all_docs. 404 no db.
+// POST /{db}/_explain (a _find body) -> 200 {"dbname","index","selector",
+// "opts","limit","skip","fields","mrargs",...}: the index _find would use and
+// the range it would read. 400 and 404 as _find.
+Response Explain(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  const Json body = ParseObjectBody(request);
+  const FindRequest f = ParseFindRequest(body);
+  FindResult result = Mango(db->Explain(f.options));
+  const QueryPlan& plan = result.plan;
+  Json sort = Json::object();
+  for (const SortField& field : f.options.sort) sort[field.field] = field.descending ? "desc" : "asc";
+  const Json fields = f.fields.empty() ? Json("all_fields") : Json(f.fields);
+  Json opts = {{"use_index", body.value("use_index", Json::array())},
+               {"bookmark", body.value("bookmark", Json("nil"))},
+               {"limit", f.options.limit},
+               {"skip", f.options.skip},
+               {"sort", sort},
+               {"fields", fields},
+               {"partition", ""},
+               {"r", 1},
+               {"conflicts", f.options.conflicts},
+               {"stale", false},
+               {"update", true},
+               {"stable", false},
+               {"execution_stats", f.execution_stats}};
+  Json mrargs = {{"include_docs", true},
+                 {"view_type", "map"},
+                 {"reduce", false},
+                 {"partition", nullptr},
+                 {"start_key", plan.index >= 0 ? plan.StartKey() : Json(nullptr)},
+                 {"end_key", plan.index >= 0 ? plan.EndKey() : Json("<MAX>")},
+                 {"direction", plan.descending ? "rev" : "fwd"},
+                 {"stable", false},
+                 {"update", true},
+                 {"conflicts", "undefined"}};
+  return Reply(200, {{"dbname", db->name()},
+                     {"index", result.index},
+                     {"partitioned", false},
+                     {"selector", f.options.selector.ToJson()},
+                     {"opts", opts},
+                     {"limit", f.options.limit},
+                     {"skip", f.options.skip},
+                     {"fields", fields},
+                     {"mrargs", mrargs},
+                     {"covering", false}});
+}
+
+// GET /{db}/_index -> 200 {"total_rows","indexes"}: _all_docs, then every
+// JSON index by design document and name. 404 no db.
 Response ListIndexes(Api& api, Request& request) {
-  api.OpenDb(request);
-  Json special = {{"ddoc", nullptr},
-                  {"name", "_all_docs"},
-                  {"type", "special"},
-                  {"def", {{"fields", Json::array({{{"_id", "asc"}}})}}}};
-  return Reply(200, {{"total_rows", 1}, {"indexes", Json::array({special})}});
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  Json indexes = Json::array({AllDocsIndexJson()});
+  for (const IndexDef& index : db->ListIndexes()) indexes.push_back(index.ToJson());
+  return Reply(200, {{"total_rows", indexes.size()}, {"indexes", indexes}});
+}
+
+// POST /{db}/_index {"index":{"fields":[...],"partial_filter_selector"?},
+// "type"?:"json","name"?,"ddoc"?} -> 200 {"result":"created"|"exists","id",
+// "name"}: the index is a view of a "query" design document, built over the
+// existing documents before the answer. 400 with Mango's error names
+// (invalid_index, invalid_sort_field, missing_required_key, ...); 400
+// invalid_ddoc_lang when that design document has another language; 503 for
+// text indexes; 404 no db.
+Response CreateIndex(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  const IndexDef index = Mango(ParseIndexRequest(ParseObjectBody(request)));
+  const CreateIndexResult result = Mango(db->CreateIndex(index));
+  return Reply(200, {{"result", result.created ? "created" : "exists"}, {"id", result.id}, {"name", result.name}});
+}
+
+// DELETE /{db}/_index/{ddoc}/json/{name} (also /_index/_design/{ddoc}/...)
+// -> 200 {"ok":true}; the design document goes when no index is left in it.
+// 404 not_found "missing" for an unknown index or type; 404 no db.
+Response DeleteIndex(Api& api, Request& request) {
+  std::shared_ptr<Database> db = api.OpenDb(request);
+  const std::string& ddoc = request.Param("ddoc");
+  const std::string id = StartsWith(ddoc, kDesignPrefix) ? ddoc : std::string(kDesignPrefix) + ddoc;
+  if (request.Param("type") != "json") Fail(404, "not_found", "missing");
+  Status s = db->DeleteIndex(id, request.Param("name"));
+  if (!s.ok()) FailMango(s);
+  return Reply(200, {{"ok", true}});
 }
 
 // ---------------------------------------------------------------------------
@@ -1369,6 +1594,9 @@ void AddDocRoutes(http::Router& router, const std::shared_ptr<Api>& api, const s
   router.Get(doc, Guard(api, GetDoc, Access::kMember));
   router.Put(doc, Guard(api, PutDoc, Access::kMember));
   router.Delete(doc, Guard(api, DeleteDoc, Access::kMember));
+  if (Status s = router.Add(http::Method::kCopy, doc, Guard(api, CopyDoc, Access::kMember)); !s.ok()) {
+    log::Error("store", "cannot add COPY route", {{"error", s.message()}});
+  }
 }
 
 void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
@@ -1412,6 +1640,10 @@ void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& o
   router.Post("/{db}/_view_cleanup", Guard(api, CompactNothing));
   router.Post("/{db}/_find", Guard(api, Find, Access::kMember));
   router.Get("/{db}/_index", Guard(api, ListIndexes, Access::kMember));
+  router.Post("/{db}/_index", Guard(api, CreateIndex, Access::kMember));
+  router.Delete("/{db}/_index/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kMember));
+  router.Delete("/{db}/_index/_design/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kMember));
+  router.Post("/{db}/_explain", Guard(api, Explain, Access::kMember));
   router.Get("/{db}/_security", Guard(api, GetSecurity, Access::kMember));
   router.Put("/{db}/_security", Guard(api, PutSecurity));
   router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit, Access::kMember));

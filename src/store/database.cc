@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <regex>
+#include <tuple>
 
 #include "store/rev_tree.h"
 #include "store/sqlite.h"
@@ -35,8 +37,25 @@ CREATE TABLE IF NOT EXISTS revs (
 );
 CREATE TABLE IF NOT EXISTS local_docs (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS mango_indexes (
+  ix INTEGER PRIMARY KEY AUTOINCREMENT,
+  ddoc TEXT NOT NULL,
+  name TEXT NOT NULL,
+  def TEXT NOT NULL,
+  UNIQUE (ddoc, name)
+);
 )sql";
 
+// The table that holds the keys of Mango index `ix` (docs/store_format.md).
+std::string IndexTable(int64_t ix) { return "mango_idx_" + std::to_string(ix); }
+
+bool IsDesignId(std::string_view id) { return id.starts_with("_design/"); }
+
+// A Mango index with the number of its table.
+struct LiveIndex {
+  int64_t ix = 0;
+  IndexDef def;
+};
 
 // Top-level fields a document may carry besides its own data.
 bool IsKnownSpecialField(const std::string& key) {
@@ -124,7 +143,27 @@ class Database::Impl {
     while (counts.Step()) (counts.Int(0) ? del_count_ : doc_count_) = counts.Int(1);
     WISP_RETURN_IF_ERROR(counts.status());
     revs_limit_ = std::stoll(ReadMeta(*writer_, "revs_limit").value_or(std::to_string(kDefaultRevsLimit)));
-    return Status::Ok();
+    return IndexDesignDocsOnce();
+  }
+
+  // A file written before Mango indexes existed may already hold query
+  // design documents (replicated, or written by hand): they become indexes
+  // on the first open, once.
+  Status IndexDesignDocsOnce() {
+    constexpr char kMarker[] = "mango_indexes";
+    if (ReadMeta(*writer_, kMarker)) return Status::Ok();
+    return Write([&](Connection& c, Txn&) {
+      std::vector<std::string> ids;
+      Statement& s = c.Prepare("SELECT id FROM docs WHERE id >= '_design/' AND id < '_design0'");
+      while (s.Step()) ids.push_back(s.Text(0));
+      WISP_RETURN_IF_ERROR(s.status());
+      s.Reset();
+      for (const std::string& id : ids) {
+        WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(c, id));
+        if (row) WISP_RETURN_IF_ERROR(SyncDesignDoc(c, id, row->tree));
+      }
+      return WriteMeta(c, kMarker, "1");
+    });
   }
 
   // ---------------------------------------------------------------- writes
@@ -186,6 +225,7 @@ class Database::Impl {
       Status s = batch.front()->apply(*writer_, txn);
       if (!s.ok()) {
         (void)writer_->Exec("ROLLBACK");
+        writer_indexes_.reset();  // the rollback may have undone an index change
         batch.front()->status = s;
         return;
       }
@@ -198,6 +238,7 @@ class Database::Impl {
           s = writer_->Exec("RELEASE w");
         } else {
           (void)writer_->Exec("ROLLBACK TO w; RELEASE w");
+          writer_indexes_.reset();  // the rollback may have undone an index change
           txn = before;
         }
         w->status = s;
@@ -206,6 +247,7 @@ class Database::Impl {
     Status commit = writer_->Exec("COMMIT");
     if (!commit.ok()) {
       (void)writer_->Exec("ROLLBACK");
+      writer_indexes_.reset();
       log::Error("store", "commit failed", {{"db", name_}, {"error", commit.message()}});
       for (Writer* w : batch) {
         if (w->status.ok()) w->status = commit;
@@ -436,6 +478,148 @@ class Database::Impl {
                              .Run());
     if (old) (old->deleted ? txn.del_delta : txn.doc_delta) -= 1;
     (deleted ? txn.del_delta : txn.doc_delta) += 1;
+    return IndexDocument(c, id, tree, old.has_value());
+  }
+
+  // ------------------------------------------------------- Mango indexes
+  //
+  // Every index has a table of keys that follows the winning revision of
+  // each document; it changes in the same transaction as the document.
+
+  static Result<std::vector<LiveIndex>> LoadIndexes(Connection& c) {
+    std::vector<LiveIndex> out;
+    Statement& s = c.Prepare("SELECT ix, ddoc, name, def FROM mango_indexes ORDER BY ddoc, name");
+    while (s.Step()) {
+      LiveIndex index;
+      index.ix = s.Int(0);
+      auto def = json::Parse(s.Text(3));
+      auto parsed = def.ok() ? ParseIndexDef(*def) : Result<IndexDef>(def.status());
+      if (!parsed.ok()) continue;  // written by this code, so it parses
+      index.def = std::move(*parsed);
+      index.def.ddoc = s.Text(1);
+      index.def.name = s.Text(2);
+      out.push_back(std::move(index));
+    }
+    Status st = s.status();
+    s.Reset();
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  // The indexes as the writer's transaction sees them, cached between writes
+  // until a design document changes or a savepoint rolls back.
+  Result<const std::vector<LiveIndex>*> WriterIndexes(Connection& c) {
+    if (!writer_indexes_) {
+      WISP_ASSIGN_OR_RETURN(std::vector<LiveIndex> loaded, LoadIndexes(c));
+      writer_indexes_ = std::move(loaded);
+    }
+    return &*writer_indexes_;
+  }
+
+  // The winning revision of `id` as index keys and partial filters see it,
+  // or nullopt when it is deleted.
+  static Result<std::optional<Json>> WinnerForIndex(Connection& c, const std::string& id, const RevTree& tree) {
+    if (tree.WinnerDeleted()) return std::optional<Json>();
+    const std::string winner = tree.Winner().ToString();
+    WISP_ASSIGN_OR_RETURN(std::optional<Json> body, LoadBody(c, id, winner));
+    if (!body) return std::optional<Json>();
+    (*body)["_id"] = id;
+    (*body)["_rev"] = winner;
+    return body;
+  }
+
+  static Status InsertKey(Connection& c, const LiveIndex& index, const std::string& id, const Json& doc) {
+    std::optional<std::vector<Json>> key = IndexKey(index.def, doc);
+    if (!key) return Status::Ok();
+    std::string sql = "INSERT OR REPLACE INTO " + IndexTable(index.ix) + " VALUES (?";
+    for (size_t k = 0; k < key->size(); ++k) sql += ", ?";
+    sql += ")";
+    Statement& s = c.Prepare(sql);
+    s.Bind(1, id);
+    for (size_t k = 0; k < key->size(); ++k) s.Bind(static_cast<int>(k + 2), json::Dump((*key)[k]));
+    return s.Run();
+  }
+
+  // Moves `id` to the keys of its new winner in every index; a design
+  // document instead redefines the indexes it holds.
+  Status IndexDocument(Connection& c, const std::string& id, const RevTree& tree, bool existed) {
+    if (IsDesignId(id)) return SyncDesignDoc(c, id, tree);
+    WISP_ASSIGN_OR_RETURN(const std::vector<LiveIndex>* indexes, WriterIndexes(c));
+    if (indexes->empty()) return Status::Ok();
+    WISP_ASSIGN_OR_RETURN(std::optional<Json> doc, WinnerForIndex(c, id, tree));
+    for (const LiveIndex& index : *indexes) {
+      if (existed) {
+        WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM " + IndexTable(index.ix) + " WHERE id = ?").Bind(1, id).Run());
+      }
+      if (doc) WISP_RETURN_IF_ERROR(InsertKey(c, index, id, *doc));
+    }
+    return Status::Ok();
+  }
+
+  // Makes the indexes of design document `id` those its winning revision
+  // defines: drops the ones it no longer has (or has changed) and builds the
+  // new ones over every document.
+  Status SyncDesignDoc(Connection& c, const std::string& id, const RevTree& tree) {
+    writer_indexes_.reset();
+    std::vector<IndexDef> wanted;
+    WISP_ASSIGN_OR_RETURN(std::optional<Json> ddoc, WinnerForIndex(c, id, tree));
+    if (ddoc) wanted = IndexesOfDesignDoc(id, *ddoc);
+    std::vector<std::tuple<int64_t, std::string, std::string>> existing;
+    Statement& s = c.Prepare("SELECT ix, name, def FROM mango_indexes WHERE ddoc = ?");
+    s.Bind(1, id);
+    while (s.Step()) existing.emplace_back(s.Int(0), s.Text(1), s.Text(2));
+    WISP_RETURN_IF_ERROR(s.status());
+    s.Reset();
+    std::set<std::string> kept;
+    for (const auto& [ix, name, def] : existing) {
+      auto same = std::find_if(wanted.begin(), wanted.end(), [&, &name = name, &def = def](const IndexDef& w) {
+        return w.name == name && json::Dump(w.Def()) == def;
+      });
+      if (same != wanted.end()) {
+        kept.insert(name);
+        continue;
+      }
+      WISP_RETURN_IF_ERROR(c.Prepare("DELETE FROM mango_indexes WHERE ix = ?").Bind(1, ix).Run());
+      WISP_RETURN_IF_ERROR(c.Exec("DROP TABLE IF EXISTS " + IndexTable(ix)));
+    }
+    for (IndexDef& def : wanted) {
+      if (kept.count(def.name)) continue;
+      WISP_RETURN_IF_ERROR(BuildIndex(c, std::move(def)));
+    }
+    return Status::Ok();
+  }
+
+  // Creates the table of a new index and fills it from every live document.
+  Status BuildIndex(Connection& c, IndexDef def) {
+    WISP_RETURN_IF_ERROR(c.Prepare("INSERT INTO mango_indexes (ddoc, name, def) VALUES (?, ?, ?)")
+                             .Bind(1, def.ddoc)
+                             .Bind(2, def.name)
+                             .Bind(3, json::Dump(def.Def()))
+                             .Run());
+    LiveIndex index;
+    index.ix = sqlite3_last_insert_rowid(c.raw());
+    index.def = std::move(def);
+    const std::string table = IndexTable(index.ix);
+    std::string columns;
+    std::string key_columns;
+    for (size_t k = 0; k < index.def.fields.size(); ++k) {
+      columns += ", k" + std::to_string(k) + " TEXT NOT NULL COLLATE " + kJsonCollation;
+      key_columns += "k" + std::to_string(k) + ", ";
+    }
+    WISP_RETURN_IF_ERROR(c.Exec("CREATE TABLE " + table + " (id TEXT PRIMARY KEY" + columns + ") WITHOUT ROWID; " +
+                                "CREATE INDEX " + table + "_keys ON " + table + " (" + key_columns + "id);"));
+    std::vector<std::string> ids;
+    Statement& all = c.Prepare("SELECT id FROM docs WHERE deleted = 0");
+    while (all.Step()) ids.push_back(all.Text(0));
+    WISP_RETURN_IF_ERROR(all.status());
+    all.Reset();
+    for (const std::string& id : ids) {
+      if (IsDesignId(id)) continue;
+      WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(c, id));
+      if (!row) continue;
+      WISP_ASSIGN_OR_RETURN(std::optional<Json> doc, WinnerForIndex(c, id, row->tree));
+      if (doc) WISP_RETURN_IF_ERROR(InsertKey(c, index, id, *doc));
+    }
     return Status::Ok();
   }
 
@@ -460,7 +644,11 @@ class Database::Impl {
         !s.ok()) {
       return Failure(in.id, s);
     }
-    if (Status s = SaveRow(c, txn, in.id, tree, old, revs_limit); !s.ok()) return Failure(in.id, s);
+    if (Status s = SaveRow(c, txn, in.id, tree, old, revs_limit); !s.ok()) {
+      // Something of the document is written by now, so whatever went wrong
+      // must undo the whole request.
+      return Failure(in.id, IsStorageFailure(s) ? s : Status::Internal(s.message()));
+    }
     WriteResult ok;
     ok.id = in.id;
     ok.rev = rev.ToString();
@@ -611,8 +799,22 @@ class Database::Impl {
     const bool deleted = row.tree.IsDeleted(rev);
     for (auto& [k, v] : body->items()) doc[k] = std::move(v);
     if (deleted) doc["_deleted"] = true;
-    if (options.attachments && doc.contains("_attachments")) {
+    // Attachments with a revpos above this get their data inline.
+    std::optional<int64_t> inline_after;
+    if (options.attachments) inline_after = 0;
+    if (options.atts_since) {
+      inline_after = 0;
+      const std::set<std::string> since(options.atts_since->begin(), options.atts_since->end());
+      for (const Rev& r : row.tree.PathTo(rev)) {
+        if (since.count(r.ToString())) {
+          inline_after = r.generation;
+          break;
+        }
+      }
+    }
+    if (inline_after && doc.contains("_attachments")) {
       for (auto& [name, att] : doc["_attachments"].items()) {
+        if (json::GetInt(att, "revpos", 0) <= *inline_after) continue;
         auto data = AttachmentData(c, json::GetString(att, "digest"));
         if (!data.ok()) return data.status();
         att.erase("stub");
@@ -903,6 +1105,156 @@ class Database::Impl {
     return out;
   }
 
+  // ---------------------------------------------------------------- Mango
+
+  Result<FindResult> Find(const FindOptions& o, bool run) {
+    const auto started = std::chrono::steady_clock::now();
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(std::vector<LiveIndex> indexes, LoadIndexes(*r));
+    std::vector<IndexDef> defs;
+    for (const LiveIndex& index : indexes) defs.push_back(index.def);
+    FindResult out;
+    WISP_ASSIGN_OR_RETURN(out.plan, PlanQuery(defs, o.selector, o.sort, o.use_index));
+    out.index = out.plan.index >= 0 ? defs[out.plan.index].ToJson() : AllDocsIndexJson();
+    if (!run) return out;
+
+    // Loads, matches and collects one candidate; false once the page is full.
+    size_t skipped = 0;
+    auto visit = [&](const std::string& id) -> Result<bool> {
+      if (out.docs.size() >= o.limit) return false;
+      WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+      if (!row || row->deleted) return true;
+      ++out.stats.total_docs_examined;
+      GetOptions g;
+      g.conflicts = o.conflicts;
+      WISP_ASSIGN_OR_RETURN(Json doc, Render(*r, id, *row, row->tree.Winner(), g));
+      if (!o.selector.Matches(doc)) return true;
+      if (skipped < o.skip) {
+        ++skipped;
+        return true;
+      }
+      out.docs.push_back(std::move(doc));
+      return out.docs.size() < o.limit;
+    };
+    std::string sql;
+    std::vector<std::string> binds;
+    if (out.plan.index >= 0) {
+      // The range: an $eq on each leading column, then one bounded column.
+      const QueryPlan& plan = out.plan;
+      const LiveIndex& index = indexes[plan.index];
+      const char* dir = plan.descending ? " DESC" : " ASC";
+      sql = "SELECT id FROM " + IndexTable(index.ix) + " WHERE 1";
+      for (size_t k = 0; k < plan.equal.size(); ++k) {
+        sql += " AND k" + std::to_string(k) + " = ?";
+        binds.push_back(json::Dump(plan.equal[k]));
+      }
+      const std::string column = "k" + std::to_string(plan.equal.size());
+      if (plan.low) {
+        sql += " AND " + column + (plan.low->op == RangeOp::kGt ? " > ?" : " >= ?");
+        binds.push_back(json::Dump(plan.low->value));
+      }
+      if (plan.high) {
+        sql += " AND " + column + (plan.high->op == RangeOp::kLt ? " < ?" : " <= ?");
+        binds.push_back(json::Dump(plan.high->value));
+      }
+      sql += " ORDER BY ";
+      for (size_t k = 0; k < index.def.fields.size(); ++k) sql += "k" + std::to_string(k) + dir + ", ";
+      sql += std::string("id") + dir;
+    } else {
+      // Every live document but the design documents ('0' follows '/').
+      sql = std::string("SELECT id FROM docs WHERE deleted = 0 AND (id < '_design/' OR id >= '_design0') ORDER BY id") +
+            (out.plan.descending ? " DESC" : " ASC");
+    }
+    if (!out.plan.empty && o.limit > 0) {
+      Statement& s = (*r).Prepare(sql);
+      for (size_t b = 0; b < binds.size(); ++b) s.Bind(static_cast<int>(b + 1), binds[b]);
+      while (s.Step()) {
+        ++out.stats.total_keys_examined;
+        Result<bool> more = visit(s.Text(0));
+        if (!more.ok()) {
+          s.Reset();
+          return more.status();
+        }
+        if (!*more) break;
+      }
+      Status st = s.status();
+      s.Reset();
+      WISP_RETURN_IF_ERROR(st);
+    }
+    out.stats.results_returned = static_cast<int64_t>(out.docs.size());
+    out.stats.execution_time_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return out;
+  }
+
+  std::vector<IndexDef> ListIndexes() {
+    std::vector<IndexDef> out;
+    Reader r = Read();
+    if (!r.ok()) return out;
+    auto indexes = LoadIndexes(*r);
+    if (!indexes.ok()) return out;
+    for (LiveIndex& index : *indexes) out.push_back(std::move(index.def));
+    return out;
+  }
+
+  // Reads a design document for an edit of its indexes: the winner, or a
+  // new query design document when there is none.
+  Result<Json> DesignDocForEdit(const std::string& ddoc, bool create) {
+    Result<Json> current = Get(ddoc, GetOptions{});
+    if (current.ok()) return std::move(*current);
+    if (!current.status().IsNotFound() || !create) return current.status();
+    return Json{{"_id", ddoc}, {"language", kQueryLanguage}};
+  }
+
+  // A write of a design document that retries when a concurrent edit wins.
+  static constexpr int kDesignDocAttempts = 5;
+
+  Result<CreateIndexResult> CreateIndex(const IndexDef& index) {
+    CreateIndexResult result;
+    result.id = index.ddoc;
+    result.name = index.name;
+    for (int attempt = 0; attempt < kDesignDocAttempts; ++attempt) {
+      WISP_ASSIGN_OR_RETURN(Json ddoc, DesignDocForEdit(index.ddoc, /*create=*/true));
+      const Json language = ddoc.value("language", Json());
+      if (language != kQueryLanguage) {
+        return Status::InvalidArgument(std::string(mango_reason::kInvalidDdocLanguage) + json::Dump(language));
+      }
+      if (!AddIndexToDesignDoc(ddoc, index)) return result;
+      std::vector<Json> one;
+      one.push_back(std::move(ddoc));
+      WriteResult w = std::move(BulkDocs(std::move(one), true).front());
+      if (w.status.ok()) {
+        result.created = true;
+        return result;
+      }
+      if (!w.status.IsConflict()) return w.status;
+    }
+    return Status::Conflict("Encountered a conflict while saving the design document.");
+  }
+
+  Status DeleteIndex(const std::string& ddoc_id, const std::string& name) {
+    for (int attempt = 0; attempt < kDesignDocAttempts; ++attempt) {
+      Result<Json> ddoc = DesignDocForEdit(ddoc_id, /*create=*/false);
+      if (!ddoc.ok()) return ddoc.status().IsNotFound() ? Status::NotFound("missing") : ddoc.status();
+      if (json::GetString(*ddoc, "language") != kQueryLanguage || !RemoveIndexFromDesignDoc(*ddoc, name)) {
+        return Status::NotFound("missing");
+      }
+      // A query design document left with nothing but its language goes.
+      bool empty = true;
+      for (auto it = ddoc->begin(); it != ddoc->end(); ++it) {
+        if (it.key() != "_id" && it.key() != "_rev" && it.key() != "language") empty = false;
+      }
+      if (empty) *ddoc = {{"_id", ddoc_id}, {"_rev", (*ddoc)["_rev"]}, {"_deleted", true}};
+      std::vector<Json> one;
+      one.push_back(std::move(*ddoc));
+      WriteResult w = std::move(BulkDocs(std::move(one), true).front());
+      if (w.status.ok()) return Status::Ok();
+      if (!w.status.IsConflict()) return w.status;
+    }
+    return Status::Conflict("Encountered a conflict while saving the design document.");
+  }
+
   // ----------------------------------------------------------- local docs
 
   Result<Json> GetLocal(const std::string& id) {
@@ -1136,6 +1488,44 @@ class Database::Impl {
         if (!body) return Status::Internal(id + ": leaf " + leaf.ToString() + " has no body");
       }
     }
+    return CheckIndexes(*r, ids);
+  }
+
+  // Every Mango index holds exactly the keys of the current winners.
+  static Status CheckIndexes(Connection& c, const std::vector<std::string>& ids) {
+    WISP_ASSIGN_OR_RETURN(std::vector<LiveIndex> indexes, LoadIndexes(c));
+    for (const LiveIndex& index : indexes) {
+      std::map<std::string, std::string> expected;  // id -> the key's columns, as stored
+      for (const std::string& id : ids) {
+        if (IsDesignId(id)) continue;
+        WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(c, id));
+        if (!row) continue;
+        WISP_ASSIGN_OR_RETURN(std::optional<Json> doc, WinnerForIndex(c, id, row->tree));
+        if (!doc) continue;
+        if (std::optional<std::vector<Json>> key = IndexKey(index.def, *doc)) {
+          std::string text;
+          for (const Json& v : *key) text += json::Dump(v) + "\n";
+          expected[id] = std::move(text);
+        }
+      }
+      std::string sql = "SELECT id";
+      for (size_t k = 0; k < index.def.fields.size(); ++k) sql += ", k" + std::to_string(k);
+      Statement& s = c.Prepare(sql + " FROM " + IndexTable(index.ix));
+      size_t rows = 0;
+      Status problem;
+      while (s.Step() && problem.ok()) {
+        ++rows;
+        std::string text;
+        for (size_t k = 0; k < index.def.fields.size(); ++k) text += s.Text(static_cast<int>(k + 1)) + "\n";
+        auto want = expected.find(s.Text(0));
+        if (want == expected.end() || want->second != text) {
+          problem = Status::Internal(index.def.name + ": stale key for " + s.Text(0));
+        }
+      }
+      s.Reset();
+      WISP_RETURN_IF_ERROR(problem);
+      if (rows != expected.size()) return Status::Internal(index.def.name + ": missing keys");
+    }
     return Status::Ok();
   }
 
@@ -1193,6 +1583,10 @@ class Database::Impl {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(readers_mu_): idle read connections
 
+  // The Mango indexes as the writer last loaded them; only the leading
+  // writer touches it (the queue orders the leaders).
+  std::optional<std::vector<LiveIndex>> writer_indexes_;
+
   std::atomic<int64_t> revs_limit_{static_cast<int64_t>(kDefaultRevsLimit)};
   std::atomic<bool> compacting_{false};
 };
@@ -1245,6 +1639,13 @@ WriteResult Database::DeleteAttachment(const std::string& id, const std::string&
                                        const std::optional<std::string>& rev) {
   return impl_->DeleteAttachment(id, name, rev);
 }
+Result<FindResult> Database::Find(const FindOptions& options) { return impl_->Find(options, /*run=*/true); }
+Result<FindResult> Database::Explain(const FindOptions& options) { return impl_->Find(options, /*run=*/false); }
+Result<CreateIndexResult> Database::CreateIndex(const IndexDef& index) { return impl_->CreateIndex(index); }
+Status Database::DeleteIndex(const std::string& ddoc, const std::string& name) {
+  return impl_->DeleteIndex(ddoc, name);
+}
+std::vector<IndexDef> Database::ListIndexes() { return impl_->ListIndexes(); }
 Status Database::Compact() { return impl_->Compact(); }
 bool Database::compact_running() const { return impl_->compacting(); }
 Json Database::Security() { return impl_->Security(); }

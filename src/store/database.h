@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "json/json.h"
+#include "store/mango.h"
+#include "store/mango_index.h"
 #include "util/result.h"
 
 namespace wisp::store {
@@ -59,6 +61,14 @@ struct GetOptions {
   bool attachments = false;        // inline attachment data (base64) instead of stubs
   bool latest = false;             // with rev: return the leaf that descends from it
   bool local_seq = false;          // add _local_seq
+  // Inline the data of attachments newer than these revisions (those whose
+  // revpos is above the generation of the first of them on the document's
+  // path); older ones stay stubs. CouchDB's replicator sends what
+  // _revs_diff called possible_ancestors.
+  std::optional<std::vector<std::string>> atts_since;
+  // Add encoding and encoded_length to attachments stored compressed. wisp
+  // stores every attachment as it came, so there is nothing to add.
+  bool att_encoding_info = false;
 };
 
 struct ChangesOptions {
@@ -97,6 +107,37 @@ struct Attachment {
   std::string data;                // decoded bytes
   std::string digest;              // "md5-<base64>"
   int64_t revpos = 0;
+};
+
+// A parsed Mango query (POST /{db}/_find).
+struct FindOptions {
+  Selector selector;
+  std::vector<SortField> sort;
+  size_t limit = 25;
+  size_t skip = 0;
+  bool conflicts = false;              // add _conflicts to the documents
+  std::vector<std::string> use_index;  // as ParseUseIndex() gives it
+};
+
+// What a query cost, as _find's execution_stats reports it.
+struct FindStats {
+  int64_t total_keys_examined = 0;  // index entries (or _all_docs rows) read
+  int64_t total_docs_examined = 0;  // documents loaded and matched against the selector
+  int64_t results_returned = 0;
+  double execution_time_ms = 0;
+};
+
+struct FindResult {
+  std::vector<Json> docs;  // whole documents, in result order
+  QueryPlan plan;          // the index used and its range; its warnings
+  Json index;              // that index as GET /{db}/_index lists it
+  FindStats stats;
+};
+
+struct CreateIndexResult {
+  bool created = false;  // false: the design document already held this index
+  std::string id;        // the design document
+  std::string name;
 };
 
 class Database {
@@ -157,6 +198,26 @@ class Database {
                             const std::string& content_type, std::string data);
   WriteResult DeleteAttachment(const std::string& id, const std::string& name, const std::optional<std::string>& rev);
 
+  // POST /{db}/_find: the documents whose winning revision matches, through
+  // the index PlanQuery() picks (store/mango_index.h), or a scan of every
+  // document. Fails with InvalidArgument no_usable_index (mango.h's
+  // MangoErrorType() names it) when the sort needs a missing index.
+  Result<FindResult> Find(const FindOptions& options);
+  // POST /{db}/_explain: the plan of Find() without running it.
+  Result<FindResult> Explain(const FindOptions& options);
+
+  // POST /{db}/_index: adds `index` to its design document (creating it),
+  // which builds the index over every document in the same commit.
+  // InvalidArgument invalid_ddoc_lang when that design document exists with
+  // another language; the write's failure otherwise.
+  Result<CreateIndexResult> CreateIndex(const IndexDef& index);
+  // DELETE /{db}/_index/{ddoc}/json/{name}: removes the view from its design
+  // document, and the design document when no view is left. NotFound
+  // ("missing") when there is no such index.
+  Status DeleteIndex(const std::string& ddoc, const std::string& name);
+  // GET /{db}/_index: every Mango JSON index, by design document and name.
+  std::vector<IndexDef> ListIndexes();
+
   // POST /{db}/_compact: drops bodies of non-leaf revisions and unreferenced
   // attachment data, then vacuums. Runs while reads and writes go on.
   Status Compact();
@@ -168,8 +229,9 @@ class Database {
   int64_t RevsLimit();
   Status SetRevsLimit(int64_t limit);
 
-  // Runs SQLite's integrity check and the revision-tree invariants of every
-  // document. OK, or Internal with the first problem found.
+  // Runs SQLite's integrity check, the revision-tree invariants of every
+  // document, and checks that every Mango index holds exactly the keys of
+  // the current winners. OK, or Internal with the first problem found.
   Status CheckIntegrity();
 
  private:

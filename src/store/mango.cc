@@ -45,6 +45,16 @@ constexpr ErrorName kErrorNames[] = {
     {kMixedSort, "unsupported_mixed_sort"},
     {kFieldsNotArray, "invalid_fields"},
     {kInvalidFieldSpec, "invalid_field"},
+    {mango_reason::kMissingKey, "missing_required_key"},
+    {mango_reason::kInvalidKey, "invalid_key"},
+    {mango_reason::kInvalidString, "invalid_string"},
+    {mango_reason::kInvalidBoolean, "invalid_boolean"},
+    {mango_reason::kInvalidIndexType, "invalid_index"},
+    {mango_reason::kIndexNotObject, "invalid_index"},
+    {mango_reason::kNoIndexDefinition, "invalid_index"},
+    {mango_reason::kInvalidIndexName, "invalid_index_name"},
+    {mango_reason::kInvalidDdocLanguage, "invalid_ddoc_lang"},
+    {mango_reason::kNoUsableIndex, "no_usable_index"},
 };
 
 Status Invalid(std::string_view prefix, std::string_view detail = {}) {
@@ -783,6 +793,34 @@ void CollectIndexable(const Node& n, std::vector<IndexableCondition>& out) {
   out.push_back(IndexableCondition{n.path, JoinEscaped(n.path), op, n.arg});
 }
 
+using FieldPaths = std::vector<std::vector<std::string>>;
+
+void CollectRequired(const Node& n, FieldPaths& out) {
+  switch (n.kind) {
+    case Node::Kind::kAnd:
+      for (const Node& c : n.children) CollectRequired(c, out);
+      return;
+    case Node::Kind::kOr: {
+      if (n.children.empty()) return;
+      // A field is required when every branch requires it.
+      FieldPaths common;
+      CollectRequired(n.children.front(), common);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        FieldPaths branch;
+        CollectRequired(n.children[i], branch);
+        std::erase_if(common,
+                      [&](const auto& p) { return std::find(branch.begin(), branch.end(), p) == branch.end(); });
+      }
+      out.insert(out.end(), common.begin(), common.end());
+      return;
+    }
+    case Node::Kind::kField: break;
+  }
+  if (n.path.empty()) return;
+  if (n.op == Op::kExists && n.arg.is_boolean() && n.arg.get<bool>() == n.negated) return;  // $exists: false
+  out.push_back(n.path);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -831,6 +869,19 @@ std::string_view RangeOpName(RangeOp op) {
 std::vector<IndexableCondition> IndexableConditions(const Selector& selector) {
   std::vector<IndexableCondition> out;
   CollectIndexable(SelectorAccess::Root(selector), out);
+  return out;
+}
+
+const Json* FieldValue(const Json& doc, const std::vector<std::string>& path) {
+  const Json* value = nullptr;
+  return GetField(doc, path, &value) == Lookup::kFound ? value : nullptr;
+}
+
+std::vector<std::vector<std::string>> RequiredFields(const Selector& selector) {
+  FieldPaths out;
+  CollectRequired(SelectorAccess::Root(selector), out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

@@ -108,6 +108,10 @@ struct Node;
 // <field>" when a segment is empty ("", "a..b", ".a", "a.").
 Result<std::vector<std::string>> ParseFieldPath(std::string_view field);
 
+// The value at `path` in `doc` (segments as ParseFieldPath gives them; an
+// integer segment indexes an array), or nullptr when there is none.
+const Json* FieldValue(const Json& doc, const std::vector<std::string>& path);
+
 // A parsed, validated and normalised selector.
 class Selector {
  public:
@@ -160,6 +164,14 @@ struct IndexableCondition {
 // above 5 in CollateJson order, strings included.
 std::vector<IndexableCondition> IndexableConditions(const Selector& selector);
 
+// The fields that every document matching `selector` must have: those with
+// a condition at the top level (directly or under $and) other than
+// {"$exists": false}, and those that every branch of a top-level $or
+// requires. A Mango JSON index holds only documents that have all its fields,
+// so it may serve a query only when the selector requires them all
+// (mango_selector:has_required_fields in CouchDB).
+std::vector<std::vector<std::string>> RequiredFields(const Selector& selector);
+
 // One member of a _find `sort`.
 struct SortField {
   std::string field;              // as written: "a.b"
@@ -193,6 +205,22 @@ Result<std::vector<std::string>> ParseFields(const Json& fields);
 // {"a": {"0": ...}}), and _id and _rev appear only when listed. Names that do
 // not parse (see ParseFields) are skipped.
 Json ProjectFields(const Json& doc, const std::vector<std::string>& fields);
+
+// Reasons of the errors of _find options and Mango indexes
+// (store/mango_index.h), as CouchDB words them; MangoErrorType() names each.
+namespace mango_reason {
+inline constexpr std::string_view kMissingKey = "Missing required key: ";                     // missing_required_key
+inline constexpr std::string_view kInvalidKey = "Invalid key ";                               // invalid_key
+inline constexpr std::string_view kInvalidString = "Invalid string: ";                        // invalid_string
+inline constexpr std::string_view kInvalidBoolean = "Invalid boolean value: ";                // invalid_boolean
+inline constexpr std::string_view kInvalidIndexType = "Invalid type for index: ";             // invalid_index
+inline constexpr std::string_view kIndexNotObject = "JSON indexes must be an object, not: ";  // invalid_index
+inline constexpr std::string_view kNoIndexDefinition = "Index is missing its definition.";    // invalid_index
+inline constexpr std::string_view kInvalidIndexName = "Invalid index name: ";                 // invalid_index_name
+inline constexpr std::string_view kInvalidDdocLanguage =
+    "Existing design doc has an invalid language: ";  // invalid_ddoc_lang
+inline constexpr std::string_view kNoUsableIndex = "No index exists for this sort, try indexing by the sort fields.";
+}  // namespace mango_reason
 
 // The `error` name CouchDB sends with the reason of a status returned by this
 // file's functions ("invalid_operator", "bad_arg", ...), or "bad_request" for

@@ -2,11 +2,46 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
+
+#include "json/json.h"
+#include "store/collation.h"
 
 namespace wisp::store {
 namespace {
+
+// The kJsonCollation sequence: both sides are JSON texts (Mango index keys),
+// ordered by CouchDB view collation. Text that does not parse, which the
+// store never writes, sorts after all JSON, by bytes, so the order stays total.
+int CompareJsonText(void*, int a_len, const void* a_data, int b_len, const void* b_data) {
+  const std::string_view a(static_cast<const char*>(a_data), static_cast<size_t>(a_len));
+  const std::string_view b(static_cast<const char*>(b_data), static_cast<size_t>(b_len));
+  if (a == b) return 0;
+  // Fast paths for the common keys, exactly as CollateJson orders them.
+  auto plain_string = [](std::string_view t) {
+    return t.size() >= 2 && t.front() == '"' && t.back() == '"' && t.find('\\') == std::string_view::npos;
+  };
+  if (plain_string(a) && plain_string(b)) return CollateString(a.substr(1, a.size() - 2), b.substr(1, b.size() - 2));
+  auto small_integer = [](std::string_view t, int64_t* out) {
+    const bool digits =
+        !t.empty() && t.size() <= 18 && (t.front() == '-' ? t.size() > 1 : true) &&
+        std::all_of(t.begin() + (t.front() == '-'), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return false;
+    return std::from_chars(t.data(), t.data() + t.size(), *out).ec == std::errc();
+  };
+  int64_t ia = 0;
+  int64_t ib = 0;
+  if (small_integer(a, &ia) && small_integer(b, &ib)) return ia < ib ? -1 : (ia > ib ? 1 : 0);
+  Result<Json> ja = json::Parse(a);
+  Result<Json> jb = json::Parse(b);
+  if (ja.ok() && jb.ok()) return CollateJson(*ja, *jb);
+  if (ja.ok() != jb.ok()) return ja.ok() ? -1 : 1;
+  return CollateRaw(a, b);
+}
 
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -92,6 +127,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, 10'000);
+  sqlite3_create_collation_v2(db, kJsonCollation, SQLITE_UTF8, nullptr, CompareJsonText, nullptr);
   // auto_vacuum only takes effect before the first table exists.
   const std::string pragmas = std::string("PRAGMA temp_store=MEMORY; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; ") +
                               (durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;");

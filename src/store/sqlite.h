@@ -55,10 +55,15 @@ class Statement {
   Status status_;
 };
 
+// The collation sequence that orders JSON texts as CouchDB's view collation
+// does (store/collation.h). Every Connection registers it; Mango index tables
+// declare their key columns with it (docs/store_format.md).
+inline constexpr char kJsonCollation[] = "couch_json";
+
 class Connection {
  public:
   // Opens `path` (creating it) with the store's pragmas: WAL, foreign keys
-  // off, a busy timeout, and synchronous FULL or OFF.
+  // off, a busy timeout, and synchronous FULL or OFF. Registers kJsonCollation.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool durable);
   ~Connection();
   Connection(const Connection&) = delete;

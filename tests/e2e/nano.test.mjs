@@ -71,3 +71,27 @@ test('refuses anonymous and wrong credentials', async () => {
   const wrong = Nano(wisp.couchUrl.replace('http://', 'http://admin:nope@'));
   await assert.rejects(wrong.db.list(), (e) => e.statusCode === 401);
 });
+
+test('creates a Mango index and finds through it', async () => {
+  await nano.db.create('nano_find');
+  const db = nano.use('nano_find');
+  const docs = Array.from({ length: 40 }, (_, i) => ({ _id: `q${String(i).padStart(2, '0')}`, score: i, tag: i % 2 ? 'odd' : 'even' }));
+  await db.bulk({ docs });
+  const created = await db.createIndex({ index: { fields: ['score'] }, name: 'by-score', ddoc: 'scores' });
+  assert.deepEqual(created, { result: 'created', id: '_design/scores', name: 'by-score' });
+  assert.equal((await db.createIndex({ index: { fields: ['score'] }, name: 'by-score', ddoc: 'scores' })).result, 'exists');
+
+  const found = await db.find({
+    selector: { score: { $gte: 30 } }, sort: [{ score: 'desc' }], limit: 3, execution_stats: true,
+  });
+  assert.deepEqual(found.docs.map((d) => d.score), [39, 38, 37]);
+  // Only the keys of the page were read: the index served the range and the sort.
+  assert.equal(found.execution_stats.total_keys_examined, 3);
+  assert.equal(found.warning, undefined);
+
+  const scanned = await db.find({ selector: { tag: 'odd' }, limit: 100 });
+  assert.equal(scanned.docs.length, 20);
+  assert.match(scanned.warning, /No matching index found/);
+  await assert.rejects(db.find({ selector: { tag: 'odd' }, sort: ['tag'] }),
+    (e) => e.statusCode === 400 && e.error === 'no_usable_index');
+});

@@ -768,13 +768,19 @@ TEST_F(CouchApiTest, FindSelectsSortsProjectsAndPages) {
                 {"sort", {{{"n", "desc"}}}},
                 {"fields", {"_id", "n"}},
                 {"limit", 2}};
+  // A sort needs an index, as in CouchDB.
+  ClientResponse unindexed = Call("POST", "/db/_find", json::Dump(query));
+  EXPECT_EQ(unindexed.status, 400);
+  EXPECT_EQ(Body(unindexed)["error"], "no_usable_index");
+  ASSERT_EQ(Call("POST", "/db/_index", R"({"index":{"fields":["n"]}})").status, 200);
   ClientResponse r = Call("POST", "/db/_find", json::Dump(query));
   ASSERT_EQ(r.status, 200) << r.body;
   Json page = Body(r);
   ASSERT_EQ(page["docs"].size(), 2u);
   EXPECT_EQ(page["docs"][0], (Json{{"_id", "d4"}, {"n", 4}}));
   EXPECT_EQ(page["docs"][1]["n"], 3);
-  EXPECT_TRUE(page.contains("warning"));
+  EXPECT_FALSE(page.contains("warning"));
+  EXPECT_TRUE(Body(Call("POST", "/db/_find", R"({"selector":{"even":true}})")).contains("warning"));
   query["bookmark"] = page["bookmark"];
   Json next = Body(Call("POST", "/db/_find", json::Dump(query)));
   ASSERT_EQ(next["docs"].size(), 2u);
@@ -784,6 +790,122 @@ TEST_F(CouchApiTest, FindSelectsSortsProjectsAndPages) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Body(bad)["error"], "invalid_operator");
   EXPECT_EQ(Body(Call("POST", "/db/_find", "{}"))["error"], "missing_required_key");
+  ClientResponse unknown = Call("POST", "/db/_find", R"({"selector":{},"colour":1})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.body, R"({"error":"invalid_key","reason":"Invalid key colour for this request."})");
+  ClientResponse negative = Call("POST", "/db/_find", R"({"selector":{},"limit":-1})");
+  EXPECT_EQ(Body(negative)["error"], "invalid_non_neg_integer");
+}
+
+TEST_F(CouchApiTest, IndexRoutesAnswerAsCouchDbDoes) {
+  CreateDb("db");
+  PutDoc("db", "a", {{"n", 1}});
+  ClientResponse created = Call("POST", "/db/_index", R"({"index":{"fields":["n"]},"ddoc":"q","name":"by-n"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(created.body, R"({"id":"_design/q","name":"by-n","result":"created"})");
+  ClientResponse explained = Call("POST", "/db/_explain", R"({"selector":{"n":{"$gt":0}}})");
+  ASSERT_EQ(explained.status, 200);
+  Json plan = Body(explained);
+  EXPECT_EQ(plan["dbname"], "db");
+  EXPECT_EQ(plan["index"]["name"], "by-n");
+  EXPECT_EQ(plan["selector"], (Json{{"n", {{"$gt", 0}}}}));
+  EXPECT_EQ(plan["mrargs"]["start_key"], Json::array({0}));
+  ClientResponse text = Call("POST", "/db/_index", R"({"index":{"fields":["n"]},"type":"text"})");
+  EXPECT_EQ(text.status, 503);
+  EXPECT_EQ(Call("DELETE", "/db/_index/_design/q/json/by-n").status, 200);
+  ClientResponse gone = Call("DELETE", "/db/_index/q/json/by-n");
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(gone.body, R"({"error":"not_found","reason":"missing"})");
+  EXPECT_EQ(Call("POST", "/nodb/_index", R"({"index":{"fields":["n"]}})").status, 404);
+}
+
+TEST_F(CouchApiTest, CopyDuplicatesADocumentWithItsAttachments) {
+  CreateDb("db");
+  ClientRequest att = Request("PUT", "/db/src/note.txt", "hello");
+  att.headers.Set("Content-Type", "text/plain");
+  const std::string src_rev = json::GetString(Body(Send(att)), "rev");
+  ASSERT_EQ(Call("PUT", "/db/src?rev=" + src_rev, R"({"title":"t","_attachments":{"note.txt":{"stub":true}}})").status,
+            201);
+
+  ClientRequest copy = Request("COPY", "/db/src");
+  copy.headers.Set("Destination", "dst%2Fone");
+  ClientResponse copied = Send(copy);
+  ASSERT_EQ(copied.status, 201) << copied.body;
+  Json result = Body(copied);
+  EXPECT_EQ(result["id"], "dst/one");
+  EXPECT_EQ(copied.headers.GetOr("ETag"), "\"" + json::GetString(result, "rev") + "\"");
+  Json doc = Body(Call("GET", "/db/dst%2Fone"));
+  EXPECT_EQ(doc["title"], "t");
+  EXPECT_EQ(Call("GET", "/db/dst%2Fone/note.txt").body, "hello");
+
+  // An existing destination needs its current rev.
+  EXPECT_EQ(Send(copy).status, 409);
+  copy.headers.Set("Destination", "dst%2Fone?rev=" + json::GetString(result, "rev"));
+  ClientResponse overwritten = Send(copy);
+  ASSERT_EQ(overwritten.status, 201) << overwritten.body;
+  EXPECT_EQ(json::GetString(Body(overwritten), "rev").substr(0, 2), "2-");
+
+  ClientRequest no_destination = Request("COPY", "/db/src");
+  ClientResponse refused = Send(no_destination);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body, R"({"error":"bad_request","reason":"Destination header is mandatory for COPY."})");
+  ClientRequest missing = Request("COPY", "/db/nothing");
+  missing.headers.Set("Destination", "x");
+  EXPECT_EQ(Send(missing).status, 404);
+}
+
+TEST_F(CouchApiTest, AttachmentRangesAndConditionalGets) {
+  CreateDb("db");
+  ClientRequest put = Request("PUT", "/db/doc/a.txt", "0123456789");
+  put.headers.Set("Content-Type", "text/plain");
+  ASSERT_EQ(Send(put).status, 201);
+
+  ClientResponse whole = Call("GET", "/db/doc/a.txt");
+  EXPECT_EQ(whole.headers.GetOr("Accept-Ranges"), "bytes");
+  auto ranged = [&](const std::string& range) {
+    ClientRequest r = Request("GET", "/db/doc/a.txt");
+    r.headers.Set("Range", range);
+    return Send(r);
+  };
+  ClientResponse part = ranged("bytes=2-4");
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "234");
+  EXPECT_EQ(part.headers.GetOr("Content-Range"), "bytes 2-4/10");
+  EXPECT_EQ(part.headers.GetOr("Content-Type"), "text/plain");
+  EXPECT_EQ(ranged("bytes=7-").body, "789");
+  EXPECT_EQ(ranged("bytes=-3").body, "789");
+  EXPECT_EQ(ranged("bytes=8-100").headers.GetOr("Content-Range"), "bytes 8-9/10");
+  ClientResponse past = ranged("bytes=10-");
+  EXPECT_EQ(past.status, 416);
+  EXPECT_EQ(past.headers.GetOr("Content-Range"), "bytes */10");
+  EXPECT_EQ(Body(past)["error"], "requested_range_not_satisfiable");
+  EXPECT_EQ(ranged("bytes=0-1,4-5").status, 200) << "several ranges: the whole body";
+
+  ClientRequest cached = Request("GET", "/db/doc/a.txt");
+  cached.headers.Set("If-None-Match", whole.headers.GetOr("ETag"));
+  ClientResponse not_modified = Send(cached);
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_TRUE(not_modified.body.empty());
+}
+
+TEST_F(CouchApiTest, AttsSinceInlinesOnlyNewerAttachments) {
+  CreateDb("db");
+  ClientRequest first = Request("PUT", "/db/doc/old.txt", "old");
+  first.headers.Set("Content-Type", "text/plain");
+  const std::string rev1 = json::GetString(Body(Send(first)), "rev");
+  ClientRequest second = Request("PUT", "/db/doc/new.txt?rev=" + rev1, "new");
+  second.headers.Set("Content-Type", "text/plain");
+  const std::string rev2 = json::GetString(Body(Send(second)), "rev");
+
+  Json doc = Body(Call("GET", "/db/doc?atts_since=%5B%22" + rev1 + "%22%5D"));
+  EXPECT_EQ(doc["_attachments"]["old.txt"]["stub"], true);
+  EXPECT_EQ(doc["_attachments"]["new.txt"]["data"], Base64Encode("new"));
+  Json revs = Body(Call(
+      "GET", "/db/doc?open_revs=%5B%22" + rev2 + "%22%5D&atts_since=%5B%22" + rev1 + "%22%5D&att_encoding_info=true"));
+  ASSERT_EQ(revs.size(), 1u);
+  EXPECT_EQ(revs[0]["ok"]["_attachments"]["old.txt"]["stub"], true);
+  EXPECT_EQ(revs[0]["ok"]["_attachments"]["new.txt"]["data"], Base64Encode("new"));
+  EXPECT_EQ(Call("GET", "/db/doc?atts_since=nope").status, 400);
 }
 
 TEST_F(CouchApiTest, ChangesSelectorFilterKeepsMatchingDocs) {

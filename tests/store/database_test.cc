@@ -351,6 +351,27 @@ TEST_F(DatabaseTest, RefusedDocumentInABatchLeavesNoTraceAndSparesTheOthers) {
   EXPECT_TRUE(db_->CheckIntegrity().ok());
 }
 
+TEST_F(DatabaseTest, AttsSinceInlinesOnlyAttachmentsNewerThanAKnownRevision) {
+  WriteResult first = db_->PutAttachment("doc", "old", std::nullopt, "text/plain", "old bytes");
+  WriteResult second = db_->PutAttachment("doc", "new", first.rev, "text/plain", "new bytes");
+  ASSERT_TRUE(second.status.ok()) << second.status.ToString();
+  GetOptions since_first;
+  since_first.atts_since = std::vector<std::string>{"9-unknown", first.rev};
+  Json doc = MustGet("doc", since_first);
+  EXPECT_EQ(doc["_attachments"]["old"]["stub"], true);
+  EXPECT_EQ(doc["_attachments"]["new"]["data"], Base64Encode("new bytes"));
+  EXPECT_FALSE(doc["_attachments"]["new"].contains("stub"));
+  // No known revision: everything is sent.
+  GetOptions since_unknown;
+  since_unknown.atts_since = std::vector<std::string>{"1-" + std::string(32, '0')};
+  Json all = MustGet("doc", since_unknown);
+  EXPECT_EQ(all["_attachments"]["old"]["data"], Base64Encode("old bytes"));
+  // The same rule for open_revs.
+  auto revs = db_->OpenRevs("doc", {second.rev}, since_first);
+  ASSERT_TRUE(revs.ok());
+  EXPECT_EQ((*revs)[0]["ok"]["_attachments"]["old"]["stub"], true);
+}
+
 TEST_F(DatabaseTest, StandaloneAttachmentPutAndDelete) {
   WriteResult created = db_->PutAttachment("doc", "f.bin", std::nullopt, "application/octet-stream", std::string("\0\1\2", 3));
   ASSERT_TRUE(created.status.ok()) << created.status.ToString();

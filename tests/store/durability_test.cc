@@ -63,6 +63,10 @@ TEST(Durability, AcknowledgedWritesSurviveKillNine) {
   auto created = setup.Send(Request("PUT", base + "/durable"));
   ASSERT_TRUE(created.ok());
   ASSERT_EQ(created->status, 201) << created->body;
+  // A Mango index, so that CheckIntegrity() also proves its keys survive with the documents.
+  auto indexed = setup.Send(Request("POST", base + "/durable/_index", R"({"index":{"fields":["payload"]}})"));
+  ASSERT_TRUE(indexed.ok());
+  ASSERT_EQ(indexed->status, 200) << indexed->body;
 
   constexpr int kClients = 32;
   std::mutex mu;
