@@ -27,6 +27,8 @@ constexpr std::string_view kDesignPrefix = "_design/";
 // remote longpoll asks for a heartbeat (each one lets the job notice a stop).
 constexpr Ms kStopCheckInterval{250};
 constexpr Ms kRemoteHeartbeat{1000};
+// How long after its `timeout` the client gives up on a longpoll.
+constexpr Ms kLongpollGrace{5000};
 
 // A sequence as an integer: wisp's own, or the integer prefix of CouchDB's
 // "N-..." strings.
@@ -261,16 +263,27 @@ class RemoteEndpoint final : public Endpoint {
     if (request.wait) {
       query += "&feed=longpoll&timeout=" + std::to_string(request.wait->count()) +
                "&heartbeat=" + std::to_string(kRemoteHeartbeat.count());
-      timeout = *request.wait + timeout_;
+      // Servers that ignore `timeout` while heartbeats flow (pouchdb-server
+      // does) are cut off by the client a little after it.
+      timeout = *request.wait + kLongpollGrace;
       on_data = [&collected, &stopped](std::string_view bytes) {
         collected.append(bytes);
         return !stopped();
       };
     }
-    Result<http::ClientResponse> r =
-        body.is_null() ? Call("GET", query, "", timeout, on_data) : Call("POST", query, json::Dump(body), timeout, on_data);
+    // Heartbeats must arrive as they are sent, so that a stop is noticed
+    // within one: a compressed answer would be buffered by the peer.
+    http::Headers extra;
+    if (request.wait) extra.Set("Accept-Encoding", "identity");
+    Result<http::ClientResponse> r = body.is_null() ? Call("GET", query, "", timeout, on_data, extra)
+                                                    : Call("POST", query, json::Dump(body), timeout, on_data, extra);
     if (!r.ok()) {
       if (stopped()) return Status::Cancelled("replication stopped");
+      if (request.wait && r.status().IsDeadlineExceeded()) {
+        ChangesBatch nothing;  // the longpoll ran out: no change in that time
+        nothing.last_seq = request.since;
+        return nothing;
+      }
       return r.status();
     }
     if (on_data) r->body = std::move(collected);
@@ -368,11 +381,13 @@ class RemoteEndpoint final : public Endpoint {
  private:
   Result<http::ClientResponse> Call(const std::string& method, const std::string& path_and_query, std::string body,
                                     std::optional<Ms> timeout = std::nullopt,
-                                    std::function<bool(std::string_view)> on_data = nullptr) {
+                                    std::function<bool(std::string_view)> on_data = nullptr,
+                                    const http::Headers& extra_headers = {}) {
     http::ClientRequest request;
     request.method = method;
     request.url = url_ + path_and_query;
     request.headers = headers_;
+    for (const auto& [name, value] : extra_headers.entries()) request.headers.Set(name, value);
     request.headers.Set("Accept", "application/json");
     if (!body.empty()) request.headers.Set("Content-Type", "application/json");
     request.body = std::move(body);
