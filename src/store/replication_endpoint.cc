@@ -176,8 +176,7 @@ Result<ParsedUrl> ParseRemoteUrl(const std::string& text) {
     authority = authority.substr(at + 1);
     const size_t colon = userinfo.find(':');
     Result<std::string> user = http::PercentDecode(userinfo.substr(0, colon));
-    Result<std::string> password =
-        http::PercentDecode(colon == std::string::npos ? "" : userinfo.substr(colon + 1));
+    Result<std::string> password = http::PercentDecode(colon == std::string::npos ? "" : userinfo.substr(colon + 1));
     if (!user.ok() || !password.ok()) return Status::InvalidArgument("bad credentials in URL");
     parsed.credentials = std::make_pair(std::move(*user), std::move(*password));
   }
@@ -353,7 +352,8 @@ class RemoteEndpoint final : public Endpoint {
     if (!answer.is_array()) return errors;
     for (const Json& item : answer) {
       if (item.is_object() && item.contains("error")) {
-        errors.push_back({json::GetString(item, "id"), json::GetString(item, "error"), json::GetString(item, "reason")});
+        errors.push_back(
+            {json::GetString(item, "id"), json::GetString(item, "error"), json::GetString(item, "reason")});
       }
     }
     return errors;
@@ -470,14 +470,13 @@ bool IsTransient(const Status& status) {
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
     case StatusCode::kIoError:
-    case StatusCode::kResourceExhausted:
-      return true;
-    default:
-      return false;
+    case StatusCode::kResourceExhausted: return true;
+    default: return false;
   }
 }
 
-Result<std::unique_ptr<Endpoint>> MakeEndpoint(const Json& spec, Store& store, http::Client& client, Ms request_timeout) {
+Result<std::unique_ptr<Endpoint>> MakeEndpoint(const Json& spec, Store& store, http::Client& client,
+                                               Ms request_timeout) {
   WISP_ASSIGN_OR_RETURN(EndpointSpec parsed, ParseEndpointSpec(spec));
   if (!parsed.remote) return std::unique_ptr<Endpoint>(std::make_unique<LocalEndpoint>(store, parsed.url));
   return std::unique_ptr<Endpoint>(

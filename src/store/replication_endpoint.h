@@ -87,7 +87,8 @@ class Endpoint {
   // The given revisions of each document, each with _revisions and its
   // attachments inline (latest=true: a rev that was extended since gives
   // its leaf). Revisions the endpoint no longer has are left out.
-  virtual Result<std::vector<Json>> FetchRevisions(const std::vector<std::pair<std::string, std::vector<std::string>>>& wanted) = 0;
+  virtual Result<std::vector<Json>> FetchRevisions(
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& wanted) = 0;
 
   // POST _bulk_docs with new_edits=false. The per-document failures.
   virtual Result<std::vector<DocWriteError>> WriteRevisions(std::vector<Json> docs) = 0;

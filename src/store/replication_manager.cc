@@ -67,7 +67,7 @@ struct ReplicationManager::Job {
   const int64_t started_on = NowSeconds();
 
   std::mutex mu;
-  std::condition_variable cv;  // backoff waits and `done`
+  std::condition_variable cv;          // backoff waits and `done`
   std::string state = "initializing";  // GUARDED_BY(mu)
   Status status;                       // the failure, when state is "failed"
   Json result;                         // a one-shot job's answer
@@ -159,6 +159,14 @@ std::shared_ptr<ReplicationManager::Job> ReplicationManager::StartJob(Replicatio
   job->SetState("initializing", "added");
   std::lock_guard lock(mu_);
   if (auto it = jobs_.find(id); it != jobs_.end()) return it->second;  // another caller won the race
+  if (stopping_) {
+    // Stop() has collected the jobs already: this one never runs.
+    std::lock_guard job_lock(job->mu);
+    job->state = "stopped";
+    job->status = Status::Cancelled("the server is stopping");
+    job->done = true;
+    return job;
+  }
   jobs_[id] = job;
   job->thread = std::thread([this, job] { RunJob(job); });
   return job;
@@ -253,7 +261,8 @@ ReplicationManager::Reply ReplicationManager::Replicate(const Json& body) {
   if (!body.is_object()) return {400, {{"error", "bad_request"}, {"reason", "Request body must be a JSON object"}}};
   ReapFinished();
   if (body.contains("cancel")) {
-    if (!body["cancel"].is_boolean()) return {400, {{"error", "bad_request"}, {"reason", "`cancel` must be a boolean"}}};
+    if (!body["cancel"].is_boolean())
+      return {400, {{"error", "bad_request"}, {"reason", "`cancel` must be a boolean"}}};
   }
   if (body.value("cancel", false)) {
     std::string id;
@@ -399,8 +408,8 @@ void ReplicationManager::OnReplicatorDoc(const std::string& doc_id, bool deleted
 
 // Writes `_replication_state` (and its time, stats or reason) into the
 // document, as CouchDB 2+ does for jobs that ended.
-void ReplicationManager::RecordDocState(const std::string& doc_id, const std::string& state,
-                                        const std::string& reason, const Json& stats) {
+void ReplicationManager::RecordDocState(const std::string& doc_id, const std::string& state, const std::string& reason,
+                                        const Json& stats) {
   // The document first, so that whoever sees the state here finds it there too.
   Result<std::shared_ptr<Database>> db = store_.GetDatabase(std::string(kReplicatorDb));
   for (int attempt = 0; db.ok() && attempt < 3; ++attempt) {

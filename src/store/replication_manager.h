@@ -106,7 +106,7 @@ class ReplicationManager {
   bool started_ = false;  // GUARDED_BY(mu_)
 
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Job>> jobs_;  // by full replication id, GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<Job>> jobs_;       // by full replication id, GUARDED_BY(mu_)
   std::map<std::string, std::unique_ptr<DocEntry>> docs_;  // `_replicator` docs by id, GUARDED_BY(mu_)
   std::thread follower_;
 };

@@ -130,11 +130,7 @@ std::string ReplicationSpec::FullId(const std::string& server_uuid) const {
 
 Replication::Replication(ReplicationSpec spec, std::string server_uuid, Store& store, http::Client& client,
                          ReplicatorOptions options)
-    : spec_(std::move(spec)),
-      base_id_(spec_.BaseId(server_uuid)),
-      store_(store),
-      client_(client),
-      options_(options) {}
+    : spec_(std::move(spec)), base_id_(spec_.BaseId(server_uuid)), store_(store), client_(client), options_(options) {}
 
 ReplicationProgress Replication::Progress() const {
   std::lock_guard lock(mu_);

@@ -193,11 +193,12 @@ TEST_F(ReplicatorTest, MissingSourceIsNotFoundAndMissingTargetNeedsCreateTarget)
 }
 
 TEST_F(ReplicatorTest, BadBodiesGetCouchDbsBadRequest) {
-  for (const Json& body : {Json::array(), Json{{"source", "a"}}, Json{{"source", "a"}, {"target", "b"}, {"continuous", "yes"}},
-                           Json{{"source", "a"}, {"target", "b"}, {"doc_ids", "x"}},
-                           Json{{"source", "a"}, {"target", "b"}, {"filter", "ddoc/f"}},
-                           Json{{"source", "a"}, {"target", "b"}, {"selector", {{"n", {{"$bad", 1}}}}}},
-                           Json{{"source", 5}, {"target", "b"}}}) {
+  for (const Json& body :
+       {Json::array(), Json{{"source", "a"}}, Json{{"source", "a"}, {"target", "b"}, {"continuous", "yes"}},
+        Json{{"source", "a"}, {"target", "b"}, {"doc_ids", "x"}},
+        Json{{"source", "a"}, {"target", "b"}, {"filter", "ddoc/f"}},
+        Json{{"source", "a"}, {"target", "b"}, {"selector", {{"n", {{"$bad", 1}}}}}},
+        Json{{"source", 5}, {"target", "b"}}}) {
     ReplicationManager::Reply r = Replicate(body);
     EXPECT_EQ(r.status, 400) << json::Dump(body);
     EXPECT_EQ(r.body["error"], "bad_request") << json::Dump(body);
@@ -230,8 +231,7 @@ TEST_F(ReplicatorTest, SecondRunResumesFromTheCheckpointWithoutResendingDocs) {
   EXPECT_EQ(third["missing_checked"], 1);
 
   // The checkpoint is on both ends, under the same id, with the sessions.
-  const std::string id =
-      ReplicationSpec::Parse({{"source", "src"}, {"target", remote}})->BaseId(store_->uuid());
+  const std::string id = ReplicationSpec::Parse({{"source", "src"}, {"target", remote}})->BaseId(store_->uuid());
   Result<Json> on_source = src->GetLocal("_local/" + id);
   Result<Json> on_target = Remote("copy")->GetLocal("_local/" + id);
   ASSERT_TRUE(on_source.ok());
@@ -287,8 +287,9 @@ TEST_F(ReplicatorTest, PullCarriesDeletesAndAttachmentsFromTheRemote) {
   ASSERT_TRUE(remote->Put({{"_id", "gone"}, {"_rev", rev}, {"_deleted", true}}).status.ok());
   std::string bytes(5000, '\0');
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
-  Put(*remote, {{"_id", "pic"},
-                {"_attachments", {{"p.bin", {{"content_type", "application/octet-stream"}, {"data", Base64Encode(bytes)}}}}}});
+  Put(*remote,
+      {{"_id", "pic"},
+       {"_attachments", {{"p.bin", {{"content_type", "application/octet-stream"}, {"data", Base64Encode(bytes)}}}}}});
 
   Json history = ReplicateOk(remote_->Url("theirs"), "mine", {{"create_target", true}});
   EXPECT_EQ(history["docs_written"], 2);
@@ -306,7 +307,8 @@ TEST_F(ReplicatorTest, DocIdsAndSelectorLimitWhatIsReplicated) {
   Put(*src, {{"_id", "b"}, {"type", "user"}});
   Put(*src, {{"_id", "c"}, {"type", "question"}});
 
-  ReplicateOk("src", remote_->Url("by_ids"), {{"create_target", true}, {"doc_ids", {"b", "c"}}, {"filter", "_doc_ids"}});
+  ReplicateOk("src", remote_->Url("by_ids"),
+              {{"create_target", true}, {"doc_ids", {"b", "c"}}, {"filter", "_doc_ids"}});
   auto by_ids = Remote("by_ids");
   EXPECT_TRUE(Get(*by_ids, "a").is_null());
   EXPECT_FALSE(Get(*by_ids, "b").is_null());
@@ -341,9 +343,11 @@ TEST_F(ReplicatorTest, RemoteThatIsDownAtFirstIsRetriedUntilItAnswers) {
   auto src = Local("src");
   Put(*src, {{"_id", "patient"}});
 
-  const std::string url = std::string("http://") + kAdmin + ":" + kPassword + "@127.0.0.1:" + std::to_string(port) + "/later";
-  ASSERT_TRUE(Put(*Local("_replicator"), {{"_id", "retry"}, {"source", "src"}, {"target", url}, {"create_target", true}})
-                  .size() > 0);
+  const std::string url =
+      std::string("http://") + kAdmin + ":" + kPassword + "@127.0.0.1:" + std::to_string(port) + "/later";
+  ASSERT_TRUE(
+      Put(*Local("_replicator"), {{"_id", "retry"}, {"source", "src"}, {"target", url}, {"create_target", true}})
+          .size() > 0);
   auto state = [&] {
     Result<Json> doc = manager_->SchedulerDoc("retry");
     return doc.ok() ? json::GetString(*doc, "state") : std::string();
@@ -409,17 +413,21 @@ TEST_F(ReplicatorTest, ReplicatorDocumentsStartAndStopJobs) {
   auto replicator = Local("_replicator");
   Put(*src, {{"_id", "one"}});
   Put(*Remote("from_here"), {{"_id", "pulled"}});
-  const std::string rev = Put(*replicator, {{"_id", "follow"}, {"source", remote_->Url("from_here", kPassword)}, {"target", "dst"},
-                                                    {"create_target", true}});
+  const std::string rev = Put(*replicator, {{"_id", "follow"},
+                                            {"source", remote_->Url("from_here", kPassword)},
+                                            {"target", "dst"},
+                                            {"create_target", true}});
   // A one-shot document completes and says so in the document.
-  ASSERT_TRUE(WaitUntil([&] { return json::GetString(Get(*replicator, "follow"), "_replication_state") == "completed"; }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return json::GetString(Get(*replicator, "follow"), "_replication_state") == "completed"; }));
   EXPECT_FALSE(Get(*Local("dst"), "pulled").is_null());
   Result<Json> doc_state = manager_->SchedulerDoc("follow");
   ASSERT_TRUE(doc_state.ok());
   EXPECT_EQ((*doc_state)["state"], "completed");
 
   // A continuous document runs until it is deleted.
-  Put(*replicator, {{"_id", "live"}, {"source", "src"}, {"target", "mirror"}, {"continuous", true}, {"create_target", true}});
+  Put(*replicator,
+      {{"_id", "live"}, {"source", "src"}, {"target", "mirror"}, {"continuous", true}, {"create_target", true}});
   auto mirrored = [&](const std::string& id) {
     auto db = store_->GetDatabase("mirror");
     return db.ok() && !Get(**db, id).is_null();
@@ -444,8 +452,11 @@ TEST_F(ReplicatorTest, ReplicatorDocumentsStartAndStopJobs) {
 TEST_F(ReplicatorTest, ContinuousReplicatorDocumentResumesAfterRestartFromItsCheckpoint) {
   auto src = Local("src");
   for (int i = 0; i < 30; ++i) Put(*src, {{"_id", "before" + std::to_string(i)}});
-  Put(*Local("_replicator"),
-      {{"_id", "keep"}, {"source", "src"}, {"target", remote_->Url("kept")}, {"continuous", true}, {"create_target", true}});
+  Put(*Local("_replicator"), {{"_id", "keep"},
+                              {"source", "src"},
+                              {"target", remote_->Url("kept")},
+                              {"continuous", true},
+                              {"create_target", true}});
   auto arrived = [&](const std::string& id) {
     auto db = remote_->store().GetDatabase("kept");
     return db.ok() && !Get(**db, id).is_null();
@@ -509,7 +520,8 @@ TEST_F(ReplicatorTest, HttpRoutesAreForTheServerAdminWithCouchDbsAnswers) {
   };
   Put(*Local("src"), {{"_id", "x"}});
 
-  http::ClientResponse r = call("POST", "/_replicate", R"({"source":"src","target":"dst","create_target":true})", false);
+  http::ClientResponse r =
+      call("POST", "/_replicate", R"({"source":"src","target":"dst","create_target":true})", false);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(json::GetString(*json::Parse(r.body), "reason"), "You are not an authenticated user");
   EXPECT_EQ(call("GET", "/_scheduler/jobs", "", false).status, 401);
