@@ -49,8 +49,8 @@ std::string TempDir(const char* name) {
 class RemoteServer {
  public:
   // Listens on `port` (0: any free one).
-  explicit RemoteServer(const std::string& dir, uint16_t port = 0) {
-    auto store = Store::Open(dir);
+  explicit RemoteServer(const std::string& dir, uint16_t port = 0, DatabaseOptions db_options = {}) {
+    auto store = Store::Open(dir, db_options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     auto router = std::make_shared<http::Router>();
@@ -361,6 +361,24 @@ TEST_F(ReplicatorTest, RemoteThatIsDownAtFirstIsRetriedUntilItAnswers) {
   ASSERT_TRUE(doc.is_object());
   EXPECT_EQ(doc["_replication_state"], "completed");
   EXPECT_EQ(doc["_replication_stats"]["docs_written"], 1);
+}
+
+TEST_F(ReplicatorTest, DocumentsTheTargetRefusesAreCountedAsFailuresAndTheRestIsWritten) {
+  remote_.reset();
+  DatabaseOptions small;
+  small.max_document_bytes = 200;
+  remote_ = std::make_unique<RemoteServer>(remote_dir_, 0, small);
+  auto src = Local("src");
+  Put(*src, {{"_id", "small"}});
+  Put(*src, {{"_id", "big"}, {"text", std::string(1000, 'x')}});
+  Put(*src, {{"_id", "small2"}});
+
+  Json history = ReplicateOk("src", remote_->Url("strict"), {{"create_target", true}});
+  EXPECT_EQ(history["docs_read"], 3);
+  EXPECT_EQ(history["docs_written"], 2);
+  EXPECT_EQ(history["doc_write_failures"], 1);
+  EXPECT_FALSE(Get(*Remote("strict"), "small2").is_null());
+  EXPECT_TRUE(Get(*Remote("strict"), "big").is_null());
 }
 
 TEST_F(ReplicatorTest, OneShotJobFailsAfterItsRetriesWhenTheRemoteStaysDown) {
