@@ -187,7 +187,6 @@ test('_replicator documents run one-shot and continuous jobs, and a restart of w
 
     // Restart wisp on the same data dir while both continuous jobs run.
     await current.stop({ keepData: true });
-    await n.use('live_src').insert({ _id: 'written-while-down' }).catch(() => {});  // wisp is down: refused
     await ps.use('live_pull_src').insert({ _id: 'remote-while-down' });
     current = await startWisp({ dataDir });
     n = Nano(current.authUrl);
