@@ -104,12 +104,12 @@ class ReplicatorTest : public ::testing::Test {
     std::filesystem::remove_all(remote_dir_);
   }
 
-  void StartManager() {
+  void StartManager(int one_shot_retries = 2) {
     ReplicatorOptions options;
     options.initial_backoff = 10ms;
     options.max_backoff = 100ms;
     options.poll_timeout = 2s;
-    options.one_shot_retries = 2;
+    options.one_shot_retries = one_shot_retries;
     manager_ = std::make_unique<ReplicationManager>(*store_, options);
     ASSERT_TRUE(manager_->Start().ok());
   }
@@ -340,6 +340,9 @@ TEST_F(ReplicatorTest, RemoteThatIsDownAtFirstIsRetriedUntilItAnswers) {
   // A free port, with nobody listening on it for now.
   const uint16_t port = remote_->port();
   remote_.reset();
+  // Enough retries to outlast however long the server takes to come up.
+  manager_.reset();
+  StartManager(/*one_shot_retries=*/1'000'000);
   auto src = Local("src");
   Put(*src, {{"_id", "patient"}});
 
