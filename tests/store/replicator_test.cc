@@ -301,6 +301,22 @@ TEST_F(ReplicatorTest, PullCarriesDeletesAndAttachmentsFromTheRemote) {
   EXPECT_EQ(att->data, bytes);
 }
 
+TEST_F(ReplicatorTest, ObjectEndpointsCarryBasicAuthAndHeaders) {
+  auto src = Local("src");
+  Put(*src, {{"_id", "via-object"}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(remote_->port()) + "/objects";
+  ReplicateOk("src", {{"url", url}, {"auth", {{"basic", {{"username", kAdmin}, {"password", kPassword}}}}}},
+              {{"create_target", true}});
+  EXPECT_FALSE(Get(*Remote("objects"), "via-object").is_null());
+
+  const std::string basic = "Basic " + Base64Encode(std::string(kAdmin) + ":" + kPassword);
+  Json pulled = ReplicateOk({{"url", url}, {"headers", {{"Authorization", basic}}}}, "back", {{"create_target", true}});
+  EXPECT_EQ(pulled["docs_written"], 1);
+
+  ReplicationManager::Reply r = Replicate({{"source", "src"}, {"target", {{"url", url}}}});
+  EXPECT_EQ(r.status, 401) << json::Dump(r.body);
+}
+
 TEST_F(ReplicatorTest, DocIdsAndSelectorLimitWhatIsReplicated) {
   auto src = Local("src");
   Put(*src, {{"_id", "a"}, {"type", "question"}});
