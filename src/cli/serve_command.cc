@@ -14,6 +14,7 @@
 #include "store/couch_api.h"
 #include "store/couch_error.h"
 #include "store/jwt.h"
+#include "store/replication_manager.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/ids.h"
@@ -205,6 +206,11 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
+  // Replication jobs: `/_replicate`, and the `_replicator` database once the
+  // ports are up (a job may replicate through this server's own port).
+  store::ReplicationManager replication(**store);
+  couch_api.replication = &replication;
+
   MetricsRegistry metrics;
   const auto started = Clock::System().SteadyNow();
   const double start_time = static_cast<double>(Clock::System().NowMillis()) / 1000.0;
@@ -270,6 +276,9 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return 1;
   }
+  if (Status s = replication.Start(); !s.ok()) {
+    log::Error("cli", "cannot start the replicator", {{"error", s.message()}});
+  }
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
   std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
               "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n",
@@ -281,6 +290,9 @@ int RunServe(const ServeOptions& o) {
   int signal = 0;
   sigwait(&signals, &signal);
   log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  // Jobs first: a one-shot `/_replicate` request waits for its job, so the
+  // server's handlers can only finish once the jobs have stopped.
+  replication.Stop();
   server.Stop();
   return 0;
 }

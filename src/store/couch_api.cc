@@ -23,6 +23,7 @@
 #include "store/couch_params.h"
 #include "store/mango.h"
 #include "store/mango_index.h"
+#include "store/replication_manager.h"
 #include "store/users.h"
 #include "util/base64.h"
 #include "util/clock.h"
@@ -1586,6 +1587,36 @@ Response Changes(Api& api, Request& request) {
 }
 
 // ---------------------------------------------------------------------------
+// Replication (the work is in store/replication_manager.h)
+
+// POST /_replicate: see ReplicationManager::Replicate() for the answers.
+// Server admin only: 401 "You are not an authenticated user" for anonymous
+// callers, 401 for wrong credentials and for users who are not the admin.
+Response Replicate(Api& api, Request& request) {
+  const Identity who = api.auth().Identify(request);
+  switch (who.kind) {
+    case Identity::Kind::kAdmin: break;
+    case Identity::Kind::kAnonymous: Fail(401, "unauthorized", "You are not an authenticated user");
+    case Identity::Kind::kRejected: Fail(CouchError(who.rejection));
+    case Identity::Kind::kUser: Fail(401, "unauthorized", "You are not a server admin.");
+  }
+  ReplicationManager::Reply reply = api.options().replication->Replicate(ParseObjectBody(request));
+  return Reply(reply.status, reply.body);
+}
+
+// GET /_scheduler/jobs, /_scheduler/docs, /_active_tasks -> 200.
+Response SchedulerJobs(Api& api, Request&) { return Reply(200, api.options().replication->SchedulerJobs()); }
+Response SchedulerDocs(Api& api, Request&) { return Reply(200, api.options().replication->SchedulerDocs()); }
+Response ActiveTasks(Api& api, Request&) { return Reply(200, api.options().replication->ActiveTasks()); }
+
+// GET /_scheduler/docs/_replicator/{docid} -> 200 the document's job; 404.
+Response SchedulerDoc(Api& api, Request& request) {
+  Result<Json> doc = api.options().replication->SchedulerDoc(request.Param("docid"));
+  if (!doc.ok()) Fail(404, "not_found", "missing");
+  return Reply(200, *doc);
+}
+
+// ---------------------------------------------------------------------------
 // Routing
 
 // PUT|DELETE|GET on a path whose {docid} is one encoded "_local/x" segment
@@ -1648,6 +1679,14 @@ void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& o
   router.Put("/{db}/_security", Guard(api, PutSecurity));
   router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit, Access::kMember));
   router.Put("/{db}/_revs_limit", Guard(api, PutRevsLimit));
+
+  if (options.replication != nullptr) {
+    router.Post("/_replicate", Guard(api, Replicate, Access::kPublic));
+    router.Get("/_scheduler/jobs", Guard(api, SchedulerJobs));
+    router.Get("/_scheduler/docs", Guard(api, SchedulerDocs));
+    router.Get("/_scheduler/docs/_replicator/{docid}", Guard(api, SchedulerDoc));
+    router.Get("/_active_tasks", Guard(api, ActiveTasks));
+  }
 
   AddDocRoutes(router, api, "/{db}/{docid}");
   AddDocRoutes(router, api, "/{db}/_design/{ddoc}");

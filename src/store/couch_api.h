@@ -42,6 +42,8 @@
 
 namespace wisp::store {
 
+class ReplicationManager;
+
 struct CouchApiOptions {
   // The one server admin. Empty name: no authentication at all.
   std::string admin_name;
@@ -58,6 +60,10 @@ struct CouchApiOptions {
   // How often a waiting feed checks that its client is still there and the
   // server is not stopping.
   std::chrono::milliseconds feed_check_interval{1'000};
+  // The replicator behind `/_replicate`, `/_scheduler/*` and
+  // `/_active_tasks` (store/replication_manager.h); those routes exist only
+  // when it is set. It must outlive the router.
+  ReplicationManager* replication = nullptr;
 };
 
 // Registers the CouchDB routes on `router`. See the file comment.

@@ -62,7 +62,7 @@ bool IsKnownSpecialField(const std::string& key) {
   static const std::set<std::string> kKnown = {"_id",        "_rev",      "_deleted",           "_attachments",
                                                "_revisions", "_revs_info", "_conflicts",         "_deleted_conflicts",
                                                "_local_seq", "_access",   "_replication_state", "_replication_state_time",
-                                               "_replication_id", "_replication_stats"};
+                                               "_replication_id", "_replication_stats", "_replication_state_reason"};
   return kKnown.count(key) > 0;
 }
 
