@@ -18,7 +18,11 @@
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "whisk/builtin_runtime.h"
+#include "whisk/controller.h"
 #include "whisk/error_response.h"
+#include "whisk/identity.h"
+#include "whisk/whisk_api.h"
 
 #ifndef WISP_VERSION
 #define WISP_VERSION "dev"
@@ -38,10 +42,14 @@ sigset_t BlockTerminationSignals() {
   return set;
 }
 
-std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics) {
+std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::Controller& controller,
+                                        const whisk::Identities& identities) {
   auto router = std::make_shared<http::Router>();
   http::AddPingRoute(*router);
   http::AddMetricsRoute(*router, metrics);
+  whisk::WhiskApiOptions whisk_api;
+  whisk_api.build = WISP_VERSION;
+  whisk::AddWhiskRoutes(*router, controller, identities, whisk_api);
   return router;
 }
 
@@ -143,6 +151,17 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   AddTimeoutOption(*serve, "--idle-timeout-ms", o.limits.idle_timeout, "Idle keep-alive connections close after this");
   AddTimeoutOption(*serve, "--write-timeout-ms", o.limits.write_timeout,
                    "Time each write to a client may take before the connection is dropped");
+  serve->add_option("--guest-key", o.guest_key,
+                    "The guest namespace's key as UUID:KEY (default: generated once, kept in DATA/whisk_auth.json)");
+  serve->add_flag("--dev", o.dev, "Use OpenWhisk standalone's well-known guest and whisk.system keys");
+  serve->add_option("--invocations-per-minute", o.invocations_per_minute,
+                    "Action invocations per namespace and minute; more get 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--concurrent-invocations", o.concurrent_invocations,
+                    "Activations in flight per namespace; more get 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -177,6 +196,23 @@ int RunServe(const ServeOptions& o) {
     return s.IsInvalidArgument() ? 2 : 1;
   }
 
+  Result<whisk::WhiskKeys> keys = whisk::ResolveWhiskKeys(o.data_dir, o.guest_key, o.dev);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", keys.status().ToString().c_str());
+    return keys.status().IsInvalidArgument() ? 2 : 1;
+  }
+  whisk::Identities identities;
+  if (Status s = identities.Add("guest", "guest", keys->guest); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (Status s = identities.Add(std::string(whisk::kSystemNamespace), std::string(whisk::kSystemNamespace),
+                                keys->system);
+      !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 2;
+  }
+
   const sigset_t signals = BlockTerminationSignals();
 
   store::DatabaseOptions db_options;
@@ -185,6 +221,22 @@ int RunServe(const ServeOptions& o) {
   if (!store.ok()) {
     std::fprintf(stderr, "wisp serve: cannot open the store in %s: %s\n", o.data_dir.c_str(),
                  store.status().ToString().c_str());
+    return 1;
+  }
+
+  whisk::BuiltinRuntime builtin_runtime;
+  whisk::RegisterUtilsCatalog(builtin_runtime);
+  whisk::ControllerOptions controller_options;
+  controller_options.invocations_per_minute = o.invocations_per_minute;
+  controller_options.concurrent_invocations = o.concurrent_invocations;
+  controller_options.bounds.max_instances = o.concurrent_invocations;
+  const char* scheme = o.tls_cert.empty() ? "http" : "https";
+  controller_options.api_host = std::string(scheme) + "://" + o.bind + ":" + std::to_string(o.api_port);
+  whisk::Controller controller(**store, controller_options);
+  controller.SetRuntime("builtin", &builtin_runtime);
+  controller.SetBuiltinNames(whisk::UtilsCatalogNames());
+  if (Status s = controller.Start(); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
     return 1;
   }
 
@@ -213,7 +265,7 @@ int RunServe(const ServeOptions& o) {
   api.tls_cert_file = o.tls_cert;
   api.tls_key_file = o.tls_key;
   api.limits = o.limits;
-  api.router = ApiRouter(metrics);
+  api.router = ApiRouter(metrics, controller, identities);
   api.render_error = whisk::RenderWhiskError;
   // OpenWhisk answers every origin with "*" and no credentials (spec openwhisk.md §1.1).
   api.cors.enabled = true;
@@ -253,12 +305,13 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return 1;
   }
-  const char* scheme = o.tls_cert.empty() ? "http" : "https";
   std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
-              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n",
+              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
+              "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",
               WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
               server.port(couch_index), couch_api.admin_name.c_str(), couch_api.admin_password.c_str(),
-              admin_source.c_str(), o.data_dir.c_str());
+              admin_source.c_str(), o.data_dir.c_str(), keys->source.c_str(), scheme, o.bind.c_str(),
+              server.port(api_index), keys->guest.c_str());
   std::fflush(stdout);
 
   int signal = 0;
