@@ -470,13 +470,23 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
     size_t budget = options_.sequence_max_length;
     Json record = Execute(caller, action, payload, id, trace, "", received, budget, 0);
     Release(caller.namespace_name);
-    std::lock_guard<std::mutex> lock(pending->mu);
-    pending->record = std::move(record);
-    pending->done = true;
-    pending->cv.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(pending->mu);
+      pending->record = std::move(record);
+      pending->done = true;
+      pending->cv.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
   };
+  {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    ++outstanding_;
+  }
   if (!pool_->Submit(std::move(task))) {
     Release(caller.namespace_name);
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    --outstanding_;
     return Status::Unavailable("The server is shutting down.");
   }
   reply.body = {{"activationId", reply.activation_id}};
@@ -680,23 +690,8 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
 }
 
 void Controller::Drain() {
-  // A barrier task per thread: when all have run, every earlier task has too.
-  const size_t n = pool_->size();
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t arrived = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!pool_->Submit([&] {
-          std::unique_lock<std::mutex> lock(mu);
-          ++arrived;
-          cv.notify_all();
-          cv.wait(lock, [&] { return arrived >= n; });
-        })) {
-      return;
-    }
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return arrived >= n; });
+  std::unique_lock<std::mutex> lock(outstanding_mu_);
+  outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
 }
 
 // --- packages ---------------------------------------------------------------

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -208,6 +209,10 @@ class Controller {
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;
+
+  std::mutex outstanding_mu_;
+  std::condition_variable outstanding_cv_;
+  size_t outstanding_ = 0;  // GUARDED_BY(outstanding_mu_): activations queued or running
 
   std::mutex throttle_mu_;
   std::map<std::string, Throttle> throttles_;  // GUARDED_BY(throttle_mu_)
