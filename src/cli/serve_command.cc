@@ -231,7 +231,6 @@ int RunServe(const ServeOptions& o) {
   controller_options.concurrent_invocations = o.concurrent_invocations;
   controller_options.bounds.max_instances = o.concurrent_invocations;
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
-  controller_options.api_host = std::string(scheme) + "://" + o.bind + ":" + std::to_string(o.api_port);
   whisk::Controller controller(**store, controller_options);
   controller.SetRuntime("builtin", &builtin_runtime);
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
@@ -305,6 +304,7 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return 1;
   }
+  controller.SetApiHost(std::string(scheme) + "://" + o.bind + ":" + std::to_string(server.port(api_index)));
   std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
               "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
               "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",

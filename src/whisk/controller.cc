@@ -72,7 +72,12 @@ struct Controller::Pending {
 };
 
 Controller::Controller(store::Store& store, ControllerOptions options, Clock& clock)
-    : store_(store), options_(std::move(options)), clock_(clock) {}
+    : store_(store), options_(std::move(options)), clock_(clock), api_host_(options_.api_host) {}
+
+void Controller::SetApiHost(std::string api_host) {
+  std::lock_guard<std::mutex> lock(api_host_mu_);
+  api_host_ = std::move(api_host);
+}
 
 Controller::~Controller() {
   if (pool_) pool_->Shutdown();
@@ -590,7 +595,10 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     if (KeyValue(annotations, "provide-api-key").is_null() || KeyValueIsTrue(annotations, "provide-api-key")) {
       request.api_key = caller.Credential();
     }
-    request.api_host = options_.api_host;
+    {
+      std::lock_guard<std::mutex> lock(api_host_mu_);
+      request.api_host = api_host_;
+    }
     request.timeout = std::chrono::milliseconds(json::GetInt(limits, "timeout", options_.bounds.default_timeout_ms));
     request.log_limit_bytes = static_cast<size_t>(json::GetInt(limits, "logs", 10)) * 1024 * 1024;
     request.max_instances = static_cast<int>(json::GetInt(limits, "instances", 0));

@@ -58,7 +58,7 @@ struct ControllerOptions {
   size_t max_code_bytes = 48 * 1024 * 1024;
   size_t max_result_bytes = 1024 * 1024;
   size_t invoker_threads = 32;
-  std::string api_host;                 // __OW_API_HOST
+  std::string api_host;                 // __OW_API_HOST until SetApiHost()
 };
 
 // A list request's paging (spec §1.1).
@@ -109,6 +109,10 @@ class Controller {
   Status Start();
 
   const ControllerOptions& options() const { return options_; }
+
+  // The URL actions reach the API at (__OW_API_HOST), known once the
+  // server listens (its port may have been chosen by the system).
+  void SetApiHost(std::string api_host);
 
   // GET /namespaces/{ns}/limits.
   Json Limits() const;
@@ -213,6 +217,9 @@ class Controller {
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;
   size_t outstanding_ = 0;  // GUARDED_BY(outstanding_mu_): activations queued or running
+
+  mutable std::mutex api_host_mu_;
+  std::string api_host_;  // GUARDED_BY(api_host_mu_)
 
   std::mutex throttle_mu_;
   std::map<std::string, Throttle> throttles_;  // GUARDED_BY(throttle_mu_)
