@@ -572,7 +572,7 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     code.builtin = kind == "builtin" ? code.code : "";
     Json init_env = Json::object();
     for (const Json& p : action.parameters) {
-      if (p.value("init", false) == true) {
+      if (IsInitParameter(p)) {
         const Json v = p.value("value", Json());
         init_env[p.value("key", "")] = v.is_string() ? v.get<std::string>() : json::Dump(v);
       }

@@ -32,6 +32,13 @@ Result<int64_t> LimitField(const Json& requested, const char* key, int64_t fallb
   return Malformed(std::string(key) + " limit must be a whole number");
 }
 
+// True when `entry` is {key: `key`, ...}; entries with other shapes match nothing.
+bool IsEntryFor(const Json& entry, std::string_view key) {
+  if (!entry.is_object()) return false;
+  const auto it = entry.find("key");
+  return it != entry.end() && it->is_string() && it->get_ref<const std::string&>() == key;
+}
+
 }  // namespace
 
 bool IsValidEntityName(std::string_view name) {
@@ -81,7 +88,7 @@ Status ValidateKeyValues(const Json& list, std::string_view field) {
 Json KeyValue(const Json& list, std::string_view key) {
   if (!list.is_array()) return nullptr;
   for (const Json& entry : list) {
-    if (entry.is_object() && entry.value("key", "") == key) return entry.value("value", Json());
+    if (IsEntryFor(entry, key)) return entry.value("value", Json());
   }
   return nullptr;
 }
@@ -97,7 +104,7 @@ bool KeyValueIsTrue(const Json& list, std::string_view key) {
 void SetKeyValue(Json& list, std::string_view key, Json value) {
   if (!list.is_array()) list = Json::array();
   for (Json& entry : list) {
-    if (entry.is_object() && entry.value("key", "") == key) {
+    if (IsEntryFor(entry, key)) {
       entry["value"] = std::move(value);
       return;
     }
@@ -123,12 +130,18 @@ Json MergeKeyValues(const Json& lower, const Json& higher) {
   return out;
 }
 
+bool IsInitParameter(const Json& entry) {
+  if (!entry.is_object()) return false;
+  const auto it = entry.find("init");
+  return it != entry.end() && it->is_boolean() && it->get<bool>();
+}
+
 Json KeyValuesToObject(const Json& list, bool skip_init) {
   Json out = Json::object();
   if (!list.is_array()) return out;
   for (const Json& entry : list) {
     if (!entry.is_object() || !entry.contains("key") || !entry["key"].is_string()) continue;
-    if (skip_init && entry.value("init", false) == true) continue;
+    if (skip_init && IsInitParameter(entry)) continue;
     out[entry["key"].get<std::string>()] = entry.value("value", Json());
   }
   return out;

@@ -74,6 +74,8 @@ bool KeyValueIsTrue(const Json& list, std::string_view key);
 void SetKeyValue(Json& list, std::string_view key, Json value);
 // `lower` overlaid with `higher` by key: the higher entry replaces a lower one.
 Json MergeKeyValues(const Json& lower, const Json& higher);
+// True for a parameter flagged `"init": true`.
+bool IsInitParameter(const Json& entry);
 // [{key, value}] -> {key: value}, skipping entries flagged `init: true` when
 // `skip_init` (they go to the runtime's /init environment instead).
 Json KeyValuesToObject(const Json& list, bool skip_init = false);
