@@ -1,0 +1,25 @@
+// hello: the smallest native action built on the C++ SDK.
+//
+//   {"name": "Ada"}  ->  {"greeting": "Hello, Ada!"}
+//
+// Deploy it to wisp (or to an OpenWhisk actionloop runtime) as a native action:
+//   wsk action create hello build/examples/actions/hello/hello --native
+#include <iostream>
+#include <string>
+
+#include "whisk/sdk/action.h"
+
+namespace {
+
+wisp::Result<wisp::Json> Hello(const wisp::Json& args) {
+  if (args.contains("name") && !args["name"].is_string()) {
+    return wisp::Status::InvalidArgument("name must be a string");
+  }
+  const std::string name = wisp::json::GetString(args, "name", "World");
+  std::cout << "hello: greeting " << name << std::endl;
+  return wisp::Json{{"greeting", "Hello, " + name + "!"}};
+}
+
+}  // namespace
+
+int main() { return wisp::whisk::sdk::Serve(Hello); }
