@@ -22,26 +22,29 @@ bool LooksLikeZip(std::string_view bytes) {
          ((bytes[2] == 3 && bytes[3] == 4) || (bytes[2] == 5 && bytes[3] == 6));
 }
 
-// Opens a new file (never follows or replaces one) for writing.
-Result<int> CreateFile(const std::string& path, mode_t mode) {
+// Opens the new file `dir/name` (never follows or replaces one) for writing.
+// Errors name the file as the payload does, not where wisp keeps it.
+Result<int> CreateFile(const std::string& dir, std::string_view name, mode_t mode) {
+  const std::string path = dir + "/" + std::string(name);
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
-  return fd;
+  if (fd >= 0) return fd;
+  if (errno == EEXIST) return Status::InvalidArgument("The action's zip file holds " + std::string(name) + " twice");
+  return Status::IoError("cannot create the action's file " + std::string(name) + ": " + std::strerror(errno));
 }
 
-Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+Status WriteAll(int fd, std::string_view bytes, std::string_view name) {
   while (!bytes.empty()) {
     ssize_t w = write(fd, bytes.data(), bytes.size());
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
+    if (w <= 0) return Status::IoError("cannot write the action's file " + std::string(name) + ": " + std::strerror(errno));
     bytes.remove_prefix(static_cast<size_t>(w));
   }
   return Status::Ok();
 }
 
-Status WriteFile(const std::string& path, std::string_view bytes, mode_t mode) {
-  WISP_ASSIGN_OR_RETURN(int fd, CreateFile(path, mode));
-  Status written = WriteAll(fd, bytes, path);
+Status WriteFile(const std::string& dir, std::string_view name, std::string_view bytes, mode_t mode) {
+  WISP_ASSIGN_OR_RETURN(int fd, CreateFile(dir, name, mode));
+  Status written = WriteAll(fd, bytes, name);
   close(fd);
   return written;
 }
@@ -61,9 +64,11 @@ bool IsSafeEntryName(std::string_view name) {
 
 Status MakeParents(const std::string& dir, std::string_view name) {
   for (size_t slash = name.find('/'); slash != std::string_view::npos; slash = name.find('/', slash + 1)) {
-    std::string path = dir + "/" + std::string(name.substr(0, slash));
+    const std::string_view parent = name.substr(0, slash);
+    const std::string path = dir + "/" + std::string(parent);
     if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+      return Status::IoError("cannot create the action's directory " + std::string(parent) + ": " +
+                             std::strerror(errno));
     }
   }
   return Status::Ok();
@@ -85,7 +90,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
     zip_error_fini(&error);
     return Status::Internal("cannot read the zip: " + why);
   }
-  std::unique_ptr<zip_t, ZipCloser> archive(zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error));
+  std::unique_ptr<zip_t, ZipCloser> archive(zip_open_from_source(source, ZIP_RDONLY, &error));
   if (!archive) {
     zip_source_free(source);
     std::string why = zip_error_strerror(&error);
@@ -121,7 +126,6 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
       }
       if (unix_mode & 0100) mode = 0700;
     }
-    const std::string path = dir + "/" + std::string(name);
     if (name == kExecName) mode = 0700;
 
     std::unique_ptr<zip_file_t, ZipFileCloser> file(zip_fopen_index(archive.get(), i, 0));
@@ -129,7 +133,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
       return Status::InvalidArgument("The action's zip file cannot be read at " + std::string(name) + ": " +
                                      zip_strerror(archive.get()));
     }
-    WISP_ASSIGN_OR_RETURN(int fd, CreateFile(path, mode));
+    WISP_ASSIGN_OR_RETURN(int fd, CreateFile(dir, name, mode));
     char buffer[64 * 1024];
     Status status;
     while (status.ok()) {
@@ -146,7 +150,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
                                          std::to_string(max_unpacked_bytes) + " bytes");
         break;
       }
-      status = WriteAll(fd, std::string_view(buffer, static_cast<size_t>(n)), path);
+      status = WriteAll(fd, std::string_view(buffer, static_cast<size_t>(n)), name);
     }
     close(fd);
     WISP_RETURN_IF_ERROR(status);
@@ -161,7 +165,7 @@ Result<std::string> InstallActionPayload(const ActionCode& code, const std::stri
   if (code.code.empty()) return Status::InvalidArgument("Missing main/no code to execute.");
   const std::string exec_path = dir + "/" + std::string(kExecName);
   if (!code.binary) {
-    WISP_RETURN_IF_ERROR(WriteFile(exec_path, code.code, 0700));
+    WISP_RETURN_IF_ERROR(WriteFile(dir, kExecName, code.code, 0700));
     return exec_path;
   }
   Result<std::string> bytes = Base64Decode(code.code);
@@ -170,7 +174,7 @@ Result<std::string> InstallActionPayload(const ActionCode& code, const std::stri
                                    bytes.status().message());
   }
   if (!LooksLikeZip(*bytes)) {
-    WISP_RETURN_IF_ERROR(WriteFile(exec_path, *bytes, 0700));
+    WISP_RETURN_IF_ERROR(WriteFile(dir, kExecName, *bytes, 0700));
     return exec_path;
   }
   WISP_RETURN_IF_ERROR(Unzip(*bytes, dir, max_unpacked_bytes));
