@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <functional>
 #include <regex>
 #include <set>
@@ -76,6 +78,23 @@ bool WaitUntil(const std::function<bool()>& condition, milliseconds deadline = k
   return true;
 }
 
+// The string fields of a request line, as the test's Request() fills them.
+std::map<std::string, std::string> Metadata(const RunRequest& request) {
+  return {{"namespace", "guest"},
+          {"action_name", "/guest/probe"},
+          {"action_version", "0.0.1"},
+          {"activation_id", request.activation_id},
+          {"transaction_id", request.transaction_id},
+          {"api_host", "http://127.0.0.1:3233"}};
+}
+
+// "action_name" -> "__OW_ACTION_NAME".
+std::string EnvName(const std::string& field) {
+  std::string name = "__OW_";
+  for (char c : field) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
 pid_t PidOf(const RunOutcome& out) { return static_cast<pid_t>(out.result.value("pid", int64_t{-1})); }
 
 class NativeRuntimeTest : public ::testing::Test {
@@ -120,6 +139,14 @@ class NativeRuntimeTest : public ::testing::Test {
     request.transaction_id = "tid-" + NewId();
     request.timeout = timeout;
     return request;
+  }
+
+  // The next run of the probe is cold, in a new process.
+  static void ExpectNextRunIsColdInANewProcess(NativeRuntime& runtime, pid_t old_pid) {
+    RunOutcome next = runtime.Run(Probe("/guest/probe@0.0.1"), Request());
+    ASSERT_EQ(next.status, ActivationStatus::kSuccess) << next.result;
+    EXPECT_TRUE(next.cold);
+    EXPECT_NE(PidOf(next), old_pid);
   }
 
   testing::TempDir dir_;
@@ -167,12 +194,7 @@ TEST_F(NativeRuntimeTest, ScriptReadsTheRequestLineAndAnswersOnFd3) {
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   const Json& got = out.result["got"];
   EXPECT_EQ(got["value"], Json({{"x", 1}}));
-  EXPECT_EQ(got["namespace"], "guest");
-  EXPECT_EQ(got["action_name"], "/guest/probe");
-  EXPECT_EQ(got["action_version"], "0.0.1");
-  EXPECT_EQ(got["activation_id"], request.activation_id);
-  EXPECT_EQ(got["transaction_id"], request.transaction_id);
-  EXPECT_EQ(got["api_host"], "http://127.0.0.1:3233");
+  for (const auto& [field, value] : Metadata(request)) EXPECT_EQ(got[field], value) << field;
   EXPECT_TRUE(got["deadline"].is_string());
   EXPECT_FALSE(got.contains("api_key"));
 }
@@ -186,12 +208,7 @@ TEST_F(NativeRuntimeTest, ActionSeesOwVariablesOfEachActivation) {
   ASSERT_EQ(first.status, ActivationStatus::kSuccess) << first.result;
   const Json& env = first.result["env"];
   EXPECT_EQ(env["__OW_API_KEY"], "uuid:secret");
-  EXPECT_EQ(env["__OW_NAMESPACE"], "guest");
-  EXPECT_EQ(env["__OW_ACTION_NAME"], "/guest/probe");
-  EXPECT_EQ(env["__OW_ACTION_VERSION"], "0.0.1");
-  EXPECT_EQ(env["__OW_ACTIVATION_ID"], request.activation_id);
-  EXPECT_EQ(env["__OW_TRANSACTION_ID"], request.transaction_id);
-  EXPECT_EQ(env["__OW_API_HOST"], "http://127.0.0.1:3233");
+  for (const auto& [field, value] : Metadata(request)) EXPECT_EQ(env[EnvName(field)], value) << field;
   EXPECT_GE(std::stoll(env["__OW_DEADLINE"].get<std::string>()), before + kWait.count());
   // Nothing but wisp's variables: no PATH, HOME or anything of wisp's own.
   for (const auto& [name, value] : env.items()) EXPECT_THAT(name, StartsWith("__OW_"));
@@ -242,11 +259,7 @@ TEST_F(NativeRuntimeTest, IdleProcessIsReclaimedAndTheNextRunIsCold) {
   EXPECT_FALSE(ProcessExists(PidOf(first))) << "reclaimed, and reaped";
   EXPECT_EQ(runtime->GetStats().reclaimed, 1u);
   EXPECT_EQ(runtime->GetStats().pools, 0) << "scaled to zero";
-
-  RunOutcome cold = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
-  ASSERT_EQ(cold.status, ActivationStatus::kSuccess) << cold.result;
-  EXPECT_TRUE(cold.cold);
-  EXPECT_NE(PidOf(cold), PidOf(first));
+  ExpectNextRunIsColdInANewProcess(*runtime, PidOf(first));
 }
 
 TEST_F(NativeRuntimeTest, TimeoutKillsTheProcessAndTheNextRunIsCold) {
@@ -259,11 +272,7 @@ TEST_F(NativeRuntimeTest, TimeoutKillsTheProcessAndTheNextRunIsCold) {
   EXPECT_TRUE(hung.timeout);
   EXPECT_EQ(hung.result, Json({{"error", "The action exceeded its time limits of 300 milliseconds."}}));
   EXPECT_FALSE(ProcessExists(PidOf(warmup)));
-
-  RunOutcome next = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
-  ASSERT_EQ(next.status, ActivationStatus::kSuccess) << next.result;
-  EXPECT_TRUE(next.cold);
-  EXPECT_NE(PidOf(next), PidOf(warmup));
+  ExpectNextRunIsColdInANewProcess(*runtime, PidOf(warmup));
 }
 
 TEST_F(NativeRuntimeTest, TimeoutAlsoKillsWhatTheActionStarted) {
@@ -296,10 +305,7 @@ TEST_F(NativeRuntimeTest, CrashMidRunIsDeveloperErrorAndKeepsItsLogs) {
   EXPECT_THAT(crashed.logs[1],
               HasSubstr(" stderr: The action did not initialize or run as expected. Log data might be missing."));
   EXPECT_FALSE(ProcessExists(PidOf(warmup)));
-
-  RunOutcome next = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
-  EXPECT_TRUE(next.cold);
-  EXPECT_EQ(next.status, ActivationStatus::kSuccess);
+  ExpectNextRunIsColdInANewProcess(*runtime, PidOf(warmup));
 }
 
 TEST_F(NativeRuntimeTest, ProcessThatNeverAcknowledgesTimesOutDuringInitialization) {
