@@ -2,8 +2,9 @@
 //
 //   {"name": "Ada"}  ->  {"greeting": "Hello, Ada!"}
 //
-// Deploy it to wisp (or to an OpenWhisk actionloop runtime) as a native action:
-//   wsk action create hello build/examples/actions/hello/hello --native
+// It is an actionloop executable: wisp runs it as an action of kind "native"
+// (its bytes, base64, as binary code), and so does an OpenWhisk actionloop
+// runtime. docs/actionloop.md has the protocol.
 #include <iostream>
 #include <string>
 
