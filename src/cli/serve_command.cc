@@ -22,6 +22,7 @@
 #include "whisk/controller.h"
 #include "whisk/error_response.h"
 #include "whisk/identity.h"
+#include "whisk/native_runtime.h"
 #include "whisk/whisk_api.h"
 
 #ifndef WISP_VERSION
@@ -162,6 +163,14 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Activations in flight per namespace; more get 429")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve->add_option("--native-idle-timeout-ms", o.native_idle_timeout_ms,
+                    "A warm actionloop process idle this long is stopped (scale to zero)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--native-max-processes", o.native_max_processes,
+                    "Actionloop processes alive at once, over all actions")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -231,8 +240,19 @@ int RunServe(const ServeOptions& o) {
   controller_options.concurrent_invocations = o.concurrent_invocations;
   controller_options.bounds.max_instances = o.concurrent_invocations;
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
+  whisk::NativeRuntime::Options native_options;
+  native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
+  native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
+  native_options.max_processes = o.native_max_processes;
+  Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);
+  if (!native_runtime.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the native runtime: %s\n",
+                 native_runtime.status().ToString().c_str());
+    return 1;
+  }
   whisk::Controller controller(**store, controller_options);
   controller.SetRuntime("builtin", &builtin_runtime);
+  controller.SetRuntime("native", native_runtime->get());
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   if (Status s = controller.Start(); !s.ok()) {
     std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
@@ -318,6 +338,9 @@ int RunServe(const ServeOptions& o) {
   sigwait(&signals, &signal);
   log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Stop();
+  // Kill the actionloop processes first, so activations still queued fail fast
+  // instead of holding the controller's shutdown.
+  (*native_runtime)->Shutdown();
   return 0;
 }
 

@@ -36,6 +36,8 @@ struct ServeOptions {
   bool dev = false;                        // OpenWhisk standalone's well-known keys
   int64_t invocations_per_minute = 60;     // per namespace
   int64_t concurrent_invocations = 30;     // per namespace
+  int64_t native_idle_timeout_ms = 600'000;  // a warm actionloop process idle this long stops
+  int native_max_processes = 64;           // actionloop processes alive at once
   std::string log_level = "info";
   std::string log_file;
 };

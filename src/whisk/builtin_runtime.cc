@@ -1,12 +1,15 @@
 #include "whisk/builtin_runtime.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <exception>
+
+#include "whisk/actionloop_process.h"
 
 namespace wisp::whisk {
 namespace {
+
+// A text the function logged that goes to stderr rather than stdout.
+constexpr std::string_view kStderrPrefix = "stderr:";
 
 // A catalog argument read as an array of lines; anything else is none.
 Json Lines(const Json& args) {
@@ -18,25 +21,6 @@ Json Lines(const Json& args) {
 std::string AsText(const Json& v) { return v.is_string() ? v.get<std::string>() : json::Dump(v); }
 
 }  // namespace
-
-std::string FormatLogLine(Clock::WallTime when, std::string_view stream, std::string_view text) {
-  const auto since_epoch = when.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count();
-  const std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(nanos));
-  std::string line = stamp;
-  line.resize(std::max<size_t>(line.size(), 30), ' ');
-  line += ' ';
-  line += stream;
-  line += ": ";
-  line += text;
-  return line;
-}
 
 void BuiltinRuntime::Register(std::string name, BuiltinFunction function) {
   functions_[std::move(name)] = std::move(function);
@@ -67,23 +51,16 @@ RunOutcome BuiltinRuntime::Run(const ActionCode& code, const RunRequest& request
     } catch (const std::exception& e) {
       outcome.status = ActivationStatus::kDeveloperError;
       outcome.result = {{"error", "The action did not produce a valid response and exited unexpectedly."}};
-      texts.push_back(std::string("stderr:") + e.what());
+      texts.push_back(std::string(kStderrPrefix) + e.what());
     }
   }
   outcome.end = clock_.Now();
-  size_t bytes = 0;
+  ActivationLog log(request.log_limit_bytes, clock_);
   for (const std::string& text : texts) {
-    const bool err = text.rfind("stderr:", 0) == 0;
-    const std::string_view body = err ? std::string_view(text).substr(7) : std::string_view(text);
-    bytes += body.size();
-    if (bytes > request.log_limit_bytes) {
-      outcome.logs.push_back(FormatLogLine(outcome.end, "stderr",
-                                           "Logs were truncated because the total bytes size exceeds the limit of " +
-                                               std::to_string(request.log_limit_bytes) + " bytes."));
-      break;
-    }
-    outcome.logs.push_back(FormatLogLine(outcome.end, err ? "stderr" : "stdout", body));
+    const bool err = text.rfind(kStderrPrefix, 0) == 0;
+    log.Add(err ? "stderr" : "stdout", err ? std::string_view(text).substr(kStderrPrefix.size()) : text);
   }
+  outcome.logs = log.Finish();
   return outcome;
 }
 

@@ -26,7 +26,8 @@ namespace wisp::whisk {
 // What a built-in function sees besides its arguments.
 struct BuiltinContext {
   const RunRequest& request;
-  std::vector<std::string>& logs;  // append plain text; the runtime adds the timestamp
+  // Append plain text; the runtime adds the timestamp and applies the log limit.
+  std::vector<std::string>& logs;
 };
 
 using BuiltinFunction = std::function<Json(const Json& args, BuiltinContext& context)>;
@@ -51,9 +52,5 @@ void RegisterUtilsCatalog(BuiltinRuntime& runtime);
 
 // The names RegisterUtilsCatalog() registers, in catalog order.
 const std::vector<std::string>& UtilsCatalogNames();
-
-// A log line as OpenWhisk prints it: the RFC 3339 timestamp with nanoseconds,
-// padded to 30 characters, then "<stream>: <text>" (spec §1.8).
-std::string FormatLogLine(Clock::WallTime when, std::string_view stream, std::string_view text);
 
 }  // namespace wisp::whisk

@@ -570,6 +570,7 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     code.binary = exec.value("binary", false);
     code.main = exec.value("main", "main");
     code.builtin = kind == "builtin" ? code.code : "";
+    code.wait_for_ack = KeyValueIsTrue(action.doc.value("annotations", Json::array()), "wait-for-ack");
     Json init_env = Json::object();
     for (const Json& p : action.parameters) {
       if (IsInitParameter(p)) {

@@ -4,7 +4,6 @@
 
 #include "util/base64.h"
 #include "whisk/activation.h"
-#include "whisk/builtin_runtime.h"
 #include "whisk/entity.h"
 #include "whisk/identity.h"
 
@@ -161,11 +160,6 @@ TEST(ActivationViews, ExtendedAndSummaryShapes) {
   const Json summary = SummaryActivation(stored);
   EXPECT_FALSE(summary.contains("statusCode"));
   EXPECT_FALSE(summary.contains("response"));
-}
-
-TEST(LogLine, TimestampIsPaddedToThirtyCharacters) {
-  const std::string line = FormatLogLine(Clock::WallTime(std::chrono::seconds(1'700'000'000)), "stdout", "hi");
-  EXPECT_EQ(line, "2023-11-14T22:13:20.000000000Z stdout: hi");
 }
 
 }  // namespace
