@@ -1,9 +1,12 @@
 // The openwhisk npm client (pinned 3.21.9) against the real binary: entity
-// CRUD, invocations of built-in actions, activations and the error bodies.
+// CRUD, invocations of built-in and native actions, activations and the
+// error bodies.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import openwhisk from 'openwhisk';
-import { startWisp } from './wisp_server.mjs';
+import { startWisp, wispBin } from './wisp_server.mjs';
 
 // A key of the right shape that is not the dev key, so --guest-key is used.
 const GUEST = '0b4ae9c4-1f7e-4d4e-9b3c-2f4a5d6e7f80:' + 'k'.repeat(64);
@@ -300,4 +303,44 @@ test('the minute throttle answers 429', async () => {
   } finally {
     await limited.stop();
   }
+});
+
+test('native actions: a script runs cold then warm', async () => {
+  const script = '#!/bin/sh\nwhile read -r line; do echo "log line"; printf \'{"got":%s}\\n\' "$line" >&3; done\n';
+  const created = await ow.actions.create({ name: 'script', action: { exec: { kind: 'native:default', code: script } } });
+  assert.equal(created.exec.kind, 'native');
+  assert.equal(created.exec.binary, false);
+
+  const first = await ow.actions.invoke({ name: 'script', blocking: true, params: { n: 1 } });
+  assert.equal(first.response.status, 'success', JSON.stringify(first.response));
+  assert.deepEqual(first.response.result.got.value, { n: 1 });
+  assert.equal(first.response.result.got.activation_id, first.activationId);
+  const coldAnnotations = Object.fromEntries(first.annotations.map((a) => [a.key, a.value]));
+  assert.equal(coldAnnotations.kind, 'native');
+  assert.equal(typeof coldAnnotations.initTime, 'number', 'the first run starts a process');
+
+  const second = await ow.actions.invoke({ name: 'script', blocking: true, params: { n: 2 } });
+  assert.ok(!second.annotations.some((a) => a.key === 'initTime'), 'the second run is warm');
+  const logs = await ow.activations.logs({ name: second.activationId });
+  assert.equal(logs.logs.length, 1);
+  assert.match(logs.logs[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z\s+stdout: log line$/);
+});
+
+test('native actions: the SDK example as a base64 binary', async () => {
+  const hello = path.join(path.dirname(wispBin), 'examples/actions/hello/hello');
+  const code = readFileSync(hello).toString('base64');
+  const created = await ow.actions.create({
+    name: 'hello', action: { exec: { kind: 'native', code }, annotations: [{ key: 'wait-for-ack', value: true }] },
+  });
+  assert.equal(created.exec.binary, true);
+  const result = await ow.actions.invoke({ name: 'hello', blocking: true, result: true, params: { name: 'Ada' } });
+  assert.deepEqual(result, { greeting: 'Hello, Ada!' });
+});
+
+test('native actions: a crash is a developer error answered with 502', async () => {
+  await ow.actions.create({ name: 'crasher', action: { exec: { kind: 'native', code: '#!/bin/sh\nread -r line\nexit 3\n' } } });
+  const err = await failure(() => ow.actions.invoke({ name: 'crasher', blocking: true }));
+  assert.equal(err.statusCode, 502);
+  assert.equal(err.error.response.status, 'action developer error');
+  assert.equal(err.error.response.result.error, 'The action did not produce a valid response and exited unexpectedly.');
 });
