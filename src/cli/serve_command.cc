@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include "http/health_routes.h"
 #include "http/router.h"
@@ -18,6 +17,7 @@
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/private_file.h"
 #include "whisk/builtin_runtime.h"
 #include "whisk/controller.h"
 #include "whisk/error_response.h"
@@ -95,22 +95,7 @@ Status ResolveAdmin(const ServeOptions& o, store::CouchApiOptions& out, std::str
   out.admin_name = kDefaultAdminName;
   out.admin_password = RandomSecret(24);
   const std::string text = json::Dump(Json{{"name", out.admin_name}, {"password", out.admin_password}}) + "\n";
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    // Created 0600 before the secret goes in, then renamed into place.
-    const mode_t old_mask = ::umask(077);
-    std::ofstream f(tmp, std::ios::trunc);
-    ::umask(old_mask);
-    f << text;
-    f.close();
-    if (!f) return Status::IoError("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace, ec);
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError("cannot write " + path.string() + ": " + ec.message());
-  return Status::Ok();
+  return WritePrivateFile(path.string(), text);
 }
 
 // A duration flag in milliseconds; at least 1.

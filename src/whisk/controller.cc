@@ -858,6 +858,12 @@ Result<Json> Controller::ListTriggers(const Identity& caller, const std::string&
 // A rule's `trigger`/`action` reference as stored: {path, name}.
 static Json PathName(const EntityName& n) { return Json{{"path", n.Path()}, {"name", n.name}}; }
 
+// The document id of the trigger a stored rule names.
+static std::string TriggerIdOf(const Json& rule) {
+  const Json ref = rule.value("trigger", Json::object());
+  return json::GetString(ref, "path") + "/" + json::GetString(ref, "name");
+}
+
 Result<Json> Controller::PutRule(const Identity& caller, const std::string& ns, const std::string& name,
                                  const Json& body, bool overwrite) {
   WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
@@ -884,8 +890,7 @@ Result<Json> Controller::PutRule(const Identity& caller, const std::string& ns, 
   std::string status = "active";
   if (old) {
     // Keep the current status, unlinking the old trigger when it changed.
-    const Json old_ref = (*old)["trigger"];
-    const std::string old_trigger_id = json::GetString(old_ref, "path") + "/" + json::GetString(old_ref, "name");
+    const std::string old_trigger_id = TriggerIdOf(*old);
     Result<Json> old_trigger = LoadEntity(old_trigger_id, kTrigger);
     if (old_trigger.ok()) {
       status = (*old_trigger).value("rules", Json::object()).value(rule_key, Json::object()).value("status", status);
@@ -921,8 +926,7 @@ Result<Json> Controller::PutRule(const Identity& caller, const std::string& ns, 
 Result<Json> Controller::GetRule(const Identity& caller, const std::string& ns, const std::string& name) {
   WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
-  const Json ref = doc["trigger"];
-  Result<Json> trigger = LoadEntity(json::GetString(ref, "path") + "/" + json::GetString(ref, "name"), kTrigger);
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
   Json out = Wire(std::move(doc));
   out["status"] = trigger.ok() ? trigger->value("rules", Json::object())
                                      .value(ns + "/" + name, Json::object())
@@ -934,8 +938,7 @@ Result<Json> Controller::GetRule(const Identity& caller, const std::string& ns, 
 Result<Json> Controller::DeleteRule(const Identity& caller, const std::string& ns, const std::string& name) {
   WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
-  const Json ref = doc["trigger"];
-  Result<Json> trigger = LoadEntity(json::GetString(ref, "path") + "/" + json::GetString(ref, "name"), kTrigger);
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
   if (trigger.ok() && trigger->value("rules", Json::object()).contains(ns + "/" + name)) {
     (*trigger)["rules"].erase(ns + "/" + name);
     WISP_RETURN_IF_ERROR(Save(std::move(*trigger)).status());
@@ -954,8 +957,7 @@ Result<Json> Controller::SetRuleStatus(const Identity& caller, const std::string
     return Malformed("status must be 'active' or 'inactive'");
   }
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
-  const Json ref = doc["trigger"];
-  Result<Json> trigger = LoadEntity(json::GetString(ref, "path") + "/" + json::GetString(ref, "name"), kTrigger);
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
   if (!trigger.ok()) return Status::NotFound("Only rules with existing triggers can be activated");
   Json t = *trigger;
   if (!t.contains("rules") || !t["rules"].is_object()) t["rules"] = Json::object();

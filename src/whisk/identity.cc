@@ -1,7 +1,5 @@
 #include "whisk/identity.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include "json/json.h"
 #include "util/base64.h"
 #include "util/ids.h"
+#include "util/private_file.h"
 
 namespace wisp::whisk {
 namespace {
@@ -35,23 +34,6 @@ bool SameSecret(std::string_view a, std::string_view b) {
 
 constexpr char kKeysFile[] = "whisk_auth.json";
 constexpr size_t kKeyLength = 64;
-
-Status WritePrivateFile(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    // Created 0600 before the secret goes in, then renamed into place.
-    const mode_t old_mask = ::umask(077);
-    std::ofstream f(tmp, std::ios::trunc);
-    ::umask(old_mask);
-    f << text;
-    f.close();
-    if (!f) return Status::IoError("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError("cannot write " + path.string() + ": " + ec.message());
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -120,7 +102,7 @@ Result<WhiskKeys> ResolveWhiskKeys(const std::string& data_dir, const std::strin
       keys.guest = NewUuid() + ":" + RandomSecret(kKeyLength);
       keys.system = NewUuid() + ":" + RandomSecret(kKeyLength);
       const std::string text = json::Dump(Json{{"guest", keys.guest}, {"whisk.system", keys.system}}) + "\n";
-      WISP_RETURN_IF_ERROR(WritePrivateFile(path, text));
+      WISP_RETURN_IF_ERROR(WritePrivateFile(path.string(), text));
       keys.source = "stored in " + path.string();
     }
   }
