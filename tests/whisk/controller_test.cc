@@ -381,5 +381,22 @@ TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
   EXPECT_TRUE(private_list.status().IsPermissionDenied());
 }
 
+TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
+  const EntityName name = *ParseFullyQualifiedName("/_/quiet-sort", "guest");
+  ASSERT_TRUE(controller_
+                  ->PutAction(guest_, name, Json::parse(R"({"exec":{"kind":"builtin","code":"sort"},"limits":{"logs":0}})"),
+                              false)
+                  .ok());
+  Result<InvokeReply> reply = Invoke("quiet-sort", Json::parse(R"({"lines":["b","a"]})"));
+  ASSERT_TRUE(reply.ok());
+  const Json logs = Record(reply->activation_id)["logs"];
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_NE(logs[0].get<std::string>().find(
+                " stderr: Logs were truncated because the total bytes size exceeds the limit of 0 bytes."),
+            std::string::npos);
+  Result<InvokeReply> loud = Invoke("loud", Json::object());
+  EXPECT_TRUE(loud.status().IsNotFound());
+}
+
 }  // namespace
 }  // namespace wisp::whisk

@@ -1,6 +1,12 @@
 // The pure rules of OpenWhisk entities: names, parameters, versions, limits,
 // credentials, activation ids and log lines.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "testing/temp_dir.h"
 
 #include "util/base64.h"
 #include "whisk/activation.h"
@@ -128,6 +134,42 @@ TEST(Identities, BasicAuthFindsTheNamespace) {
   wrong.back() = wrong.back() == 'P' ? 'Q' : 'P';
   EXPECT_EQ(ids.Authenticate("Basic " + Base64Encode(wrong)).status().message(), kBadAuthText);
   EXPECT_TRUE(ids.Authenticate("Basic !!!").status().IsUnauthenticated());
+}
+
+TEST(WhiskKeys, GeneratedOnceKeptPrivateAndReadBack) {
+  testing::TempDir dir;
+  Result<WhiskKeys> first = ResolveWhiskKeys(dir.path(), "", false);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(IsValidCredential(first->guest));
+  EXPECT_TRUE(IsValidCredential(first->system));
+  EXPECT_NE(first->guest, kDevGuestCredential);
+  const std::string file = dir.path() + "/whisk_auth.json";
+  struct stat st {};
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  Result<WhiskKeys> again = ResolveWhiskKeys(dir.path(), "", false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->guest, first->guest);
+  EXPECT_EQ(again->system, first->system);
+
+  const std::string given = "0b4ae9c4-1f7e-4d4e-9b3c-2f4a5d6e7f80:" + std::string(64, 'k');
+  Result<WhiskKeys> flag = ResolveWhiskKeys(dir.path(), given, false);
+  ASSERT_TRUE(flag.ok());
+  EXPECT_EQ(flag->guest, given);
+  EXPECT_EQ(flag->system, first->system);
+  EXPECT_TRUE(ResolveWhiskKeys(dir.path(), "uuid:short", false).status().IsInvalidArgument());
+
+  Result<WhiskKeys> dev = ResolveWhiskKeys(dir.path(), "", true);
+  ASSERT_TRUE(dev.ok());
+  EXPECT_EQ(dev->guest, kDevGuestCredential);
+  EXPECT_EQ(dev->system, kDevSystemCredential);
+}
+
+TEST(WhiskKeys, ABrokenKeyFileIsAnError) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/whisk_auth.json") << "{\"guest\": 1}";
+  EXPECT_TRUE(ResolveWhiskKeys(dir.path(), "", false).status().IsInvalidArgument());
 }
 
 TEST(ActivationId, BadIdsGetOpenWhiskTexts) {
