@@ -61,6 +61,17 @@ test('wrong key gets 401 with the OpenWhisk text', async () => {
   assert.match(err.error.code, /^[0-9a-f]{32}$/);
 });
 
+test('another namespace is 403 unless the package is published', async () => {
+  const err = await failure(() => ow.actions.list({ namespace: 'whisk.system' }));
+  assert.equal(err.statusCode, 403);
+  assert.equal(err.error.error, 'The supplied authentication is not authorized to access this resource.');
+  const shared = await ow.packages.get({ name: '/whisk.system/utils' });
+  assert.deepEqual(shared.actions.map((a) => a.name).sort(),
+    ['cat', 'date', 'echo', 'head', 'namespace', 'sort', 'split']);
+  const missing = await failure(() => ow.actions.invoke({ name: 'no-such-action', blocking: true }));
+  assert.equal(missing.statusCode, 404);
+});
+
 test('action create, get, update, list, delete', async () => {
   const created = await ow.actions.create({
     name: 'crud', action: { ...echoExec, parameters: [{ key: 'greeting', value: 'hi' }] },
