@@ -70,8 +70,7 @@ class ActivationStore {
 
  private:
   // Calls `visit` with each matching record, newest first, until it returns false.
-  void Scan(const std::string& namespace_name, const ActivationQuery& query,
-            const std::function<bool(Json&)>& visit);
+  void Scan(const std::string& namespace_name, const ActivationQuery& query, const std::function<bool(Json&)>& visit);
 
   std::shared_ptr<store::Database> db_;
 };

@@ -45,8 +45,8 @@ RunOutcome BuiltinRuntime::Run(const ActionCode& code, const RunRequest& request
         outcome.result = std::move(result);
       } else {
         outcome.status = ActivationStatus::kDeveloperError;
-        outcome.result = {{"error", "The action did not produce a valid JSON or JSON Array response: " +
-                                        json::Dump(result)}};
+        outcome.result = {
+            {"error", "The action did not produce a valid JSON or JSON Array response: " + json::Dump(result)}};
       }
     } catch (const std::exception& e) {
       outcome.status = ActivationStatus::kDeveloperError;
@@ -80,8 +80,7 @@ void RegisterUtilsCatalog(BuiltinRuntime& runtime) {
   runtime.Register("sort", [](const Json& args, BuiltinContext& context) {
     Json lines = Lines(args);
     std::vector<Json> sorted(lines.begin(), lines.end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Json& a, const Json& b) { return AsText(a) < AsText(b); });
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Json& a, const Json& b) { return AsText(a) < AsText(b); });
     context.logs.push_back("sort input msg: " + json::Dump(lines));
     return Json{{"length", sorted.size()}, {"lines", sorted}};
   });

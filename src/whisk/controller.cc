@@ -14,8 +14,7 @@ constexpr char kPackage[] = "package";
 constexpr char kTrigger[] = "trigger";
 constexpr char kRule[] = "rule";
 
-constexpr std::string_view kFinalText =
-    "Request defines parameters that are not allowed (e.g., reserved properties).";
+constexpr std::string_view kFinalText = "Request defines parameters that are not allowed (e.g., reserved properties).";
 constexpr std::string_view kBindingOpText = "Operation not permitted on package binding.";
 constexpr std::string_view kNoComponentText = "Sequence component does not exist.";
 constexpr std::string_view kTooManyText = "Too many actions in the sequence.";
@@ -99,9 +98,10 @@ Status Controller::Start() {
 
   // The shared catalog: /whisk.system/utils, published, with built-in actions.
   Identity system{std::string(kSystemNamespace), std::string(kSystemNamespace), "", ""};
-  Json package = {{"publish", true},
-                  {"annotations", Json::array({{{"key", "description"},
-                                                {"value", "Building blocks that format and assemble data"}}})}};
+  Json package = {
+      {"publish", true},
+      {"annotations",
+       Json::array({{{"key", "description"}, {"value", "Building blocks that format and assemble data"}}})}};
   Result<Json> existing_pkg = LoadDoc(std::string(kSystemNamespace) + "/utils");
   if (!existing_pkg.ok()) {
     WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, "utils", package, false).status());
@@ -110,8 +110,8 @@ Status Controller::Start() {
     EntityName name{std::string(kSystemNamespace), "utils", builtin};
     const Json exec = {{"kind", "builtin"}, {"code", builtin}};
     Result<Json> existing = LoadDoc(name.DocId());
-    if (existing.ok() && existing->value("exec", Json::object()) == Json({{"kind", "builtin"}, {"code", builtin},
-                                                                         {"binary", false}})) {
+    if (existing.ok() &&
+        existing->value("exec", Json::object()) == Json({{"kind", "builtin"}, {"code", builtin}, {"binary", false}})) {
       continue;
     }
     WISP_RETURN_IF_ERROR(PutAction(system, name, Json{{"exec", exec}}, true).status());
@@ -226,8 +226,8 @@ static Status ApplyCommonFields(Json& doc, const Json& body, const std::optional
     if (!body["delAnnotations"].is_array()) return Malformed("delAnnotations must be an array of keys");
     Json kept = Json::array();
     for (const Json& a : annotations) {
-      const bool drop = std::find(body["delAnnotations"].begin(), body["delAnnotations"].end(), a.value("key", Json())) !=
-                        body["delAnnotations"].end();
+      const bool drop = std::find(body["delAnnotations"].begin(), body["delAnnotations"].end(),
+                                  a.value("key", Json())) != body["delAnnotations"].end();
       if (!drop) kept.push_back(a);
     }
     annotations = kept;
@@ -371,8 +371,8 @@ Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const E
       Result<Json> bound = LoadEntity(target.DocId(), kPackage);
       if (!bound.ok()) return NotFound();
       if (target.ns != caller.namespace_name && !bound->value("publish", false)) return NotEntitled();
-      parameters = MergeKeyValues(bound->value("parameters", Json::array()),
-                                  package->value("parameters", Json::array()));
+      parameters =
+          MergeKeyValues(bound->value("parameters", Json::array()), package->value("parameters", Json::array()));
       out.binding = requested.Path();
       out.name = EntityName{target.ns, target.name, requested.name};
     } else {
@@ -417,9 +417,14 @@ Result<Json> Controller::ListActions(const Identity& caller, const std::string& 
   std::vector<Json> items;
   for (Json& doc : Scan(prefix)) {
     if (doc.value("entityType", "") != kAction) continue;
-    Json item = {{"namespace", doc["namespace"]}, {"name", doc["name"]},       {"version", doc["version"]},
-                 {"publish", doc["publish"]},     {"annotations", doc["annotations"]}, {"limits", doc["limits"]},
-                 {"exec", {{"binary", doc["exec"].value("binary", false)}}},   {"updated", doc["updated"]}};
+    Json item = {{"namespace", doc["namespace"]},
+                 {"name", doc["name"]},
+                 {"version", doc["version"]},
+                 {"publish", doc["publish"]},
+                 {"annotations", doc["annotations"]},
+                 {"limits", doc["limits"]},
+                 {"exec", {{"binary", doc["exec"].value("binary", false)}}},
+                 {"updated", doc["updated"]}};
     items.push_back(std::move(item));
   }
   return Page(std::move(items), list, "actions");
@@ -440,9 +445,9 @@ Status Controller::Admit(const std::string& ns) {
                                      ", allowed: " + std::to_string(options_.invocations_per_minute) + ").");
   }
   if (t.in_flight + 1 > options_.concurrent_invocations) {
-    return Status::ResourceExhausted("Too many concurrent requests in flight (count: " +
-                                     std::to_string(t.in_flight + 1) + ", allowed: " +
-                                     std::to_string(options_.concurrent_invocations) + ").");
+    return Status::ResourceExhausted(
+        "Too many concurrent requests in flight (count: " + std::to_string(t.in_flight + 1) +
+        ", allowed: " + std::to_string(options_.concurrent_invocations) + ").");
   }
   ++t.count;
   ++t.in_flight;
@@ -538,13 +543,14 @@ void Controller::StoreRecord(const Json& record) {
   }
 }
 
-Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args,
-                         const std::string& id, const std::string& trace_id, const std::string& cause,
-                         Clock::SteadyTime received, size_t& atomic_budget, int depth) {
+Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
+                         const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
+                         size_t& atomic_budget, int depth) {
   log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}});
   const Json exec = action.doc.value("exec", Json::object());
   const std::string kind = exec.value("kind", "");
-  if (kind == "sequence") return ExecuteSequence(caller, action, args, id, trace_id, cause, received, atomic_budget, depth);
+  if (kind == "sequence")
+    return ExecuteSequence(caller, action, args, id, trace_id, cause, received, atomic_budget, depth);
 
   Json record = NewRecord(caller, action, id, trace_id, cause);
   const Json limits = action.doc.value("limits", Json::object());
@@ -659,8 +665,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - received).count();
   for (const Json& c : action.doc["exec"].value("components", Json::array())) {
     Result<EntityName> name = ParseFullyQualifiedName(c.get<std::string>(), caller.namespace_name);
-    Result<ResolvedAction> component =
-        name.ok() ? ResolveAction(caller, *name) : Result<ResolvedAction>(name.status());
+    Result<ResolvedAction> component = name.ok() ? ResolveAction(caller, *name) : Result<ResolvedAction>(name.status());
     if (!component.ok() || depth >= kMaxSequenceDepth) {
       response = {{"statusCode", 1}, {"result", {{"error", std::string(kNoComponentText)}}}};
       break;
@@ -671,8 +676,8 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
     }
     memory = std::max(memory, json::GetInt(component->doc.value("limits", Json::object()), "memory"));
     const std::string component_id = NewActivationId(clock_.Now());
-    const Json done = Execute(caller, *component, input, component_id, trace_id, id, clock_.SteadyNow(),
-                              atomic_budget, depth + 1);
+    const Json done =
+        Execute(caller, *component, input, component_id, trace_id, id, clock_.SteadyNow(), atomic_budget, depth + 1);
     component_ids.push_back(component_id);
     duration += json::GetInt(done, "duration");
     response = done["response"];
@@ -797,9 +802,12 @@ Result<Json> Controller::ListPackages(const Identity& caller, const std::string&
   for (Json& doc : Scan(ns + "/")) {
     if (doc.value("entityType", "") != kPackage) continue;
     if (!own && (!doc.value("publish", false) || IsBinding(doc))) continue;
-    Json item = {{"namespace", doc["namespace"]},     {"name", doc["name"]},
-                 {"version", doc["version"]},         {"publish", doc["publish"]},
-                 {"annotations", doc["annotations"]}, {"updated", doc["updated"]},
+    Json item = {{"namespace", doc["namespace"]},
+                 {"name", doc["name"]},
+                 {"version", doc["version"]},
+                 {"publish", doc["publish"]},
+                 {"annotations", doc["annotations"]},
+                 {"updated", doc["updated"]},
                  {"binding", IsBinding(doc) ? doc["binding"] : Json(false)}};
     items.push_back(std::move(item));
   }
@@ -849,8 +857,12 @@ Result<Json> Controller::ListTriggers(const Identity& caller, const std::string&
   std::vector<Json> items;
   for (Json& doc : Scan(ns + "/")) {
     if (doc.value("entityType", "") != kTrigger) continue;
-    items.push_back({{"namespace", doc["namespace"]}, {"name", doc["name"]},     {"version", doc["version"]},
-                     {"publish", doc["publish"]},     {"annotations", doc["annotations"]}, {"updated", doc["updated"]}});
+    items.push_back({{"namespace", doc["namespace"]},
+                     {"name", doc["name"]},
+                     {"version", doc["version"]},
+                     {"publish", doc["publish"]},
+                     {"annotations", doc["annotations"]},
+                     {"updated", doc["updated"]}});
   }
   return Page(std::move(items), list, "triggers");
 }
@@ -884,7 +896,8 @@ Result<Json> Controller::PutRule(const Identity& caller, const std::string& ns, 
   WISP_ASSIGN_OR_RETURN(EntityName action, reference("action"));
   Result<Json> trigger_doc = LoadEntity(trigger.DocId(), kTrigger);
   if (!trigger_doc.ok()) return Status::InvalidArgument("trigger " + trigger.FullName() + " does not exist");
-  if (!ResolveAction(caller, action).ok()) return Status::InvalidArgument("action " + action.FullName() + " does not exist");
+  if (!ResolveAction(caller, action).ok())
+    return Status::InvalidArgument("action " + action.FullName() + " does not exist");
 
   const std::string rule_key = ns + "/" + name;
   std::string status = "active";
@@ -928,10 +941,10 @@ Result<Json> Controller::GetRule(const Identity& caller, const std::string& ns, 
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
   Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
   Json out = Wire(std::move(doc));
-  out["status"] = trigger.ok() ? trigger->value("rules", Json::object())
-                                     .value(ns + "/" + name, Json::object())
-                                     .value("status", "inactive")
-                               : "inactive";
+  out["status"] =
+      trigger.ok()
+          ? trigger->value("rules", Json::object()).value(ns + "/" + name, Json::object()).value("status", "inactive")
+          : "inactive";
   return out;
 }
 

@@ -51,14 +51,14 @@ struct ControllerOptions {
   int64_t invocations_per_minute = 60;  // per namespace; 429 beyond
   int64_t concurrent_invocations = 30;  // in flight per namespace; 429 beyond
   int64_t fires_per_minute = 60;
-  size_t sequence_max_length = 50;      // atomic actions per sequence invoke
+  size_t sequence_max_length = 50;  // atomic actions per sequence invoke
   std::chrono::milliseconds max_blocking_wait{60'000};
   size_t max_payload_bytes = 1024 * 1024;
   size_t max_parameter_bytes = 1024 * 1024;
   size_t max_code_bytes = 48 * 1024 * 1024;
   size_t max_result_bytes = 1024 * 1024;
   size_t invoker_threads = 32;
-  std::string api_host;                 // __OW_API_HOST until SetApiHost()
+  std::string api_host;  // __OW_API_HOST until SetApiHost()
 };
 
 // A list request's paging (spec §1.1).
@@ -126,8 +126,7 @@ class Controller {
   Result<Json> ListActions(const Identity& caller, const std::string& ns, const std::string& package,
                            const ListOptions& list);
   // POST: `payload` is the invoke body (an object, or an array passed whole).
-  Result<InvokeReply> Invoke(const Identity& caller, const EntityName& name, Json payload,
-                             const InvokeOptions& invoke);
+  Result<InvokeReply> Invoke(const Identity& caller, const EntityName& name, Json payload, const InvokeOptions& invoke);
   Result<ResolvedAction> ResolveAction(const Identity& caller, const EntityName& name);
 
   // --- packages (spec §1.5) ---
@@ -147,13 +146,12 @@ class Controller {
                        bool overwrite);
   Result<Json> GetRule(const Identity& caller, const std::string& ns, const std::string& name);
   Result<Json> DeleteRule(const Identity& caller, const std::string& ns, const std::string& name);
-  Result<Json> SetRuleStatus(const Identity& caller, const std::string& ns, const std::string& name,
-                             const Json& body);
+  Result<Json> SetRuleStatus(const Identity& caller, const std::string& ns, const std::string& name, const Json& body);
   Result<Json> ListRules(const Identity& caller, const std::string& ns, const ListOptions& list);
 
   // --- activations (spec §1.8) ---
-  Result<Json> ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query,
-                               bool docs, bool count);
+  Result<Json> ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query, bool docs,
+                               bool count);
   // The stored record (ExtendedActivation() renders it).
   Result<Json> GetActivation(const Identity& caller, const std::string& ns, const std::string& id);
 
@@ -196,11 +194,11 @@ class Controller {
   // Runs one activation (primitive or sequence) to its end, stores its
   // record, and returns the stored record.
   Json Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
-               const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
-               size_t& atomic_budget, int depth);
-  Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args,
-                       const std::string& id, const std::string& trace_id, const std::string& cause,
-                       Clock::SteadyTime received, size_t& atomic_budget, int depth);
+               const std::string& trace_id, const std::string& cause, Clock::SteadyTime received, size_t& atomic_budget,
+               int depth);
+  Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
+                       const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
+                       size_t& atomic_budget, int depth);
   Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
                  const std::string& trace_id, const std::string& cause) const;
   void StoreRecord(const Json& record);

@@ -177,7 +177,8 @@ Result<Json> MergeLimits(const Json& base, const Json& requested, const LimitBou
   const Json old = base.is_object() ? base : Json::object();
   if (!requested.is_null() && !requested.is_object()) return Malformed("limits must be an object");
   const Json req = requested.is_object() ? requested : Json::object();
-  WISP_ASSIGN_OR_RETURN(int64_t timeout, LimitField(req, "timeout", json::GetInt(old, "timeout", b.default_timeout_ms)));
+  WISP_ASSIGN_OR_RETURN(int64_t timeout,
+                        LimitField(req, "timeout", json::GetInt(old, "timeout", b.default_timeout_ms)));
   WISP_ASSIGN_OR_RETURN(int64_t memory, LimitField(req, "memory", json::GetInt(old, "memory", b.default_memory_mb)));
   WISP_ASSIGN_OR_RETURN(int64_t logs, LimitField(req, "logs", json::GetInt(old, "logs", b.default_logs_mb)));
   WISP_ASSIGN_OR_RETURN(int64_t concurrency,
@@ -194,7 +195,8 @@ Result<Json> MergeLimits(const Json& base, const Json& requested, const LimitBou
   }
   constexpr int64_t kMb = 1024 * 1024;
   if (memory < b.min_memory_mb) {
-    return Malformed(fail + "memory " + s(memory) + " MB below allowed threshold of " + s(b.min_memory_mb * kMb) + " B");
+    return Malformed(fail + "memory " + s(memory) + " MB below allowed threshold of " + s(b.min_memory_mb * kMb) +
+                     " B");
   }
   if (memory > b.max_memory_mb) {
     return Malformed(fail + "memory " + s(memory) + " MB exceeds allowed threshold of " + s(b.max_memory_mb * kMb) +
@@ -211,8 +213,7 @@ Result<Json> MergeLimits(const Json& base, const Json& requested, const LimitBou
     return Malformed(fail + "concurrency " + s(concurrency) + " below allowed threshold of " + s(b.min_concurrency));
   }
   if (concurrency > b.max_concurrency) {
-    return Malformed(fail + "concurrency " + s(concurrency) + " exceeds allowed threshold of " +
-                     s(b.max_concurrency));
+    return Malformed(fail + "concurrency " + s(concurrency) + " exceeds allowed threshold of " + s(b.max_concurrency));
   }
   Json out = {{"timeout", timeout}, {"memory", memory}, {"logs", logs}, {"concurrency", concurrency}};
   const bool has_instances = (req.contains("instances") && !req["instances"].is_null()) || old.contains("instances");
@@ -230,8 +231,8 @@ Result<Json> MergeLimits(const Json& base, const Json& requested, const LimitBou
 }
 
 bool LooksLikeBase64(std::string_view code) {
-  while (!code.empty() && (code.front() == ' ' || code.front() == '\n' || code.front() == '\t' ||
-                           code.front() == '\r')) {
+  while (!code.empty() &&
+         (code.front() == ' ' || code.front() == '\n' || code.front() == '\t' || code.front() == '\r')) {
     code.remove_prefix(1);
   }
   while (!code.empty() && (code.back() == ' ' || code.back() == '\n' || code.back() == '\t' || code.back() == '\r')) {

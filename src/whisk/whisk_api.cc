@@ -104,8 +104,8 @@ Result<std::string> SimpleName(const Request& request) {
 
 // A collection of simple names (packages, triggers, rules): list, get, put, delete.
 template <typename List, typename Get, typename Put, typename Delete>
-void AddSimpleCollection(http::Router& router, const Identities& ids, const std::string& collection, List list,
-                         Get get, Put put, Delete del) {
+void AddSimpleCollection(http::Router& router, const Identities& ids, const std::string& collection, List list, Get get,
+                         Put put, Delete del) {
   const std::string base = std::string(kBase) + "/" + collection;
   router.Get(base, Guard(ids, [list, collection](Request& r, const Identity& caller, const std::string& ns) {
                Result<ListOptions> options = ParseList(r, collection);
@@ -133,12 +133,10 @@ void AddSimpleCollection(http::Router& router, const Identities& ids, const std:
 
 // GET /api/v1: 200 with the API's description. No authentication.
 Response ApiInfo(const WhiskApiOptions& options) {
-  const OrderedJson body = {{"description", "OpenWhisk API"},
-                            {"api_version", "1.0.0"},
-                            {"api_version_path", "v1"},
-                            {"build", options.build},
-                            {"buildno", options.build},
-                            {"swagger_paths", {{"ui", "/docs"}, {"api-docs", "/api-docs"}}}};
+  const OrderedJson body = {
+      {"description", "OpenWhisk API"}, {"api_version", "1.0.0"},
+      {"api_version_path", "v1"},       {"build", options.build},
+      {"buildno", options.build},       {"swagger_paths", {{"ui", "/docs"}, {"api-docs", "/api-docs"}}}};
   return Response::Json(200, json::Dump(body));
 }
 
@@ -147,7 +145,8 @@ Response ApiInfo(const WhiskApiOptions& options) {
 void AddWhiskRoutes(http::Router& router, Controller& controller, const Identities& ids,
                     const WhiskApiOptions& options) {
   Controller* c = &controller;
-  router.Get("/api/v1", [options](Request&) { return ApiInfo(options); }, http::Dispatch::kInline);
+  router.Get(
+      "/api/v1", [options](Request&) { return ApiInfo(options); }, http::Dispatch::kInline);
 
   // GET /api/v1/namespaces: 200 ["<caller's namespace>"]; 401.
   router.Get("/api/v1/namespaces", [&ids](Request& r) {
@@ -164,7 +163,8 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
 
   // --- actions ---
   // GET .../actions: 200 list, or {"actions": N} with count=true; 400 bad limit; 401, 403.
-  router.Get(std::string(kBase) + "/actions", Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
+  router.Get(std::string(kBase) + "/actions",
+             Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
                Result<ListOptions> list = ParseList(r, "actions");
                if (!list.ok()) return ErrorResponse(list.status(), r);
                return Reply(c->ListActions(caller, ns, "", *list), r);
@@ -295,38 +295,37 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
   // GET .../activations?name=&since=&upto=&skip=&limit=&docs=&count=: 200
   // newest first (summaries, or records with docs=true), or {"activations": N};
   // 400 bad filter; 401, 403.
-  router.Get(std::string(kBase) + "/activations",
-             Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
-               Result<ListOptions> list = ParseList(r, "activations");
-               if (!list.ok()) return ErrorResponse(list.status(), r);
-               ActivationQuery query;
-               query.limit = list->limit;
-               query.skip = list->skip;
-               if (auto name = r.query.Get("name")) {
-                 const size_t slashes = std::count(name->begin(), name->end(), '/');
-                 const size_t slash = name->find('/');
-                 const bool valid = slashes == 0 ? IsValidEntityName(*name)
-                                                 : slashes == 1 && IsValidEntityName(name->substr(0, slash)) &&
-                                                       IsValidEntityName(name->substr(slash + 1));
-                 if (!valid) {
-                   return ErrorResponse(400, "Parameter may be a 'simple' name or 'package-name/simple' name: " + *name,
-                                        r);
-                 }
-                 query.name = *name;
-               }
-               for (const char* bound : {"since", "upto"}) {
-                 if (auto text = r.query.Get(bound)) {
-                   const std::optional<int64_t> ms = ParseInt(*text);
-                   if (!ms) return ErrorResponse(400, "Parameter is not a valid value for epoch seconds: " + *text, r);
-                   (std::string_view(bound) == "since" ? query.since : query.upto) = *ms;
-                 }
-               }
-               const bool docs = QueryTrue(r, "docs");
-               if (docs && list->count) {
-                 return ErrorResponse(400, "The parameters 'count' and 'docs' cannot be used together.", r);
-               }
-               return Reply(c->ListActivations(caller, ns, query, docs, list->count), r);
-             }));
+  router.Get(
+      std::string(kBase) + "/activations", Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
+        Result<ListOptions> list = ParseList(r, "activations");
+        if (!list.ok()) return ErrorResponse(list.status(), r);
+        ActivationQuery query;
+        query.limit = list->limit;
+        query.skip = list->skip;
+        if (auto name = r.query.Get("name")) {
+          const size_t slashes = std::count(name->begin(), name->end(), '/');
+          const size_t slash = name->find('/');
+          const bool valid = slashes == 0 ? IsValidEntityName(*name)
+                                          : slashes == 1 && IsValidEntityName(name->substr(0, slash)) &&
+                                                IsValidEntityName(name->substr(slash + 1));
+          if (!valid) {
+            return ErrorResponse(400, "Parameter may be a 'simple' name or 'package-name/simple' name: " + *name, r);
+          }
+          query.name = *name;
+        }
+        for (const char* bound : {"since", "upto"}) {
+          if (auto text = r.query.Get(bound)) {
+            const std::optional<int64_t> ms = ParseInt(*text);
+            if (!ms) return ErrorResponse(400, "Parameter is not a valid value for epoch seconds: " + *text, r);
+            (std::string_view(bound) == "since" ? query.since : query.upto) = *ms;
+          }
+        }
+        const bool docs = QueryTrue(r, "docs");
+        if (docs && list->count) {
+          return ErrorResponse(400, "The parameters 'count' and 'docs' cannot be used together.", r);
+        }
+        return Reply(c->ListActivations(caller, ns, query, docs, list->count), r);
+      }));
   // GET .../activations/{id}[/logs|/result]: 200 the record, {"logs": [...]},
   // or the response {result, size, status, success}; 400 bad id; 403, 404.
   const auto activation = [c, &ids](std::string_view part) {

@@ -20,8 +20,7 @@ using namespace std::chrono_literals;
 // A runtime whose outcome the test decides; it records what it was asked.
 class ScriptedRuntime final : public ActionRuntime {
  public:
-  std::function<RunOutcome(const ActionCode&, const RunRequest&)> script = [](const ActionCode&,
-                                                                              const RunRequest& r) {
+  std::function<RunOutcome(const ActionCode&, const RunRequest&)> script = [](const ActionCode&, const RunRequest& r) {
     RunOutcome o;
     o.result = r.value;
     return o;
@@ -105,9 +104,7 @@ class ControllerTest : public ::testing::Test {
     EXPECT_TRUE(record.ok()) << record.status().ToString();
     return record.ok() ? *record : Json();
   }
-  static Json Annotations(const Json& record) {
-    return KeyValuesToObject(record.value("annotations", Json::array()));
-  }
+  static Json Annotations(const Json& record) { return KeyValuesToObject(record.value("annotations", Json::array())); }
 
   std::string dir_;
   std::unique_ptr<store::Store> store_;
@@ -125,8 +122,7 @@ TEST_F(ControllerTest, ParametersLayerPackageBindingActionInvoke) {
                                false)
                   .ok());
   ASSERT_TRUE(controller_
-                  ->PutPackage(guest_, "guest", "bound",
-                               Json::parse(R"({"binding":{"namespace":"_","name":"pkg"},
+                  ->PutPackage(guest_, "guest", "bound", Json::parse(R"({"binding":{"namespace":"_","name":"pkg"},
                                  "parameters":[{"key":"b","value":"binding"},{"key":"c","value":"binding"}]})"),
                                false)
                   .ok());
@@ -240,11 +236,12 @@ TEST_F(ControllerTest, SequenceChainsResultsAndStopsAtAnError) {
     }
     return o;
   };
-  ASSERT_TRUE(controller_
-                  ->PutAction(guest_, *ParseFullyQualifiedName("/_/seq", "guest"),
-                              Json::parse(R"({"exec":{"kind":"sequence","components":["/_/one","/_/fails","/_/never"]}})"),
-                              false)
-                  .ok());
+  ASSERT_TRUE(
+      controller_
+          ->PutAction(guest_, *ParseFullyQualifiedName("/_/seq", "guest"),
+                      Json::parse(R"({"exec":{"kind":"sequence","components":["/_/one","/_/fails","/_/never"]}})"),
+                      false)
+          .ok());
   Result<InvokeReply> reply = Invoke("seq", Json::parse(R"({"x":1})"));
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->status, 502);
@@ -266,8 +263,14 @@ TEST_F(ControllerTest, NestedSequencesLinkEachComponentToItsParent) {
   PutNative("leaf");
   const EntityName inner = *ParseFullyQualifiedName("/_/inner", "guest");
   const EntityName outer = *ParseFullyQualifiedName("/_/outer", "guest");
-  ASSERT_TRUE(controller_->PutAction(guest_, inner, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/leaf"]}})"), false).ok());
-  ASSERT_TRUE(controller_->PutAction(guest_, outer, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/inner","/_/leaf"]}})"), false).ok());
+  ASSERT_TRUE(
+      controller_
+          ->PutAction(guest_, inner, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/leaf"]}})"), false)
+          .ok());
+  ASSERT_TRUE(controller_
+                  ->PutAction(guest_, outer,
+                              Json::parse(R"({"exec":{"kind":"sequence","components":["/_/inner","/_/leaf"]}})"), false)
+                  .ok());
   Result<InvokeReply> reply = Invoke("outer");
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->status, 200);
@@ -287,11 +290,11 @@ TEST_F(ControllerTest, SequenceLengthIsLimitedAndSelfReferenceRefused) {
   Make(options);
   PutNative("a");
   const EntityName seq = *ParseFullyQualifiedName("/_/seq", "guest");
-  Result<Json> too_long =
-      controller_->PutAction(guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/a","/_/a","/_/a"]}})"), false);
+  Result<Json> too_long = controller_->PutAction(
+      guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/a","/_/a","/_/a"]}})"), false);
   EXPECT_EQ(too_long.status().message(), "Too many actions in the sequence.");
-  Result<Json> self =
-      controller_->PutAction(guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/seq"]}})"), false);
+  Result<Json> self = controller_->PutAction(
+      guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/seq"]}})"), false);
   EXPECT_EQ(self.status().message(), "Sequence may not refer to itself.");
   Result<Json> empty =
       controller_->PutAction(guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":[]}})"), false);
@@ -302,7 +305,8 @@ TEST_F(ControllerTest, UpdateMergesAnnotationsReplacesParametersAndBumpsVersion)
   PutNative("act", Json::parse(R"({"parameters":[{"key":"p","value":1}],"annotations":[{"key":"x","value":1}]})"));
   const EntityName name = *ParseFullyQualifiedName("/_/act", "guest");
   Result<Json> updated = controller_->PutAction(
-      guest_, name, Json::parse(R"({"parameters":[{"key":"q","value":2}],"annotations":[{"key":"y","value":2}]})"), true);
+      guest_, name, Json::parse(R"({"parameters":[{"key":"q","value":2}],"annotations":[{"key":"y","value":2}]})"),
+      true);
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ((*updated)["version"], "0.0.2");
   EXPECT_EQ((*updated)["parameters"], Json::parse(R"([{"key":"q","value":2}])"));
@@ -334,7 +338,8 @@ TEST_F(ControllerTest, BlockingWaitElapsedAnswers202AndTheRecordFollows) {
   InvokeOptions options;
   options.blocking = true;
   options.wait = 1ms;
-  Result<InvokeReply> reply = controller_->Invoke(guest_, *ParseFullyQualifiedName("/_/slow", "guest"), Json::object(), options);
+  Result<InvokeReply> reply =
+      controller_->Invoke(guest_, *ParseFullyQualifiedName("/_/slow", "guest"), Json::object(), options);
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->status, 202);
   EXPECT_EQ(reply->body, Json({{"activationId", reply->activation_id}}));
@@ -373,8 +378,8 @@ TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
   InvokeOptions options;
   options.blocking = true;
   options.result_only = true;
-  Result<InvokeReply> reply = controller_->Invoke(guest_, *ParseFullyQualifiedName("/whisk.system/utils/namespace", "guest"),
-                                                  Json::object(), options);
+  Result<InvokeReply> reply = controller_->Invoke(
+      guest_, *ParseFullyQualifiedName("/whisk.system/utils/namespace", "guest"), Json::object(), options);
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->body, Json::parse(R"({"namespace":"guest"})"));
   Result<Json> private_list = controller_->ListActions(guest_, "whisk.system", "", ListOptions{});
@@ -384,8 +389,8 @@ TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
 TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
   const EntityName name = *ParseFullyQualifiedName("/_/quiet-sort", "guest");
   ASSERT_TRUE(controller_
-                  ->PutAction(guest_, name, Json::parse(R"({"exec":{"kind":"builtin","code":"sort"},"limits":{"logs":0}})"),
-                              false)
+                  ->PutAction(guest_, name,
+                              Json::parse(R"({"exec":{"kind":"builtin","code":"sort"},"limits":{"logs":0}})"), false)
                   .ok());
   Result<InvokeReply> reply = Invoke("quiet-sort", Json::parse(R"({"lines":["b","a"]})"));
   ASSERT_TRUE(reply.ok());

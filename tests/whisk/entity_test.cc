@@ -54,8 +54,7 @@ TEST(Parameters, HigherLayersReplaceLowerOnesByKey) {
   const Json binding = Json::parse(R"([{"key":"b","value":"binding"}])");
   const Json action = Json::parse(R"([{"key":"c","value":"action"},{"key":"e","value":"x","init":true}])");
   const Json merged = MergeKeyValues(MergeKeyValues(package, binding), action);
-  EXPECT_EQ(KeyValuesToObject(merged, /*skip_init=*/true),
-            Json::parse(R"({"a":"pkg","b":"binding","c":"action"})"));
+  EXPECT_EQ(KeyValuesToObject(merged, /*skip_init=*/true), Json::parse(R"({"a":"pkg","b":"binding","c":"action"})"));
   EXPECT_EQ(KeyValuesToObject(merged).value("e", ""), "x");
 }
 
@@ -112,7 +111,9 @@ TEST(Limits, OutOfRangeValuesGetOpenWhiskTexts) {
 }
 
 TEST(Code, BinaryDetectionFollowsOpenWhisksQuirk) {
-  EXPECT_TRUE(LooksLikeBase64(Base64Encode("\x7f" "ELF binary")));
+  EXPECT_TRUE(
+      LooksLikeBase64(Base64Encode("\x7f"
+                                   "ELF binary")));
   EXPECT_TRUE(LooksLikeBase64("abcd"));  // short plain text that happens to be base64
   EXPECT_FALSE(LooksLikeBase64("#!/bin/sh\necho hi"));
   EXPECT_FALSE(LooksLikeBase64(""));
