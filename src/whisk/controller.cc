@@ -19,6 +19,15 @@ constexpr std::string_view kBindingOpText = "Operation not permitted on package 
 constexpr std::string_view kNoComponentText = "Sequence component does not exist.";
 constexpr std::string_view kTooManyText = "Too many actions in the sequence.";
 constexpr int kMaxSequenceDepth = 32;
+constexpr size_t kMaxCachedDocs = 4096;
+
+// `doc[key]` without copying, or an empty object when absent.
+const Json& FieldOf(const Json& doc, const char* key) {
+  static const Json kEmpty = Json::object();
+  if (!doc.is_object()) return kEmpty;
+  const auto it = doc.find(key);
+  return it == doc.end() ? kEmpty : *it;
+}
 
 // The kinds this platform runs, and what `family:default` resolves to.
 const std::map<std::string, std::string>& KindAliases() {
@@ -142,10 +151,29 @@ Status Controller::RequireOwn(const Identity& caller, const std::string& ns) con
   return ns == caller.namespace_name ? Status::Ok() : NotEntitled();
 }
 
-Result<Json> Controller::LoadDoc(const std::string& id) {
+Result<std::shared_ptr<const Json>> Controller::LoadShared(const std::string& id) {
+  // The seq is read before the document, so a cached entry is never older
+  // than the seq it is filed under.
+  const int64_t seq = entities_->update_seq();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_seq_ != seq) {
+      cache_.clear();
+      cache_seq_ = seq;
+    }
+    if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
+  }
   Result<Json> doc = entities_->Get(id, {});
-  if (!doc.ok() && doc.status().IsNotFound()) return NotFound();
-  return doc;
+  if (!doc.ok()) return doc.status().IsNotFound() ? NotFound() : doc.status();
+  auto shared = std::make_shared<const Json>(std::move(*doc));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_seq_ == seq && cache_.size() < kMaxCachedDocs) cache_[id] = shared;
+  return shared;
+}
+
+Result<Json> Controller::LoadDoc(const std::string& id) {
+  WISP_ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, LoadShared(id));
+  return *doc;
 }
 
 Result<Json> Controller::LoadEntity(const std::string& id, std::string_view type) {
@@ -304,7 +332,7 @@ Result<Json> Controller::ValidateExec(const Identity& caller, const EntityName& 
 }
 
 Result<size_t> Controller::CountAtomicActions(const Identity& caller, const ResolvedAction& action, int depth) {
-  const Json exec = action.doc.value("exec", Json::object());
+  const Json& exec = FieldOf(*action.doc, "exec");
   if (exec.value("kind", "") != "sequence") return size_t{1};
   if (depth > kMaxSequenceDepth) return Status::InvalidArgument(std::string(kTooManyText));
   size_t total = 0;
@@ -379,14 +407,15 @@ Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const E
       parameters = package->value("parameters", Json::array());
     }
   }
-  WISP_ASSIGN_OR_RETURN(out.doc, LoadEntity(out.name.DocId(), kAction));
-  out.parameters = MergeKeyValues(parameters, out.doc.value("parameters", Json::array()));
+  WISP_ASSIGN_OR_RETURN(out.doc, LoadShared(out.name.DocId()));
+  if (out.doc->value("entityType", "") != kAction) return Status::Conflict(std::string(kWrongCollectionText));
+  out.parameters = MergeKeyValues(parameters, FieldOf(*out.doc, "parameters"));
   return out;
 }
 
 Result<Json> Controller::GetAction(const Identity& caller, const EntityName& name, bool with_code) {
   WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
-  Json out = Wire(action.doc);
+  Json out = Wire(*action.doc);
   out["parameters"] = action.parameters;
   if (!with_code && out.contains("exec")) out["exec"].erase("code");
   return out;
@@ -463,7 +492,7 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
                                        const InvokeOptions& invoke) {
   WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
   if (!payload.is_object() && !payload.is_array()) return Malformed("the body must be a JSON object");
-  if (KeyValueIsTrue(action.doc.value("annotations", Json::array()), "final") && payload.is_object()) {
+  if (KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "final") && payload.is_object()) {
     const Json defined = KeyValuesToObject(action.parameters);
     for (const auto& [key, _] : payload.items()) {
       if (defined.contains(key) && !defined[key].is_null()) return Status::InvalidArgument(std::string(kFinalText));
@@ -521,7 +550,7 @@ Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action,
                            const std::string& trace_id, const std::string& cause) const {
   Json record = {{"namespace", caller.namespace_name},
                  {"name", action.name.name},
-                 {"version", action.doc.value("version", std::string(kFirstVersion))},
+                 {"version", action.doc->value("version", std::string(kFirstVersion))},
                  {"subject", caller.subject},
                  {"publish", false},
                  {"activationId", id},
@@ -547,13 +576,13 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
                          const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
                          size_t& atomic_budget, int depth) {
   log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}});
-  const Json exec = action.doc.value("exec", Json::object());
+  const Json& exec = FieldOf(*action.doc, "exec");
   const std::string kind = exec.value("kind", "");
   if (kind == "sequence")
     return ExecuteSequence(caller, action, args, id, trace_id, cause, received, atomic_budget, depth);
 
   Json record = NewRecord(caller, action, id, trace_id, cause);
-  const Json limits = action.doc.value("limits", Json::object());
+  const Json& limits = FieldOf(*action.doc, "limits");
   RunOutcome outcome;
   const int64_t queued_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - received).count();
@@ -570,13 +599,13 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     --atomic_budget;
     ActionCode code;
     code.kind = kind;
-    code.pool_key = action.name.FullName() + "@" + action.doc.value("version", "") + "#" +
-                    std::to_string(json::GetInt(action.doc, "updated"));
+    code.pool_key = action.name.FullName() + "@" + action.doc->value("version", "") + "#" +
+                    std::to_string(json::GetInt(*action.doc, "updated"));
     code.code = exec.value("code", "");
     code.binary = exec.value("binary", false);
     code.main = exec.value("main", "main");
     code.builtin = kind == "builtin" ? code.code : "";
-    code.wait_for_ack = KeyValueIsTrue(action.doc.value("annotations", Json::array()), "wait-for-ack");
+    code.wait_for_ack = KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "wait-for-ack");
     Json init_env = Json::object();
     for (const Json& p : action.parameters) {
       if (IsInitParameter(p)) {
@@ -595,10 +624,10 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     }
     request.namespace_name = caller.namespace_name;
     request.action_name = action.name.FullName();
-    request.action_version = action.doc.value("version", "");
+    request.action_version = action.doc->value("version", "");
     request.activation_id = id;
     request.transaction_id = trace_id;
-    const Json annotations = action.doc.value("annotations", Json::array());
+    const Json& annotations = FieldOf(*action.doc, "annotations");
     if (KeyValue(annotations, "provide-api-key").is_null() || KeyValueIsTrue(annotations, "provide-api-key")) {
       request.api_key = caller.Credential();
     }
@@ -647,7 +676,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
                                  const std::string& id, const std::string& trace_id, const std::string& cause,
                                  Clock::SteadyTime received, size_t& atomic_budget, int depth) {
   Json record = NewRecord(caller, action, id, trace_id, cause);
-  const Json limits = action.doc.value("limits", Json::object());
+  const Json& limits = FieldOf(*action.doc, "limits");
   Json input;
   if (args.is_object()) {
     input = KeyValuesToObject(action.parameters, /*skip_init=*/true);
@@ -663,7 +692,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
   const int64_t start = clock_.NowMillis();
   const int64_t queued_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - received).count();
-  for (const Json& c : action.doc["exec"].value("components", Json::array())) {
+  for (const Json& c : FieldOf(FieldOf(*action.doc, "exec"), "components")) {
     Result<EntityName> name = ParseFullyQualifiedName(c.get<std::string>(), caller.namespace_name);
     Result<ResolvedAction> component = name.ok() ? ResolveAction(caller, *name) : Result<ResolvedAction>(name.status());
     if (!component.ok() || depth >= kMaxSequenceDepth) {
@@ -674,7 +703,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
       response = {{"statusCode", 1}, {"result", {{"error", std::string(kTooManyText)}}}};
       break;
     }
-    memory = std::max(memory, json::GetInt(component->doc.value("limits", Json::object()), "memory"));
+    memory = std::max(memory, json::GetInt(FieldOf(*component->doc, "limits"), "memory"));
     const std::string component_id = NewActivationId(clock_.Now());
     const Json done =
         Execute(caller, *component, input, component_id, trace_id, id, clock_.SteadyNow(), atomic_budget, depth + 1);

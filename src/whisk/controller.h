@@ -85,8 +85,8 @@ struct InvokeReply {
 
 // An action as an invoke or GET finds it: through its package, or a binding.
 struct ResolvedAction {
-  EntityName name;       // where the action document lives
-  Json doc;              // the action document
+  EntityName name;                  // where the action document lives
+  std::shared_ptr<const Json> doc;  // the action document (shared with the controller's cache)
   Json parameters;       // package < binding < action, as [{key, value}]
   std::string binding;   // "ns/pkg" of the binding it was reached through, or ""
   std::string name_key;  // "[pkg/]name" as the caller named it (the list filter key)
@@ -172,6 +172,8 @@ class Controller {
   }
   Status RequireOwn(const Identity& caller, const std::string& ns) const;
 
+  // The document `id`, from the cache while the database has not changed.
+  Result<std::shared_ptr<const Json>> LoadShared(const std::string& id);
   Result<Json> LoadDoc(const std::string& id);
   Result<Json> LoadEntity(const std::string& id, std::string_view type);
   // Writes `doc` (create when it has no _rev). 409 on a concurrent write.
@@ -215,6 +217,13 @@ class Controller {
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;
   size_t outstanding_ = 0;  // GUARDED_BY(outstanding_mu_): activations queued or running
+
+  // Documents read since the last write to the entities database: an invoke
+  // reads its action (code included) without going to SQLite. Any write, by
+  // the controller or on the CouchDB port, moves update_seq and empties it.
+  std::mutex cache_mu_;
+  int64_t cache_seq_ = -1;                                               // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const Json>> cache_;             // GUARDED_BY(cache_mu_)
 
   mutable std::mutex api_host_mu_;
   std::string api_host_;  // GUARDED_BY(api_host_mu_)

@@ -386,6 +386,22 @@ TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
   EXPECT_TRUE(private_list.status().IsPermissionDenied());
 }
 
+TEST_F(ControllerTest, AnEditOfTheStoredDocumentIsSeenByTheNextInvoke) {
+  PutNative("act", Json::parse(R"({"parameters":[{"key":"p","value":1}]})"));
+  ASSERT_TRUE(Invoke("act").ok());
+  // As a CouchDB admin would edit it on port 5984.
+  auto db = store_->GetDatabase(kEntitiesDb);
+  ASSERT_TRUE(db.ok());
+  Result<Json> doc = (*db)->Get("guest/act", {});
+  ASSERT_TRUE(doc.ok());
+  (*doc)["parameters"] = Json::parse(R"([{"key":"p","value":2}])");
+  ASSERT_TRUE((*db)->Put(*doc).status.ok());
+  ASSERT_TRUE(Invoke("act").ok());
+  ASSERT_EQ(native_.requests.size(), 2u);
+  EXPECT_EQ(native_.requests[0].value, Json::parse(R"({"p":1})"));
+  EXPECT_EQ(native_.requests[1].value, Json::parse(R"({"p":2})"));
+}
+
 TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
   const EntityName name = *ParseFullyQualifiedName("/_/quiet-sort", "guest");
   ASSERT_TRUE(controller_
