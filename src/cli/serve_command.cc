@@ -322,9 +322,11 @@ int RunServe(const ServeOptions& o) {
   int signal = 0;
   sigwait(&signals, &signal);
   log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  // Blocking invokes answer 202 at once instead of holding the workers that
+  // server.Stop() joins; then the actionloop processes go, so activations
+  // still queued fail fast instead of holding the controller's shutdown.
+  controller.StopWaiting();
   server.Stop();
-  // Kill the actionloop processes first, so activations still queued fail fast
-  // instead of holding the controller's shutdown.
   (*native_runtime)->Shutdown();
   return 0;
 }

@@ -75,8 +75,9 @@ int64_t ResultBytes(const Json& result) { return static_cast<int64_t>(json::Dump
 struct Controller::Pending {
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;
-  Json record;
+  bool done = false;      // GUARDED_BY(mu)
+  bool released = false;  // GUARDED_BY(mu): the controller stops; answer 202 now
+  Json record;            // GUARDED_BY(mu)
 };
 
 Controller::Controller(store::Store& store, ControllerOptions options, Clock& clock)
@@ -531,8 +532,22 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   reply.body = {{"activationId", reply.activation_id}};
   if (!invoke.blocking) return reply;
 
+  {
+    std::lock_guard<std::mutex> lock(waiting_mu_);
+    if (stop_waiting_) return reply;
+    waiting_.push_back(pending);
+  }
   std::unique_lock<std::mutex> lock(pending->mu);
-  if (!pending->cv.wait_for(lock, invoke.wait, [&] { return pending->done; })) return reply;
+  pending->cv.wait_for(lock, invoke.wait, [&] { return pending->done || pending->released; });
+  const bool done = pending->done;
+  // StopWaiting() takes waiting_mu_ before a pending's mu: never the reverse.
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> waiting_lock(waiting_mu_);
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), pending), waiting_.end());
+  }
+  if (!done) return reply;
+  lock.lock();
   const Json& record = pending->record;
   const int code = static_cast<int>(record["response"].value("statusCode", 3));
   reply.status = code == 0 ? 200 : code == 3 ? 500 : 502;
@@ -730,6 +745,16 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
   if (!cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
   StoreRecord(record);
   return record;
+}
+
+void Controller::StopWaiting() {
+  std::lock_guard<std::mutex> lock(waiting_mu_);
+  stop_waiting_ = true;
+  for (const std::shared_ptr<Pending>& pending : waiting_) {
+    std::lock_guard<std::mutex> pending_lock(pending->mu);
+    pending->released = true;
+    pending->cv.notify_all();
+  }
 }
 
 void Controller::Drain() {

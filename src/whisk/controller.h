@@ -30,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "json/json.h"
 #include "store/store.h"
@@ -158,6 +159,10 @@ class Controller {
   // Blocks until every queued activation has run (tests, shutdown).
   void Drain();
 
+  // Shutdown, step one: blocking invokes that still wait answer 202 at once
+  // (their activations go on), so the server's workers are free to stop.
+  void StopWaiting();
+
  private:
   struct Throttle {
     int64_t minute = 0;
@@ -213,6 +218,10 @@ class Controller {
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;
+
+  std::mutex waiting_mu_;
+  bool stop_waiting_ = false;                          // GUARDED_BY(waiting_mu_)
+  std::vector<std::shared_ptr<Pending>> waiting_;      // GUARDED_BY(waiting_mu_): blocking invokes waiting
 
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "whisk/builtin_runtime.h"
 
@@ -343,6 +344,24 @@ TEST_F(ControllerTest, BlockingWaitElapsedAnswers202AndTheRecordFollows) {
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->status, 202);
   EXPECT_EQ(reply->body, Json({{"activationId", reply->activation_id}}));
+  gate.Open();
+  controller_->Drain();
+  EXPECT_EQ(Record(reply->activation_id)["response"]["statusCode"], 0);
+}
+
+TEST_F(ControllerTest, StopWaitingAnswersBlockedInvokes202) {
+  PutNative("slow");
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    return RunOutcome{};
+  };
+  Result<InvokeReply> reply = Status::Internal("not run");
+  std::thread waiter([&] { reply = Invoke("slow"); });  // a 60 s blocking wait
+  controller_->StopWaiting();
+  waiter.join();
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->status, 202);
   gate.Open();
   controller_->Drain();
   EXPECT_EQ(Record(reply->activation_id)["response"]["statusCode"], 0);
