@@ -173,17 +173,17 @@ bool ActionloopProcess::TakeLine(Read* out) {
   return false;
 }
 
-bool ActionloopProcess::ReadLog(LogStream& stream, ActivationLog& log) {
+size_t ActionloopProcess::ReadLog(LogStream& stream, ActivationLog& log) {
   char buffer[kReadChunk];
   ssize_t r = read(stream.fd, buffer, sizeof(buffer));
-  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
   if (r <= 0) {
     stream.eof = true;
-    return false;
+    return 0;
   }
   stream.partial.append(buffer, static_cast<size_t>(r));
   EmitLines(stream, log);
-  return true;
+  return static_cast<size_t>(r);
 }
 
 void ActionloopProcess::EmitLines(LogStream& stream, ActivationLog& log) {
@@ -212,7 +212,14 @@ void ActionloopProcess::EmitLines(LogStream& stream, ActivationLog& log) {
 
 void ActionloopProcess::FinishLogs(ActivationLog& log) {
   for (LogStream* stream : {&stdout_, &stderr_}) {
-    while (!stream->eof && !stream->sentinel_seen && ReadLog(*stream, log)) {
+    // What was in the pipe when the result came is at most a pipe's capacity
+    // (1 MiB even if the child enlarged it); the budget keeps a child that
+    // floods its output after its result from holding this thread forever.
+    size_t budget = 1024 * 1024;
+    while (!stream->eof && !stream->sentinel_seen && budget > 0) {
+      const size_t read = ReadLog(*stream, log);
+      if (read == 0) break;
+      budget -= std::min(budget, read);
     }
     if (!stream->partial.empty()) {
       log.Add(stream->name, stream->partial);

@@ -113,8 +113,9 @@ class ActionloopProcess {
   };
 
   explicit ActionloopProcess(std::unique_ptr<ChildProcess> child, size_t max_line_bytes);
-  // One non-blocking read of a log stream into `log`; false when nothing was there.
-  bool ReadLog(LogStream& stream, ActivationLog& log);
+  // One non-blocking read of a log stream into `log`; the bytes read (0 when
+  // nothing was there, or at the end).
+  size_t ReadLog(LogStream& stream, ActivationLog& log);
   void EmitLines(LogStream& stream, ActivationLog& log);
   // One non-blocking read of fd 3.
   void ReadResult();

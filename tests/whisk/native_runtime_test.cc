@@ -531,6 +531,16 @@ TEST_F(NativeRuntimeTest, ScriptLogsWithoutSentinelsAreCaptured) {
   }
 }
 
+TEST_F(NativeRuntimeTest, FloodAfterTheResultDoesNotHoldTheRun) {
+  auto runtime = MakeRuntime();
+  ActionCode code = Script("/guest/flood@0.0.1", "#!/bin/sh\nread -r line\necho '{}' >&3\nexec yes flood\n");
+  RunRequest request = Request();
+  request.log_limit_bytes = 1000;
+  RunOutcome out = runtime->Run(code, request);
+  EXPECT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
+  EXPECT_LE(out.logs.size(), 1000u / 6 + 1);
+}
+
 // A zip holding `files` (name -> bytes); names ending in "exec" or ".sh" are executable.
 std::string MakeZip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files) {
   int error = 0;
