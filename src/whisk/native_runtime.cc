@@ -139,9 +139,7 @@ class NativeRuntime::Reclaimer {
   // wakes it), a clock move or Stop(). False once stopped.
   bool Wait(Snapshot seen, std::optional<steady_clock::duration> timeout) {
     std::unique_lock lock(mu_);
-    auto woken = [&] {
-      return stop_ || clock_gen_ != seen.clock_gen || (!timeout && idle_gen_ != seen.idle_gen);
-    };
+    auto woken = [&] { return stop_ || clock_gen_ != seen.clock_gen || (!timeout && idle_gen_ != seen.idle_gen); };
     if (timeout) {
       cv_.wait_for(lock, *timeout, woken);
     } else {
@@ -171,8 +169,8 @@ struct NativeRuntime::Pool {
   std::string pool_key;  // ActionCode::pool_key
   std::string dir;       // private directory of the unpacked payload
   // The rest is GUARDED_BY(NativeRuntime::mu_).
-  int live = 0;          // processes alive or starting
-  int users = 0;         // Run() calls holding the pool
+  int live = 0;                                // processes alive or starting
+  int users = 0;                               // Run() calls holding the pool
   std::vector<std::unique_ptr<Process>> idle;  // front: idle the longest
   // Installing the payload happens once, under its own lock.
   std::mutex install_mu;
@@ -395,9 +393,8 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
       break;
     case ActionloopProcess::ReadStatus::kTooLarge:
       SetError(out, ActivationStatus::kApplicationError,
-               "The action produced a response that exceeded the allowed length: " + std::to_string(read.size) +
-                   " > " + std::to_string(options_.max_result_bytes) +
-                   " bytes. The truncated response was: " + read.line);
+               "The action produced a response that exceeded the allowed length: " + std::to_string(read.size) + " > " +
+                   std::to_string(options_.max_result_bytes) + " bytes. The truncated response was: " + read.line);
       reuse = true;
       break;
     case ActionloopProcess::ReadStatus::kTimedOut:
@@ -417,9 +414,7 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
     process->loop->DrainToEnd(log, steady_clock::now() + kDrainAfterKill);
     log.AddNotice(kLogsMissing);
     log::Info("whisk", "native action process discarded",
-              {{"action", request.action_name},
-               {"activation_id", request.activation_id},
-               {"timeout", out.timeout}});
+              {{"action", request.action_name}, {"activation_id", request.activation_id}, {"timeout", out.timeout}});
   }
   Release(pool, std::move(process), reuse);
   out.end = clock_.Now();

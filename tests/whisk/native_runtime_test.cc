@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <fstream>
-#include <map>
 #include <functional>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -176,7 +176,8 @@ TEST_F(NativeRuntimeTest, HelloExampleGreetsAndLogs) {
   EXPECT_EQ(out.result, Json({{"greeting", "Hello, Ada!"}}));
   // OpenWhisk's line shape, which `wsk activation logs --strip` expects; no sentinel.
   ASSERT_EQ(out.logs.size(), 1u) << ::testing::PrintToString(out.logs);
-  EXPECT_TRUE(std::regex_match(out.logs[0], std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout: hello: greeting Ada)")))
+  EXPECT_TRUE(std::regex_match(out.logs[0],
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout: hello: greeting Ada)")))
       << out.logs[0];
 
   RunOutcome bad = runtime->Run(code, Request({{"name", 7}}));
@@ -282,8 +283,10 @@ TEST_F(NativeRuntimeTest, TimeoutAlsoKillsWhatTheActionStarted) {
                            "#!/bin/sh\n"
                            "read -r line\n"
                            "sleep 1000 &\n"
-                           "echo $! > " + pid_file + "\n"
-                           "wait\n");
+                           "echo $! > " +
+                               pid_file +
+                               "\n"
+                               "wait\n");
   RunOutcome out = runtime->Run(code, Request(Json::object(), milliseconds(1000)));
   EXPECT_TRUE(out.timeout);
   const std::string pid_text = ReadFile(pid_file);
@@ -297,8 +300,7 @@ TEST_F(NativeRuntimeTest, CrashMidRunIsDeveloperErrorAndKeepsItsLogs) {
   RunOutcome warmup = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
   RunOutcome crashed = runtime->Run(Probe("/guest/probe@0.0.1"), Request({{"crash", true}}));
   EXPECT_EQ(crashed.status, ActivationStatus::kDeveloperError);
-  EXPECT_EQ(crashed.result,
-            Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
+  EXPECT_EQ(crashed.result, Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
   EXPECT_FALSE(crashed.timeout);
   ASSERT_EQ(crashed.logs.size(), 2u) << ::testing::PrintToString(crashed.logs);
   EXPECT_THAT(crashed.logs[0], HasSubstr(" stdout: about to crash"));
@@ -552,7 +554,7 @@ std::string MakeZip(const std::string& path, const std::vector<std::pair<std::st
     EXPECT_GE(index, 0) << name;
     const bool executable = name.ends_with("exec") || name.ends_with(".sh");
     zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX,
-                                      static_cast<zip_uint32_t>((executable ? 0100755 : 0100644)) << 16);
+                                     static_cast<zip_uint32_t>((executable ? 0100755 : 0100644)) << 16);
   }
   EXPECT_EQ(zip_close(archive), 0);
   return Base64Encode(ReadFile(path));
