@@ -492,6 +492,25 @@ TEST_F(NativeRuntimeTest, GlobalCapHoldsAcrossActionsAndIdleProcessesMakeRoom) {
   EXPECT_GE(runtime->GetStats().reclaimed, 1u);
 }
 
+TEST_F(NativeRuntimeTest, QueuedRunGivesUpAfterTheMaximumWait) {
+  NativeRuntime::Options options;
+  options.max_queue_wait = milliseconds(200);
+  auto runtime = MakeRuntime(options);
+  RunRequest hang = Request({{"hang", true}}, milliseconds(3000));
+  hang.max_instances = 1;
+  RunOutcome hung;
+  std::thread holder([&] { hung = runtime->Run(Probe("/guest/probe@0.0.1"), hang); });
+  ASSERT_TRUE(WaitUntil([&] { return runtime->GetStats().processes == 1; }));
+
+  RunRequest queued = Request();
+  queued.max_instances = 1;
+  RunOutcome refused = runtime->Run(Probe("/guest/probe@0.0.1"), queued);
+  EXPECT_EQ(refused.status, ActivationStatus::kWhiskError);
+  EXPECT_EQ(refused.result, Json({{"error", "Failed to provision resources to run the action."}}));
+  holder.join();
+  EXPECT_TRUE(hung.timeout);
+}
+
 TEST_F(NativeRuntimeTest, LogsAreCapturedPerActivationAndTruncatedAtTheLimit) {
   auto runtime = MakeRuntime();
   RunRequest request = Request({{"log", 100}});
