@@ -562,7 +562,8 @@ TEST_F(NativeRuntimeTest, FloodAfterTheResultDoesNotHoldTheRun) {
   EXPECT_LE(out.logs.size(), 1000u / 6 + 1);
 }
 
-// A zip holding `files` (name -> bytes); names ending in "exec" or ".sh" are executable.
+// A zip holding `files` (name -> bytes); names ending in "exec" or ".sh" are
+// executable, names ending in ".link" are symbolic links to their bytes.
 std::string MakeZip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files) {
   int error = 0;
   zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
@@ -571,9 +572,10 @@ std::string MakeZip(const std::string& path, const std::vector<std::pair<std::st
     zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
     zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE);
     EXPECT_GE(index, 0) << name;
-    const bool executable = name.ends_with("exec") || name.ends_with(".sh");
-    zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX,
-                                     static_cast<zip_uint32_t>((executable ? 0100755 : 0100644)) << 16);
+    zip_uint32_t mode = 0100644;
+    if (name.ends_with("exec") || name.ends_with(".sh")) mode = 0100755;
+    if (name.ends_with(".link")) mode = 0120777;
+    zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX, mode << 16);
   }
   EXPECT_EQ(zip_close(archive), 0);
   return Base64Encode(ReadFile(path));
@@ -610,6 +612,10 @@ TEST_F(NativeRuntimeTest, BadPayloadsFailInitialization) {
   EXPECT_THAT(error_of(escape), HasSubstr("entry outside its root: ../evil"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/native/evil"));
 
+  ActionCode link = Probe("/guest/link@0.0.1", false);
+  link.code = MakeZip(dir_.path() + "/link.zip", {{"exec", "#!/bin/sh\n"}, {"passwd.link", "/etc/passwd"}});
+  EXPECT_EQ(error_of(link), "The action's zip file holds a link, which is not supported: passwd.link");
+
   ActionCode not_base64 = Probe("/guest/b64@0.0.1", false);
   not_base64.code = "%%% not base64 %%%";
   EXPECT_THAT(error_of(not_base64), StartsWith("The action's code is marked binary but is not base64"));
@@ -620,6 +626,18 @@ TEST_F(NativeRuntimeTest, BadPayloadsFailInitialization) {
             "(a script needs a #! line)");
   EXPECT_TRUE(runtime->WaitForProcessesAtMost(0, kWait));
   EXPECT_EQ(runtime->GetStats().pools, 0) << "failed pools are forgotten with their directories";
+}
+
+TEST_F(NativeRuntimeTest, ZipThatUnpacksTooLargeIsRefused) {
+  NativeRuntime::Options options;
+  options.max_unpacked_bytes = 1000;
+  auto runtime = MakeRuntime(options);
+  ActionCode bomb = Probe("/guest/bomb@0.0.1", false);
+  bomb.code = MakeZip(dir_.path() + "/bomb.zip", {{"exec", "#!/bin/sh\n"}, {"zeros", std::string(100'000, '\0')}});
+  EXPECT_LT(bomb.code.size(), 100'000u) << "the test needs a zip smaller than what it unpacks to";
+  RunOutcome out = runtime->Run(bomb, Request());
+  EXPECT_EQ(out.status, ActivationStatus::kDeveloperError);
+  EXPECT_EQ(out.result, Json({{"error", "The action's zip file unpacks to more than 1000 bytes"}}));
 }
 
 TEST_F(NativeRuntimeTest, OtherKindsAreNotForThisRuntime) {
