@@ -585,13 +585,21 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool
 void NativeRuntime::ReclaimLoop() {
   while (true) {
     std::vector<std::pair<std::shared_ptr<Pool>, std::unique_ptr<Process>>> expired;
+    std::vector<std::string> dirs;
     std::optional<steady_clock::duration> next;
     Reclaimer::Snapshot seen;
     {
       std::lock_guard lock(mu_);
       if (shutting_down_) return;
       const Clock::SteadyTime now = clock_.SteadyNow();
-      for (auto& [key, pool] : pools_) {
+      for (auto it = pools_.begin(); it != pools_.end();) {
+        const std::shared_ptr<Pool>& pool = it->second;
+        // A pool emptied by an eviction for room (Acquire) has nobody left to forget it.
+        if (pool->live == 0 && pool->users == 0) {
+          dirs.push_back(pool->dir);
+          it = pools_.erase(it);
+          continue;
+        }
         // idle is ordered by idle_since, so the expired ones lead; a process
         // that died while idle goes too.
         auto stays = std::stable_partition(pool->idle.begin(), pool->idle.end(), [&](const auto& process) {
@@ -603,11 +611,11 @@ void NativeRuntime::ReclaimLoop() {
           auto due = pool->idle.front()->idle_since + options_.idle_timeout - now;
           if (!next || due < *next) next = due;
         }
+        ++it;
       }
       seen = reclaimer_->Take();
     }
     if (!expired.empty()) {
-      std::vector<std::string> dirs;
       for (auto& [pool, process] : expired) process.reset();  // kill and reap
       {
         std::lock_guard lock(mu_);
@@ -623,9 +631,9 @@ void NativeRuntime::ReclaimLoop() {
         }
         slot_freed_.notify_all();
       }
-      std::error_code ec;
-      for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
     }
+    std::error_code ec;
+    for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
     if (!reclaimer_->Wait(seen, next)) return;
   }
 }
