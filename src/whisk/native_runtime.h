@@ -132,9 +132,23 @@ class NativeRuntime final : public ActionRuntime {
 
   explicit NativeRuntime(Options options);
 
+  // The pool of this action and caller, counted as in use until LeavePool();
+  // null once shutting down.
+  std::shared_ptr<Pool> EnterPool(const ActionCode& code, const RunRequest& request);
+  // Stops using the pool; a pool with no process and no user is forgotten
+  // with its directory.
+  void LeavePool(const std::shared_ptr<Pool>& pool);
   // Takes an idle process of the pool, or a slot to start one; waits while
   // neither is possible. Processes evicted to make room land in `graveyard`.
   Result<Lease> Acquire(const std::shared_ptr<Pool>& pool, int cap, std::vector<std::unique_ptr<Process>>& graveyard);
+  // The cold part of a run: installs the payload, starts a process and awaits
+  // its ack. On failure, `out` holds the developer error, the slot is given
+  // back, and the result is null.
+  std::unique_ptr<Process> StartCold(const std::shared_ptr<Pool>& pool, const ActionCode& code,
+                                     const RunRequest& request, ActivationLog& log, RunOutcome& out);
+  // Kills a process that cannot be reused, keeps what is left of its logs,
+  // and frees its slot.
+  void Discard(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, ActivationLog& log);
   // Returns a healthy process to its pool, or stops a broken one and frees its slot.
   void Release(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, bool reuse);
   // Gives back a slot whose process never started.
