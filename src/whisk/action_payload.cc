@@ -36,7 +36,8 @@ Status WriteAll(int fd, std::string_view bytes, std::string_view name) {
   while (!bytes.empty()) {
     ssize_t w = write(fd, bytes.data(), bytes.size());
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return Status::IoError("cannot write the action's file " + std::string(name) + ": " + std::strerror(errno));
+    if (w <= 0)
+      return Status::IoError("cannot write the action's file " + std::string(name) + ": " + std::strerror(errno));
     bytes.remove_prefix(static_cast<size_t>(w));
   }
   return Status::Ok();
@@ -104,8 +105,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
   for (zip_int64_t i = 0; i < entries; ++i) {
     zip_stat_t stat;
     if (zip_stat_index(archive.get(), i, 0, &stat) != 0 || stat.name == nullptr) {
-      return Status::InvalidArgument(std::string("The action's zip file is broken: ") +
-                                     zip_strerror(archive.get()));
+      return Status::InvalidArgument(std::string("The action's zip file is broken: ") + zip_strerror(archive.get()));
     }
     std::string_view name = stat.name;
     if (!IsSafeEntryName(name)) {
@@ -117,8 +117,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
     zip_uint8_t system = 0;
     zip_uint32_t attributes = 0;
     mode_t mode = 0600;
-    if (zip_file_get_external_attributes(archive.get(), i, 0, &system, &attributes) == 0 &&
-        system == ZIP_OPSYS_UNIX) {
+    if (zip_file_get_external_attributes(archive.get(), i, 0, &system, &attributes) == 0 && system == ZIP_OPSYS_UNIX) {
       const mode_t unix_mode = attributes >> 16;
       if (S_ISLNK(unix_mode)) {
         return Status::InvalidArgument("The action's zip file holds a link, which is not supported: " +
@@ -160,8 +159,7 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
 
 }  // namespace
 
-Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir,
-                                         size_t max_unpacked_bytes) {
+Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes) {
   if (code.code.empty()) return Status::InvalidArgument("Missing main/no code to execute.");
   const std::string exec_path = dir + "/" + std::string(kExecName);
   if (!code.binary) {
@@ -170,8 +168,7 @@ Result<std::string> InstallActionPayload(const ActionCode& code, const std::stri
   }
   Result<std::string> bytes = Base64Decode(code.code);
   if (!bytes.ok()) {
-    return Status::InvalidArgument("The action's code is marked binary but is not base64: " +
-                                   bytes.status().message());
+    return Status::InvalidArgument("The action's code is marked binary but is not base64: " + bytes.status().message());
   }
   if (!LooksLikeZip(*bytes)) {
     WISP_RETURN_IF_ERROR(WriteFile(dir, kExecName, *bytes, 0700));

@@ -28,7 +28,6 @@ namespace wisp::whisk {
 // returns the absolute path of the executable, `dir/exec`. Fails with
 // InvalidArgument and a message for the action's developer: no code, bad
 // base64, a broken or unsafe zip, a zip without `exec`.
-Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir,
-                                         size_t max_unpacked_bytes);
+Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes);
 
 }  // namespace wisp::whisk

@@ -33,8 +33,8 @@ std::string FormatLogLine(Clock::WallTime at, std::string_view stream, std::stri
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[48];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
   std::string line = stamp;
   if (line.size() < 30) line.append(30 - line.size(), ' ');
   line += ' ';
@@ -62,9 +62,9 @@ void ActivationLog::AddNotice(std::string_view text) {
 std::vector<std::string> ActivationLog::Finish() {
   std::vector<std::string> out = std::move(lines_);
   if (truncated_) {
-    out.push_back(FormatLogLine(clock_.Now(), "stderr",
-                                "Logs were truncated because the total bytes size exceeds the limit of " +
-                                    std::to_string(limit_) + " bytes."));
+    out.push_back(FormatLogLine(
+        clock_.Now(), "stderr",
+        "Logs were truncated because the total bytes size exceeds the limit of " + std::to_string(limit_) + " bytes."));
   }
   for (std::string& notice : notices_) out.push_back(std::move(notice));
   lines_.clear();
@@ -84,8 +84,7 @@ ActionloopProcess::ActionloopProcess(std::unique_ptr<ChildProcess> child, size_t
       stdout_{"stdout", child_->stdout_fd(), "", false, false},
       stderr_{"stderr", child_->stderr_fd(), "", false, false} {}
 
-ActionloopProcess::Read ActionloopProcess::Exchange(std::string_view request, Deadline deadline,
-                                                    ActivationLog& log) {
+ActionloopProcess::Read ActionloopProcess::Exchange(std::string_view request, Deadline deadline, ActivationLog& log) {
   stdout_.sentinel_seen = false;
   stderr_.sentinel_seen = false;
   std::string pending;
@@ -173,17 +172,17 @@ bool ActionloopProcess::TakeLine(Read* out) {
   return false;
 }
 
-bool ActionloopProcess::ReadLog(LogStream& stream, ActivationLog& log) {
+size_t ActionloopProcess::ReadLog(LogStream& stream, ActivationLog& log) {
   char buffer[kReadChunk];
   ssize_t r = read(stream.fd, buffer, sizeof(buffer));
-  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
   if (r <= 0) {
     stream.eof = true;
-    return false;
+    return 0;
   }
   stream.partial.append(buffer, static_cast<size_t>(r));
   EmitLines(stream, log);
-  return true;
+  return static_cast<size_t>(r);
 }
 
 void ActionloopProcess::EmitLines(LogStream& stream, ActivationLog& log) {
@@ -212,7 +211,14 @@ void ActionloopProcess::EmitLines(LogStream& stream, ActivationLog& log) {
 
 void ActionloopProcess::FinishLogs(ActivationLog& log) {
   for (LogStream* stream : {&stdout_, &stderr_}) {
-    while (!stream->eof && !stream->sentinel_seen && ReadLog(*stream, log)) {
+    // What was in the pipe when the result came is at most a pipe's capacity
+    // (1 MiB even if the child enlarged it); the budget keeps a child that
+    // floods its output after its result from holding this thread forever.
+    size_t budget = 1024 * 1024;
+    while (!stream->eof && !stream->sentinel_seen && budget > 0) {
+      const size_t read = ReadLog(*stream, log);
+      if (read == 0) break;
+      budget -= std::min(budget, read);
     }
     if (!stream->partial.empty()) {
       log.Add(stream->name, stream->partial);

@@ -85,8 +85,7 @@ class ActionloopProcess {
 
   // Starts the executable. Lines on fd 3 longer than `max_line_bytes` are
   // reported as kTooLarge (and skipped, so the exchange stays in step).
-  static Result<std::unique_ptr<ActionloopProcess>> Start(const SpawnOptions& options,
-                                                          size_t max_line_bytes);
+  static Result<std::unique_ptr<ActionloopProcess>> Start(const SpawnOptions& options, size_t max_line_bytes);
 
   // Writes `request` and a newline to stdin (nothing when `request` is empty:
   // that reads the ack), then waits for one line on fd 3 until `deadline`,
@@ -113,8 +112,9 @@ class ActionloopProcess {
   };
 
   explicit ActionloopProcess(std::unique_ptr<ChildProcess> child, size_t max_line_bytes);
-  // One non-blocking read of a log stream into `log`; false when nothing was there.
-  bool ReadLog(LogStream& stream, ActivationLog& log);
+  // One non-blocking read of a log stream into `log`; the bytes read (0 when
+  // nothing was there, or at the end).
+  size_t ReadLog(LogStream& stream, ActivationLog& log);
   void EmitLines(LogStream& stream, ActivationLog& log);
   // One non-blocking read of fd 3.
   void ReadResult();
@@ -127,7 +127,7 @@ class ActionloopProcess {
   LogStream stderr_;
   std::string result_buffer_;
   bool result_eof_ = false;
-  bool oversized_ = false;   // skipping the rest of a line that was too long
+  bool oversized_ = false;  // skipping the rest of a line that was too long
   std::string oversized_head_;
   size_t oversized_size_ = 0;
 };

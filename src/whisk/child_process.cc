@@ -48,8 +48,8 @@ Status SetNonBlocking(int fd) {
 // errnos from exec that say the program cannot run, rather than that the
 // machine is short of something.
 bool IsExecRefusal(int err) {
-  return err == ENOEXEC || err == ENOENT || err == EACCES || err == ENOTDIR || err == ELOOP ||
-         err == ENAMETOOLONG || err == EISDIR || err == ETXTBSY || err == EPERM;
+  return err == ENOEXEC || err == ENOENT || err == EACCES || err == ENOTDIR || err == ELOOP || err == ENAMETOOLONG ||
+         err == EISDIR || err == ETXTBSY || err == EPERM;
 }
 
 // posix_spawn's attributes and file actions, destroyed on every path out.
@@ -116,8 +116,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnOptions& op
   posix_spawnattr_setsigdefault(setup.attr(), &all);
   posix_spawnattr_setsigmask(setup.attr(), &none);
   posix_spawnattr_setpgroup(setup.attr(), 0);
-  posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                             POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   std::vector<char*> argv = {const_cast<char*>(options.program.c_str()), nullptr};
   std::vector<char*> envp;

@@ -91,8 +91,8 @@ class ChildProcess {
   pid_t pid_ = -1;
   UniqueFd stdin_, stdout_, stderr_, result_;
   mutable std::mutex mu_;
-  bool reaped_ = false;   // GUARDED_BY(mu_)
-  int wait_status_ = 0;   // GUARDED_BY(mu_)
+  bool reaped_ = false;  // GUARDED_BY(mu_)
+  int wait_status_ = 0;  // GUARDED_BY(mu_)
 };
 
 }  // namespace wisp::whisk

@@ -139,9 +139,7 @@ class NativeRuntime::Reclaimer {
   // wakes it), a clock move or Stop(). False once stopped.
   bool Wait(Snapshot seen, std::optional<steady_clock::duration> timeout) {
     std::unique_lock lock(mu_);
-    auto woken = [&] {
-      return stop_ || clock_gen_ != seen.clock_gen || (!timeout && idle_gen_ != seen.idle_gen);
-    };
+    auto woken = [&] { return stop_ || clock_gen_ != seen.clock_gen || (!timeout && idle_gen_ != seen.idle_gen); };
     if (timeout) {
       cv_.wait_for(lock, *timeout, woken);
     } else {
@@ -171,8 +169,8 @@ struct NativeRuntime::Pool {
   std::string pool_key;  // ActionCode::pool_key
   std::string dir;       // private directory of the unpacked payload
   // The rest is GUARDED_BY(NativeRuntime::mu_).
-  int live = 0;          // processes alive or starting
-  int users = 0;         // Run() calls holding the pool
+  int live = 0;                                // processes alive or starting
+  int users = 0;                               // Run() calls holding the pool
   std::vector<std::unique_ptr<Process>> idle;  // front: idle the longest
   // Installing the payload happens once, under its own lock.
   std::mutex install_mu;
@@ -276,47 +274,16 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
     return out;
   }
 
-  // Enter the pool of this action and caller (see the header: never shared
-  // across namespaces or keys).
-  const std::string key = code.pool_key + '\n' + request.namespace_name + '\n' + request.api_key.value_or("");
-  std::shared_ptr<Pool> pool;
-  {
-    std::lock_guard lock(mu_);
-    if (shutting_down_) {
-      SetError(out, ActivationStatus::kWhiskError, kNoResources);
-      out.end = clock_.Now();
-      return out;
-    }
-    std::shared_ptr<Pool>& slot = pools_[key];
-    if (!slot) {
-      slot = std::make_shared<Pool>();
-      slot->key = key;
-      slot->pool_key = code.pool_key;
-      slot->dir = options_.scratch_dir + "/" + kPoolDirPrefix + std::to_string(next_pool_dir_++);
-    }
-    pool = slot;
-    ++pool->users;
-    ++active_runs_;
+  std::shared_ptr<Pool> pool = EnterPool(code, request);
+  if (!pool) {
+    SetError(out, ActivationStatus::kWhiskError, kNoResources);
+    out.end = clock_.Now();
+    return out;
   }
-  // Leaves the pool on every way out; a pool with no process and no user is forgotten.
   struct Leave {
     NativeRuntime* runtime;
     std::shared_ptr<Pool> pool;
-    ~Leave() {
-      std::string dir;
-      {
-        std::lock_guard lock(runtime->mu_);
-        --pool->users;
-        auto it = runtime->pools_.find(pool->key);
-        if (pool->live == 0 && pool->users == 0 && it != runtime->pools_.end() && it->second == pool) {
-          runtime->pools_.erase(it);
-          dir = pool->dir;
-        }
-        if (--runtime->active_runs_ == 0) runtime->runs_done_.notify_all();
-      }
-      std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
+    ~Leave() { runtime->LeavePool(pool); }
   } leave{this, pool};
 
   const int cap = request.max_instances > 0 ? request.max_instances : options_.default_max_instances;
@@ -335,49 +302,12 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
   const std::string api_host = request.api_host.empty() ? options_.api_host : request.api_host;
 
   if (!process) {
-    // Cold: install the payload (once per pool), start the process, await its ack.
-    out.cold = true;
-    out.start = clock_.Now();
-    const auto init_begin = steady_clock::now();
-    auto fail_init = [&](const std::string& message) {
-      SetError(out, ActivationStatus::kDeveloperError, message);
-      out.init_time = MillisSince(init_begin);
+    process = StartCold(pool, code, request, log, out);
+    if (!process) {
       out.end = clock_.Now();
       out.logs = log.Finish();
       return out;
-    };
-    Result<std::string> exec_path = Prepare(*pool, code);
-    if (!exec_path.ok()) {
-      ReleaseSlot(pool);
-      return fail_init(exec_path.status().message());
     }
-    Result<std::unique_ptr<Process>> started = StartProcess(*pool, *exec_path, code, request);
-    if (!started.ok()) {
-      ReleaseSlot(pool);
-      return fail_init(kInitFailedPrefix + started.status().message());
-    }
-    process = std::move(*started);
-    if (code.wait_for_ack) {
-      ActionloopProcess::Read ack = process->loop->Exchange("", init_begin + request.timeout, log);
-      std::optional<std::string> failure;
-      if (ack.status == ActionloopProcess::ReadStatus::kTimedOut) {
-        out.timeout = true;
-        failure = TimedOut(request.timeout, /*init=*/true);
-      } else if (ack.status == ActionloopProcess::ReadStatus::kExited) {
-        failure = kExitedDuringInit;
-      } else if (ack.status == ActionloopProcess::ReadStatus::kTooLarge || !IsAck(ack.line)) {
-        failure = std::string(kInitFailedPrefix) + "the action was asked to acknowledge its start with " +
-                  "{\"ok\":true} on fd 3 but wrote: " + ack.line;
-      }
-      if (failure) {
-        process->loop->child().Kill();
-        process->loop->DrainToEnd(log, steady_clock::now() + kDrainAfterKill);
-        log.AddNotice(kLogsMissing);
-        Release(pool, std::move(process), /*reuse=*/false);
-        return fail_init(*failure);
-      }
-    }
-    out.init_time = MillisSince(init_begin);
   } else {
     out.start = clock_.Now();
   }
@@ -395,9 +325,8 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
       break;
     case ActionloopProcess::ReadStatus::kTooLarge:
       SetError(out, ActivationStatus::kApplicationError,
-               "The action produced a response that exceeded the allowed length: " + std::to_string(read.size) +
-                   " > " + std::to_string(options_.max_result_bytes) +
-                   " bytes. The truncated response was: " + read.line);
+               "The action produced a response that exceeded the allowed length: " + std::to_string(read.size) + " > " +
+                   std::to_string(options_.max_result_bytes) + " bytes. The truncated response was: " + read.line);
       reuse = true;
       break;
     case ActionloopProcess::ReadStatus::kTimedOut:
@@ -411,20 +340,99 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
   if (reuse) {
     process->loop->FinishLogs(log);
     // An action that ends after each activation cannot be reused.
-    reuse = !process->loop->HasExited();
+    const bool alive = !process->loop->HasExited();
+    Release(pool, std::move(process), alive);
   } else {
-    process->loop->child().Kill();
-    process->loop->DrainToEnd(log, steady_clock::now() + kDrainAfterKill);
-    log.AddNotice(kLogsMissing);
     log::Info("whisk", "native action process discarded",
-              {{"action", request.action_name},
-               {"activation_id", request.activation_id},
-               {"timeout", out.timeout}});
+              {{"action", request.action_name}, {"activation_id", request.activation_id}, {"timeout", out.timeout}});
+    Discard(pool, std::move(process), log);
   }
-  Release(pool, std::move(process), reuse);
   out.end = clock_.Now();
   out.logs = log.Finish();
   return out;
+}
+
+std::shared_ptr<NativeRuntime::Pool> NativeRuntime::EnterPool(const ActionCode& code, const RunRequest& request) {
+  // One pool per action and caller: never shared across namespaces or keys.
+  const std::string key = code.pool_key + '\n' + request.namespace_name + '\n' + request.api_key.value_or("");
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return nullptr;
+  std::shared_ptr<Pool>& pool = pools_[key];
+  if (!pool) {
+    pool = std::make_shared<Pool>();
+    pool->key = key;
+    pool->pool_key = code.pool_key;
+    pool->dir = options_.scratch_dir + "/" + kPoolDirPrefix + std::to_string(next_pool_dir_++);
+  }
+  ++pool->users;
+  ++active_runs_;
+  return pool;
+}
+
+void NativeRuntime::LeavePool(const std::shared_ptr<Pool>& pool) {
+  std::string dir;
+  {
+    std::lock_guard lock(mu_);
+    --pool->users;
+    auto it = pools_.find(pool->key);
+    if (pool->live == 0 && pool->users == 0 && it != pools_.end() && it->second == pool) {
+      pools_.erase(it);
+      dir = pool->dir;
+    }
+    if (--active_runs_ == 0) runs_done_.notify_all();
+  }
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+}
+
+std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shared_ptr<Pool>& pool,
+                                                                 const ActionCode& code, const RunRequest& request,
+                                                                 ActivationLog& log, RunOutcome& out) {
+  out.cold = true;
+  out.start = clock_.Now();
+  const auto init_begin = steady_clock::now();
+  auto fail = [&](const std::string& message) -> std::unique_ptr<Process> {
+    SetError(out, ActivationStatus::kDeveloperError, message);
+    out.init_time = MillisSince(init_begin);
+    return nullptr;
+  };
+  Result<std::string> exec_path = Prepare(*pool, code);
+  if (!exec_path.ok()) {
+    ReleaseSlot(pool);
+    return fail(exec_path.status().message());
+  }
+  Result<std::unique_ptr<Process>> started = StartProcess(*pool, *exec_path, code, request);
+  if (!started.ok()) {
+    ReleaseSlot(pool);
+    return fail(kInitFailedPrefix + started.status().message());
+  }
+  std::unique_ptr<Process> process = std::move(*started);
+  if (code.wait_for_ack) {
+    ActionloopProcess::Read ack = process->loop->Exchange("", init_begin + request.timeout, log);
+    std::optional<std::string> failure;
+    if (ack.status == ActionloopProcess::ReadStatus::kTimedOut) {
+      out.timeout = true;
+      failure = TimedOut(request.timeout, /*init=*/true);
+    } else if (ack.status == ActionloopProcess::ReadStatus::kExited) {
+      failure = kExitedDuringInit;
+    } else if (ack.status == ActionloopProcess::ReadStatus::kTooLarge || !IsAck(ack.line)) {
+      failure = std::string(kInitFailedPrefix) + "the action was asked to acknowledge its start with " +
+                "{\"ok\":true} on fd 3 but wrote: " + ack.line;
+    }
+    if (failure) {
+      Discard(pool, std::move(process), log);
+      return fail(*failure);
+    }
+  }
+  out.init_time = MillisSince(init_begin);
+  return process;
+}
+
+void NativeRuntime::Discard(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, ActivationLog& log) {
+  process->loop->child().Kill();
+  process->loop->DrainToEnd(log, steady_clock::now() + kDrainAfterKill);
+  log.AddNotice(kLogsMissing);
+  Release(pool, std::move(process), /*reuse=*/false);
 }
 
 Result<NativeRuntime::Lease> NativeRuntime::Acquire(const std::shared_ptr<Pool>& pool, int cap,
@@ -590,13 +598,21 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool
 void NativeRuntime::ReclaimLoop() {
   while (true) {
     std::vector<std::pair<std::shared_ptr<Pool>, std::unique_ptr<Process>>> expired;
+    std::vector<std::string> dirs;
     std::optional<steady_clock::duration> next;
     Reclaimer::Snapshot seen;
     {
       std::lock_guard lock(mu_);
       if (shutting_down_) return;
       const Clock::SteadyTime now = clock_.SteadyNow();
-      for (auto& [key, pool] : pools_) {
+      for (auto it = pools_.begin(); it != pools_.end();) {
+        const std::shared_ptr<Pool>& pool = it->second;
+        // A pool emptied by an eviction for room (Acquire) has nobody left to forget it.
+        if (pool->live == 0 && pool->users == 0) {
+          dirs.push_back(pool->dir);
+          it = pools_.erase(it);
+          continue;
+        }
         // idle is ordered by idle_since, so the expired ones lead; a process
         // that died while idle goes too.
         auto stays = std::stable_partition(pool->idle.begin(), pool->idle.end(), [&](const auto& process) {
@@ -608,11 +624,11 @@ void NativeRuntime::ReclaimLoop() {
           auto due = pool->idle.front()->idle_since + options_.idle_timeout - now;
           if (!next || due < *next) next = due;
         }
+        ++it;
       }
       seen = reclaimer_->Take();
     }
     if (!expired.empty()) {
-      std::vector<std::string> dirs;
       for (auto& [pool, process] : expired) process.reset();  // kill and reap
       {
         std::lock_guard lock(mu_);
@@ -628,9 +644,9 @@ void NativeRuntime::ReclaimLoop() {
         }
         slot_freed_.notify_all();
       }
-      std::error_code ec;
-      for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
     }
+    std::error_code ec;
+    for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
     if (!reclaimer_->Wait(seen, next)) return;
   }
 }

@@ -95,12 +95,12 @@ class NativeRuntime final : public ActionRuntime {
 
   // What a runtime holds at one moment; for /metrics and tests.
   struct Stats {
-    int processes = 0;        // alive, idle or busy
+    int processes = 0;  // alive, idle or busy
     int idle = 0;
-    int waiting = 0;          // activations queued for a process
+    int waiting = 0;  // activations queued for a process
     int pools = 0;
-    uint64_t cold_starts = 0; // processes started since creation
-    uint64_t reclaimed = 0;   // idle processes stopped by the idle timeout or for room
+    uint64_t cold_starts = 0;  // processes started since creation
+    uint64_t reclaimed = 0;    // idle processes stopped by the idle timeout or for room
   };
 
   // Fails when the scratch directory cannot be made.
@@ -132,18 +132,31 @@ class NativeRuntime final : public ActionRuntime {
 
   explicit NativeRuntime(Options options);
 
+  // The pool of this action and caller, counted as in use until LeavePool();
+  // null once shutting down.
+  std::shared_ptr<Pool> EnterPool(const ActionCode& code, const RunRequest& request);
+  // Stops using the pool; a pool with no process and no user is forgotten
+  // with its directory.
+  void LeavePool(const std::shared_ptr<Pool>& pool);
   // Takes an idle process of the pool, or a slot to start one; waits while
   // neither is possible. Processes evicted to make room land in `graveyard`.
-  Result<Lease> Acquire(const std::shared_ptr<Pool>& pool, int cap,
-                        std::vector<std::unique_ptr<Process>>& graveyard);
+  Result<Lease> Acquire(const std::shared_ptr<Pool>& pool, int cap, std::vector<std::unique_ptr<Process>>& graveyard);
+  // The cold part of a run: installs the payload, starts a process and awaits
+  // its ack. On failure, `out` holds the developer error, the slot is given
+  // back, and the result is null.
+  std::unique_ptr<Process> StartCold(const std::shared_ptr<Pool>& pool, const ActionCode& code,
+                                     const RunRequest& request, ActivationLog& log, RunOutcome& out);
+  // Kills a process that cannot be reused, keeps what is left of its logs,
+  // and frees its slot.
+  void Discard(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, ActivationLog& log);
   // Returns a healthy process to its pool, or stops a broken one and frees its slot.
   void Release(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, bool reuse);
   // Gives back a slot whose process never started.
   void ReleaseSlot(const std::shared_ptr<Pool>& pool);
   // Unpacks the pool's payload once; returns the executable's path.
   Result<std::string> Prepare(Pool& pool, const ActionCode& code);
-  Result<std::unique_ptr<Process>> StartProcess(Pool& pool, const std::string& exec_path,
-                                                const ActionCode& code, const RunRequest& request);
+  Result<std::unique_ptr<Process>> StartProcess(Pool& pool, const std::string& exec_path, const ActionCode& code,
+                                                const RunRequest& request);
   // The reclaim thread: stops processes idle for longer than idle_timeout
   // (and idle ones that died), forgets empty pools, then sleeps until the
   // next one is due, or until a process goes idle when none was.
@@ -153,17 +166,17 @@ class NativeRuntime final : public ActionRuntime {
   Clock& clock_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable slot_freed_;   // a process went idle, or a slot came free
-  std::condition_variable runs_done_;    // active_runs_ reached zero (for Shutdown)
+  mutable std::condition_variable slot_freed_;          // a process went idle, or a slot came free
+  std::condition_variable runs_done_;                   // active_runs_ reached zero (for Shutdown)
   std::map<std::string, std::shared_ptr<Pool>> pools_;  // GUARDED_BY(mu_)
-  std::set<Process*> busy_;              // GUARDED_BY(mu_): in use by a Run
-  int processes_ = 0;                    // GUARDED_BY(mu_): alive or starting, all pools
-  int waiting_ = 0;                      // GUARDED_BY(mu_)
-  int active_runs_ = 0;                  // GUARDED_BY(mu_)
-  uint64_t cold_starts_ = 0;             // GUARDED_BY(mu_)
-  uint64_t reclaimed_ = 0;               // GUARDED_BY(mu_)
-  uint64_t next_pool_dir_ = 0;           // GUARDED_BY(mu_)
-  bool shutting_down_ = false;           // GUARDED_BY(mu_)
+  std::set<Process*> busy_;                             // GUARDED_BY(mu_): in use by a Run
+  int processes_ = 0;                                   // GUARDED_BY(mu_): starting, alive or being stopped, all pools
+  int waiting_ = 0;                                     // GUARDED_BY(mu_)
+  int active_runs_ = 0;                                 // GUARDED_BY(mu_)
+  uint64_t cold_starts_ = 0;                            // GUARDED_BY(mu_)
+  uint64_t reclaimed_ = 0;                              // GUARDED_BY(mu_)
+  uint64_t next_pool_dir_ = 0;                          // GUARDED_BY(mu_)
+  bool shutting_down_ = false;                          // GUARDED_BY(mu_)
 
   std::shared_ptr<Reclaimer> reclaimer_;
   std::thread reclaim_thread_;

@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <fstream>
-#include <map>
 #include <functional>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -176,7 +176,8 @@ TEST_F(NativeRuntimeTest, HelloExampleGreetsAndLogs) {
   EXPECT_EQ(out.result, Json({{"greeting", "Hello, Ada!"}}));
   // OpenWhisk's line shape, which `wsk activation logs --strip` expects; no sentinel.
   ASSERT_EQ(out.logs.size(), 1u) << ::testing::PrintToString(out.logs);
-  EXPECT_TRUE(std::regex_match(out.logs[0], std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout: hello: greeting Ada)")))
+  EXPECT_TRUE(std::regex_match(out.logs[0],
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout: hello: greeting Ada)")))
       << out.logs[0];
 
   RunOutcome bad = runtime->Run(code, Request({{"name", 7}}));
@@ -282,8 +283,10 @@ TEST_F(NativeRuntimeTest, TimeoutAlsoKillsWhatTheActionStarted) {
                            "#!/bin/sh\n"
                            "read -r line\n"
                            "sleep 1000 &\n"
-                           "echo $! > " + pid_file + "\n"
-                           "wait\n");
+                           "echo $! > " +
+                               pid_file +
+                               "\n"
+                               "wait\n");
   RunOutcome out = runtime->Run(code, Request(Json::object(), milliseconds(1000)));
   EXPECT_TRUE(out.timeout);
   const std::string pid_text = ReadFile(pid_file);
@@ -297,8 +300,7 @@ TEST_F(NativeRuntimeTest, CrashMidRunIsDeveloperErrorAndKeepsItsLogs) {
   RunOutcome warmup = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
   RunOutcome crashed = runtime->Run(Probe("/guest/probe@0.0.1"), Request({{"crash", true}}));
   EXPECT_EQ(crashed.status, ActivationStatus::kDeveloperError);
-  EXPECT_EQ(crashed.result,
-            Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
+  EXPECT_EQ(crashed.result, Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
   EXPECT_FALSE(crashed.timeout);
   ASSERT_EQ(crashed.logs.size(), 2u) << ::testing::PrintToString(crashed.logs);
   EXPECT_THAT(crashed.logs[0], HasSubstr(" stdout: about to crash"));
@@ -490,6 +492,25 @@ TEST_F(NativeRuntimeTest, GlobalCapHoldsAcrossActionsAndIdleProcessesMakeRoom) {
   EXPECT_GE(runtime->GetStats().reclaimed, 1u);
 }
 
+TEST_F(NativeRuntimeTest, QueuedRunGivesUpAfterTheMaximumWait) {
+  NativeRuntime::Options options;
+  options.max_queue_wait = milliseconds(200);
+  auto runtime = MakeRuntime(options);
+  RunRequest hang = Request({{"hang", true}}, milliseconds(3000));
+  hang.max_instances = 1;
+  RunOutcome hung;
+  std::thread holder([&] { hung = runtime->Run(Probe("/guest/probe@0.0.1"), hang); });
+  ASSERT_TRUE(WaitUntil([&] { return runtime->GetStats().processes == 1; }));
+
+  RunRequest queued = Request();
+  queued.max_instances = 1;
+  RunOutcome refused = runtime->Run(Probe("/guest/probe@0.0.1"), queued);
+  EXPECT_EQ(refused.status, ActivationStatus::kWhiskError);
+  EXPECT_EQ(refused.result, Json({{"error", "Failed to provision resources to run the action."}}));
+  holder.join();
+  EXPECT_TRUE(hung.timeout);
+}
+
 TEST_F(NativeRuntimeTest, LogsAreCapturedPerActivationAndTruncatedAtTheLimit) {
   auto runtime = MakeRuntime();
   RunRequest request = Request({{"log", 100}});
@@ -531,7 +552,18 @@ TEST_F(NativeRuntimeTest, ScriptLogsWithoutSentinelsAreCaptured) {
   }
 }
 
-// A zip holding `files` (name -> bytes); names ending in "exec" or ".sh" are executable.
+TEST_F(NativeRuntimeTest, FloodAfterTheResultDoesNotHoldTheRun) {
+  auto runtime = MakeRuntime();
+  ActionCode code = Script("/guest/flood@0.0.1", "#!/bin/sh\nread -r line\necho '{}' >&3\nexec yes flood\n");
+  RunRequest request = Request();
+  request.log_limit_bytes = 1000;
+  RunOutcome out = runtime->Run(code, request);
+  EXPECT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
+  EXPECT_LE(out.logs.size(), 1000u / 6 + 1);
+}
+
+// A zip holding `files` (name -> bytes); names ending in "exec" or ".sh" are
+// executable, names ending in ".link" are symbolic links to their bytes.
 std::string MakeZip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& files) {
   int error = 0;
   zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
@@ -540,9 +572,10 @@ std::string MakeZip(const std::string& path, const std::vector<std::pair<std::st
     zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
     zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE);
     EXPECT_GE(index, 0) << name;
-    const bool executable = name.ends_with("exec") || name.ends_with(".sh");
-    zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX,
-                                      static_cast<zip_uint32_t>((executable ? 0100755 : 0100644)) << 16);
+    zip_uint32_t mode = 0100644;
+    if (name.ends_with("exec") || name.ends_with(".sh")) mode = 0100755;
+    if (name.ends_with(".link")) mode = 0120777;
+    zip_file_set_external_attributes(archive, index, 0, ZIP_OPSYS_UNIX, mode << 16);
   }
   EXPECT_EQ(zip_close(archive), 0);
   return Base64Encode(ReadFile(path));
@@ -579,6 +612,10 @@ TEST_F(NativeRuntimeTest, BadPayloadsFailInitialization) {
   EXPECT_THAT(error_of(escape), HasSubstr("entry outside its root: ../evil"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/native/evil"));
 
+  ActionCode link = Probe("/guest/link@0.0.1", false);
+  link.code = MakeZip(dir_.path() + "/link.zip", {{"exec", "#!/bin/sh\n"}, {"passwd.link", "/etc/passwd"}});
+  EXPECT_EQ(error_of(link), "The action's zip file holds a link, which is not supported: passwd.link");
+
   ActionCode not_base64 = Probe("/guest/b64@0.0.1", false);
   not_base64.code = "%%% not base64 %%%";
   EXPECT_THAT(error_of(not_base64), StartsWith("The action's code is marked binary but is not base64"));
@@ -589,6 +626,18 @@ TEST_F(NativeRuntimeTest, BadPayloadsFailInitialization) {
             "(a script needs a #! line)");
   EXPECT_TRUE(runtime->WaitForProcessesAtMost(0, kWait));
   EXPECT_EQ(runtime->GetStats().pools, 0) << "failed pools are forgotten with their directories";
+}
+
+TEST_F(NativeRuntimeTest, ZipThatUnpacksTooLargeIsRefused) {
+  NativeRuntime::Options options;
+  options.max_unpacked_bytes = 1000;
+  auto runtime = MakeRuntime(options);
+  ActionCode bomb = Probe("/guest/bomb@0.0.1", false);
+  bomb.code = MakeZip(dir_.path() + "/bomb.zip", {{"exec", "#!/bin/sh\n"}, {"zeros", std::string(100'000, '\0')}});
+  EXPECT_LT(bomb.code.size(), 100'000u) << "the test needs a zip smaller than what it unpacks to";
+  RunOutcome out = runtime->Run(bomb, Request());
+  EXPECT_EQ(out.status, ActivationStatus::kDeveloperError);
+  EXPECT_EQ(out.result, Json({{"error", "The action's zip file unpacks to more than 1000 bytes"}}));
 }
 
 TEST_F(NativeRuntimeTest, OtherKindsAreNotForThisRuntime) {

@@ -56,10 +56,11 @@ TEST_F(SdkTest, AnswersEachRequestWithItsMetadataExported) {
     return Json{{"args", args}, {"id", Env("__OW_ACTIVATION_ID")}, {"key", Env("__OW_API_KEY")}};
   };
   int rc = -1;
-  std::vector<Json> lines = Serve(
-      R"({"value":{"n":1},"activation_id":"a1","api_key":"k:s"})" "\n"
-      R"({"value":{"n":2},"activation_id":"a2"})" "\n",
-      echo, &rc);
+  std::vector<Json> lines = Serve(R"({"value":{"n":1},"activation_id":"a1","api_key":"k:s"})"
+                                  "\n"
+                                  R"({"value":{"n":2},"activation_id":"a2"})"
+                                  "\n",
+                                  echo, &rc);
   EXPECT_EQ(rc, 0);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], Json({{"args", {{"n", 1}}}, {"id", "a1"}, {"key", "k:s"}}));
@@ -76,7 +77,8 @@ TEST_F(SdkTest, ErrorsAndExceptionsBecomeErrorResults) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], Json({{"error", "no good"}}));
   EXPECT_EQ(lines[1], Json({{"error", "the action threw: bad state"}}));
-  EXPECT_THAT(lines[2]["error"].get<std::string>(), ::testing::StartsWith("the activation request is not a JSON object"));
+  EXPECT_THAT(lines[2]["error"].get<std::string>(),
+              ::testing::StartsWith("the activation request is not a JSON object"));
 }
 
 TEST_F(SdkTest, AcknowledgesFirstWhenAsked) {
