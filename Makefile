@@ -13,8 +13,9 @@ CMAKE_FLAGS ?=
 
 demo: build
 	@echo "wisp: starting 'wisp serve'. The Stack Overflow pipeline and the dashboard arrive with"
-	@echo "      issues E and F; today this serves /ping and /metrics on :3233 and the CouchDB API"
-	@echo "      (the document store) on :5984, with the admin credentials printed below."
+	@echo "      issues E and F; today this serves the OpenWhisk API (/api/v1, with /whisk.system/utils),"
+	@echo "      /ping and /metrics on :3233 and the CouchDB API (the document store) on :5984, with"
+	@echo "      the CouchDB admin and the APIHOST=/AUTH= lines for ~/.wskprops printed below."
 	./$(BUILD_DIR)/wisp serve
 
 test: build

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include "http/health_routes.h"
 #include "http/router.h"
@@ -20,7 +19,13 @@
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/private_file.h"
+#include "whisk/builtin_runtime.h"
+#include "whisk/controller.h"
 #include "whisk/error_response.h"
+#include "whisk/identity.h"
+#include "whisk/native_runtime.h"
+#include "whisk/whisk_api.h"
 
 #ifndef WISP_VERSION
 #define WISP_VERSION "dev"
@@ -40,10 +45,14 @@ sigset_t BlockTerminationSignals() {
   return set;
 }
 
-std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics) {
+std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::Controller& controller,
+                                        const whisk::Identities& identities) {
   auto router = std::make_shared<http::Router>();
   http::AddPingRoute(*router);
   http::AddMetricsRoute(*router, metrics);
+  whisk::WhiskApiOptions whisk_api;
+  whisk_api.build = WISP_VERSION;
+  whisk::AddWhiskRoutes(*router, controller, identities, whisk_api);
   return router;
 }
 
@@ -88,22 +97,7 @@ Status ResolveAdmin(const ServeOptions& o, store::CouchApiOptions& out, std::str
   out.admin_name = kDefaultAdminName;
   out.admin_password = RandomSecret(24);
   const std::string text = json::Dump(Json{{"name", out.admin_name}, {"password", out.admin_password}}) + "\n";
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    // Created 0600 before the secret goes in, then renamed into place.
-    const mode_t old_mask = ::umask(077);
-    std::ofstream f(tmp, std::ios::trunc);
-    ::umask(old_mask);
-    f << text;
-    f.close();
-    if (!f) return Status::IoError("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace, ec);
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError("cannot write " + path.string() + ": " + ec.message());
-  return Status::Ok();
+  return WritePrivateFile(path.string(), text);
 }
 
 // A duration flag in milliseconds; at least 1.
@@ -153,6 +147,25 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   AddTimeoutOption(*serve, "--idle-timeout-ms", o.limits.idle_timeout, "Idle keep-alive connections close after this");
   AddTimeoutOption(*serve, "--write-timeout-ms", o.limits.write_timeout,
                    "Time each write to a client may take before the connection is dropped");
+  serve->add_option("--guest-key", o.guest_key,
+                    "The guest namespace's key as UUID:KEY (default: generated once, kept in DATA/whisk_auth.json)");
+  serve->add_flag("--dev", o.dev, "Use OpenWhisk standalone's well-known guest and whisk.system keys");
+  serve->add_option("--invocations-per-minute", o.invocations_per_minute,
+                    "Action invocations per namespace and minute; more get 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--concurrent-invocations", o.concurrent_invocations,
+                    "Activations in flight per namespace; more get 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--native-idle-timeout-ms", o.native_idle_timeout_ms,
+                    "A warm actionloop process idle this long is stopped (scale to zero)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--native-max-processes", o.native_max_processes,
+                    "Actionloop processes alive at once, over all actions")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -195,6 +208,23 @@ int RunServe(const ServeOptions& o) {
   couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;
   couch_api.jwt.required_claims = o.jwt_required_claims;
 
+  Result<whisk::WhiskKeys> keys = whisk::ResolveWhiskKeys(o.data_dir, o.guest_key, o.dev);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", keys.status().ToString().c_str());
+    return keys.status().IsInvalidArgument() ? 2 : 1;
+  }
+  whisk::Identities identities;
+  if (Status s = identities.Add("guest", "guest", keys->guest); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  if (Status s = identities.Add(std::string(whisk::kSystemNamespace), std::string(whisk::kSystemNamespace),
+                                keys->system);
+      !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 2;
+  }
+
   const sigset_t signals = BlockTerminationSignals();
 
   store::DatabaseOptions db_options;
@@ -210,6 +240,31 @@ int RunServe(const ServeOptions& o) {
   // ports are up (a job may replicate through this server's own port).
   store::ReplicationManager replication(**store);
   couch_api.replication = &replication;
+
+  whisk::BuiltinRuntime builtin_runtime;
+  whisk::RegisterUtilsCatalog(builtin_runtime);
+  whisk::ControllerOptions controller_options;
+  controller_options.invocations_per_minute = o.invocations_per_minute;
+  controller_options.concurrent_invocations = o.concurrent_invocations;
+  controller_options.bounds.max_instances = o.concurrent_invocations;
+  whisk::NativeRuntime::Options native_options;
+  native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
+  native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
+  native_options.max_processes = o.native_max_processes;
+  Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);
+  if (!native_runtime.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the native runtime: %s\n",
+                 native_runtime.status().ToString().c_str());
+    return 1;
+  }
+  whisk::Controller controller(**store, controller_options);
+  controller.SetRuntime("builtin", &builtin_runtime);
+  controller.SetRuntime("native", native_runtime->get());
+  controller.SetBuiltinNames(whisk::UtilsCatalogNames());
+  if (Status s = controller.Start(); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
+    return 1;
+  }
 
   MetricsRegistry metrics;
   const auto started = Clock::System().SteadyNow();
@@ -236,7 +291,7 @@ int RunServe(const ServeOptions& o) {
   api.tls_cert_file = o.tls_cert;
   api.tls_key_file = o.tls_key;
   api.limits = o.limits;
-  api.router = ApiRouter(metrics);
+  api.router = ApiRouter(metrics, controller, identities);
   api.render_error = whisk::RenderWhiskError;
   // OpenWhisk answers every origin with "*" and no credentials (spec openwhisk.md §1.1).
   api.cors.enabled = true;
@@ -280,11 +335,14 @@ int RunServe(const ServeOptions& o) {
     log::Error("cli", "cannot start the replicator", {{"error", s.message()}});
   }
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
+  controller.SetApiHost(std::string(scheme) + "://" + o.bind + ":" + std::to_string(server.port(api_index)));
   std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
-              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n",
+              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
+              "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",
               WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
               server.port(couch_index), couch_api.admin_name.c_str(), couch_api.admin_password.c_str(),
-              admin_source.c_str(), o.data_dir.c_str());
+              admin_source.c_str(), o.data_dir.c_str(), keys->source.c_str(), scheme, o.bind.c_str(),
+              server.port(api_index), keys->guest.c_str());
   std::fflush(stdout);
 
   int signal = 0;
@@ -293,7 +351,13 @@ int RunServe(const ServeOptions& o) {
   // Jobs first: a one-shot `/_replicate` request waits for its job, so the
   // server's handlers can only finish once the jobs have stopped.
   replication.Stop();
+
+  // Blocking invokes answer 202 at once instead of holding the workers that
+  // server.Stop() joins; then the actionloop processes go, so activations
+  // still queued fail fast instead of holding the controller's shutdown.
+  controller.StopWaiting();
   server.Stop();
+  (*native_runtime)->Shutdown();
   return 0;
 }
 

@@ -34,6 +34,13 @@ struct ServeOptions {
   size_t io_threads = 0;
   size_t worker_threads = 16;
   http::Limits limits;
+  // The OpenWhisk face.
+  std::string guest_key;                   // UUID:KEY; empty: DATA/whisk_auth.json
+  bool dev = false;                        // OpenWhisk standalone's well-known keys
+  int64_t invocations_per_minute = 60;     // per namespace
+  int64_t concurrent_invocations = 30;     // per namespace
+  int64_t native_idle_timeout_ms = 600'000;  // a warm actionloop process idle this long stops
+  int native_max_processes = 64;           // actionloop processes alive at once
   std::string log_level = "info";
   std::string log_file;
 };

@@ -48,6 +48,13 @@ struct ActionCode {
   std::string builtin;       // name of a built-in function ("/whisk.system/utils/echo")
   // Parameters marked `init` and any environment for /init, as strings.
   Json init_env = Json::object();
+  // Native only: the process is started with `__OW_WAIT_FOR_ACK=1` and must
+  // write {"ok":true} on fd 3 before it reads its first request (the Go
+  // actionloop launcher and the C++ SDK do). Its initialisation then has its
+  // own time limit, and `init_time` measures it. Without it, wisp writes the
+  // first request at once. The controller sets it from the action's
+  // `wait-for-ack` annotation (docs/actionloop.md).
+  bool wait_for_ack = false;
 };
 
 // One activation's input and its limits.

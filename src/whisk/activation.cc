@@ -1,0 +1,157 @@
+#include "whisk/activation.h"
+
+#include <cstdio>
+
+#include "util/ids.h"
+#include "whisk/action_runtime.h"
+#include "whisk/error_response.h"
+
+namespace wisp::whisk {
+namespace {
+
+// How far before `since` the scan keeps looking: an activation's id is made
+// when the request arrives, and its `start` can be later by its wait in the
+// queue (bounded by the longest action timeout plus the blocking wait).
+constexpr int64_t kStartSlackMs = 10 * 60 * 1000;
+
+// The epoch ms an activation id was made at (its first 12 hex digits).
+int64_t IdMillis(std::string_view id) {
+  int64_t ms = 0;
+  for (size_t i = 0; i < 12 && i < id.size(); ++i) {
+    const char c = id[i];
+    ms = ms * 16 + (c >= 'a' ? c - 'a' + 10 : c - '0');
+  }
+  return ms;
+}
+
+std::string IdPrefixForMillis(int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%012llx", static_cast<unsigned long long>(ms < 0 ? 0 : ms));
+  return buf;
+}
+
+bool Matches(const Json& record, const ActivationQuery& q) {
+  if (q.name && record.value("nameKey", "") != *q.name) return false;
+  const int64_t start = json::GetInt(record, "start");
+  if (q.since && start < *q.since) return false;
+  if (q.upto && start > *q.upto) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string NewActivationId(Clock::WallTime now) {
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return IdPrefixForMillis(ms) + NewId().substr(0, 20);
+}
+
+Status ValidateActivationId(std::string_view id) {
+  if (id.size() != 32) {
+    return Status::InvalidArgument("Activation id length is " + std::to_string(id.size()) + " but must be 32.");
+  }
+  if (!IsId(id)) return Status::InvalidArgument("The activation id is not valid.");
+  return Status::Ok();
+}
+
+Json ExtendedResponse(const Json& stored_response) {
+  Json out = stored_response;
+  const int code = static_cast<int>(json::GetInt(stored_response, "statusCode", 3));
+  out.erase("statusCode");
+  out["status"] = ActivationStatusText(static_cast<ActivationStatus>(code < 0 || code > 3 ? 3 : code));
+  out["success"] = code == 0;
+  return out;
+}
+
+Json ExtendedActivation(const Json& stored) {
+  Json out = stored;
+  for (const char* internal : {"_id", "_rev", "trace_id", "nameKey"}) out.erase(internal);
+  out["response"] = ExtendedResponse(stored.value("response", Json::object()));
+  if (json::GetInt(stored, "end") == 0) {
+    out.erase("end");
+    out.erase("duration");
+  }
+  return out;
+}
+
+Json SummaryActivation(const Json& stored) {
+  Json out = Json::object();
+  for (const char* key : {"namespace", "name", "version", "publish", "annotations", "activationId", "start", "cause"}) {
+    if (stored.contains(key)) out[key] = stored[key];
+  }
+  if (json::GetInt(stored, "end") != 0) {
+    out["end"] = stored["end"];
+    out["duration"] = stored.value("duration", Json(0));
+    out["statusCode"] = stored.value("response", Json::object()).value("statusCode", 0);
+  }
+  return out;
+}
+
+Status ActivationStore::Put(Json record) {
+  record["_id"] = json::GetString(record, "namespace") + "/" + json::GetString(record, "activationId");
+  store::WriteResult written = db_->Put(std::move(record));
+  return written.status;
+}
+
+Result<Json> ActivationStore::Get(const std::string& namespace_name, const std::string& activation_id) {
+  Result<Json> doc = db_->Get(namespace_name + "/" + activation_id, {});
+  if (!doc.ok()) {
+    if (doc.status().IsNotFound()) return Status::NotFound(std::string(kNotFoundText));
+    return doc.status();
+  }
+  return doc;
+}
+
+void ActivationStore::Scan(const std::string& namespace_name, const ActivationQuery& query,
+                           const std::function<bool(Json&)>& visit) {
+  const std::string prefix = namespace_name + "/";
+  store::AllDocsOptions options;
+  options.descending = true;
+  options.include_docs = true;
+  options.startkey = query.upto ? prefix + IdPrefixForMillis(*query.upto + 1) : prefix + "\xef\xbf\xbf";
+  options.endkey = prefix;
+  const size_t kPage = 256;
+  while (true) {
+    options.limit = kPage;
+    const Json page = db_->AllDocs(options);
+    const Json rows = page.value("rows", Json::array());
+    bool last_id_set = false;
+    std::string last_id;
+    for (const Json& row : rows) {
+      last_id = row.value("id", "");
+      last_id_set = true;
+      if (query.since && IdMillis(last_id.substr(prefix.size())) < *query.since - kStartSlackMs) return;
+      Json doc = row.value("doc", Json());
+      if (!doc.is_object() || !Matches(doc, query)) continue;
+      if (!visit(doc)) return;
+    }
+    if (rows.size() < kPage || !last_id_set) return;
+    options.startkey = last_id;
+    options.skip = 1;
+  }
+}
+
+std::vector<Json> ActivationStore::List(const std::string& namespace_name, const ActivationQuery& query) {
+  std::vector<Json> out;
+  size_t skipped = 0;
+  if (query.limit == 0) return out;
+  Scan(namespace_name, query, [&](Json& doc) {
+    if (skipped < query.skip) {
+      ++skipped;
+      return true;
+    }
+    out.push_back(std::move(doc));
+    return out.size() < query.limit;
+  });
+  return out;
+}
+
+size_t ActivationStore::Count(const std::string& namespace_name, const ActivationQuery& query) {
+  size_t n = 0;
+  Scan(namespace_name, query, [&](Json&) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+}  // namespace wisp::whisk

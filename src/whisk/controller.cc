@@ -1,0 +1,1064 @@
+#include "whisk/controller.h"
+
+#include <algorithm>
+#include <condition_variable>
+
+#include "util/log.h"
+#include "whisk/error_response.h"
+
+namespace wisp::whisk {
+namespace {
+
+constexpr char kAction[] = "action";
+constexpr char kPackage[] = "package";
+constexpr char kTrigger[] = "trigger";
+constexpr char kRule[] = "rule";
+
+constexpr std::string_view kFinalText = "Request defines parameters that are not allowed (e.g., reserved properties).";
+constexpr std::string_view kBindingOpText = "Operation not permitted on package binding.";
+constexpr std::string_view kNoComponentText = "Sequence component does not exist.";
+constexpr std::string_view kTooManyText = "Too many actions in the sequence.";
+constexpr int kMaxSequenceDepth = 32;
+constexpr size_t kMaxCachedDocs = 4096;
+
+// `doc[key]` without copying, or an empty object when absent.
+const Json& FieldOf(const Json& doc, const char* key) {
+  static const Json kEmpty = Json::object();
+  if (!doc.is_object()) return kEmpty;
+  const auto it = doc.find(key);
+  return it == doc.end() ? kEmpty : *it;
+}
+
+// The kinds this platform runs, and what `family:default` resolves to.
+const std::map<std::string, std::string>& KindAliases() {
+  static const std::map<std::string, std::string> aliases = {
+      {"builtin", "builtin"}, {"builtin:default", "builtin"}, {"native", "native"}, {"native:default", "native"}};
+  return aliases;
+}
+
+std::string Trim(std::string s) {
+  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+// The entity as the API shows it: without the store's bookkeeping.
+Json Wire(Json doc) {
+  for (const char* internal : {"_id", "_rev", "entityType"}) doc.erase(internal);
+  return doc;
+}
+
+Status NotFound() { return Status::NotFound(std::string(kNotFoundText)); }
+Status NotEntitled() { return Status::PermissionDenied(std::string(kNotEntitledText)); }
+
+bool IsBinding(const Json& package) {
+  const Json b = package.value("binding", Json::object());
+  return b.is_object() && b.contains("name");
+}
+
+// Sorts newest first and applies skip/limit, or counts.
+Json Page(std::vector<Json> items, const ListOptions& list, const std::string& collection) {
+  if (list.count) return Json{{collection, items.size()}};
+  std::stable_sort(items.begin(), items.end(), [](const Json& a, const Json& b) {
+    return json::GetInt(a, "updated") > json::GetInt(b, "updated");
+  });
+  Json out = Json::array();
+  for (size_t i = list.skip; i < items.size() && out.size() < list.limit; ++i) out.push_back(std::move(items[i]));
+  return out;
+}
+
+int64_t ResultBytes(const Json& result) { return static_cast<int64_t>(json::Dump(result).size()); }
+
+}  // namespace
+
+struct Controller::Pending {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;      // GUARDED_BY(mu)
+  bool released = false;  // GUARDED_BY(mu): the controller stops; answer 202 now
+  Json record;            // GUARDED_BY(mu)
+};
+
+Controller::Controller(store::Store& store, ControllerOptions options, Clock& clock)
+    : store_(store), options_(std::move(options)), clock_(clock), api_host_(options_.api_host) {}
+
+void Controller::SetApiHost(std::string api_host) {
+  std::lock_guard<std::mutex> lock(api_host_mu_);
+  api_host_ = std::move(api_host);
+}
+
+Controller::~Controller() {
+  if (pool_) pool_->Shutdown();
+}
+
+void Controller::SetRuntime(const std::string& kind, ActionRuntime* runtime) { runtimes_[kind] = runtime; }
+
+void Controller::SetBuiltinNames(std::vector<std::string> names) { builtin_names_ = std::move(names); }
+
+Status Controller::Start() {
+  for (const char* name : {kEntitiesDb, kActivationsDb}) {
+    Status created = store_.CreateDatabase(name);
+    if (!created.ok() && created.code() != StatusCode::kPreconditionFailed) return created;
+  }
+  WISP_ASSIGN_OR_RETURN(entities_, store_.GetDatabase(kEntitiesDb));
+  WISP_ASSIGN_OR_RETURN(std::shared_ptr<store::Database> activations, store_.GetDatabase(kActivationsDb));
+  activations_ = std::make_unique<ActivationStore>(activations);
+  pool_ = std::make_unique<ThreadPool>(std::max<size_t>(1, options_.invoker_threads), "wisp-invoke");
+
+  // The shared catalog: /whisk.system/utils, published, with built-in actions.
+  Identity system{std::string(kSystemNamespace), std::string(kSystemNamespace), "", ""};
+  Json package = {
+      {"publish", true},
+      {"annotations",
+       Json::array({{{"key", "description"}, {"value", "Building blocks that format and assemble data"}}})}};
+  Result<Json> existing_pkg = LoadDoc(std::string(kSystemNamespace) + "/utils");
+  if (!existing_pkg.ok()) {
+    WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, "utils", package, false).status());
+  }
+  for (const std::string& builtin : builtin_names_) {
+    EntityName name{std::string(kSystemNamespace), "utils", builtin};
+    const Json exec = {{"kind", "builtin"}, {"code", builtin}};
+    Result<Json> existing = LoadDoc(name.DocId());
+    if (existing.ok() &&
+        existing->value("exec", Json::object()) == Json({{"kind", "builtin"}, {"code", builtin}, {"binary", false}})) {
+      continue;
+    }
+    WISP_RETURN_IF_ERROR(PutAction(system, name, Json{{"exec", exec}}, true).status());
+  }
+  return Status::Ok();
+}
+
+Json Controller::Limits() const {
+  const LimitBounds& b = options_.bounds;
+  return Json{{"invocationsPerMinute", options_.invocations_per_minute},
+              {"concurrentInvocations", options_.concurrent_invocations},
+              {"firesPerMinute", options_.fires_per_minute},
+              {"minActionMemory", b.min_memory_mb},
+              {"maxActionMemory", b.max_memory_mb},
+              {"minActionLogs", b.min_logs_mb},
+              {"maxActionLogs", b.max_logs_mb},
+              {"minActionTimeout", b.min_timeout_ms},
+              {"maxActionTimeout", b.max_timeout_ms},
+              {"minActionConcurrency", b.min_concurrency},
+              {"maxActionConcurrency", b.max_concurrency},
+              {"maxParameterSize", std::to_string(options_.max_parameter_bytes) + " B"},
+              {"maxActionInstances", b.max_instances}};
+}
+
+// --- documents --------------------------------------------------------------
+
+Status Controller::RequireOwn(const Identity& caller, const std::string& ns) const {
+  return ns == caller.namespace_name ? Status::Ok() : NotEntitled();
+}
+
+Result<std::shared_ptr<const Json>> Controller::LoadShared(const std::string& id) {
+  // The seq is read before the document, so a cached entry is never older
+  // than the seq it is filed under.
+  const int64_t seq = entities_->update_seq();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_seq_ != seq) {
+      cache_.clear();
+      cache_seq_ = seq;
+    }
+    if (const auto it = cache_.find(id); it != cache_.end()) return it->second;
+  }
+  Result<Json> doc = entities_->Get(id, {});
+  if (!doc.ok()) return doc.status().IsNotFound() ? NotFound() : doc.status();
+  auto shared = std::make_shared<const Json>(std::move(*doc));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_seq_ == seq && cache_.size() < kMaxCachedDocs) cache_[id] = shared;
+  return shared;
+}
+
+Result<Json> Controller::LoadDoc(const std::string& id) {
+  WISP_ASSIGN_OR_RETURN(std::shared_ptr<const Json> doc, LoadShared(id));
+  return *doc;
+}
+
+Result<Json> Controller::LoadEntity(const std::string& id, std::string_view type) {
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadDoc(id));
+  if (doc.value("entityType", "") != type) return Status::Conflict(std::string(kWrongCollectionText));
+  return doc;
+}
+
+Result<Json> Controller::Save(Json doc) {
+  store::WriteResult written = entities_->Put(doc);
+  if (!written.status.ok()) {
+    if (written.status.IsConflict()) return Status::Conflict(std::string(kConcurrentText));
+    return written.status;
+  }
+  doc["_rev"] = written.rev;
+  return doc;
+}
+
+Status Controller::Remove(const Json& doc) {
+  Json tombstone = {{"_id", doc["_id"]}, {"_rev", doc["_rev"]}, {"_deleted", true}};
+  store::WriteResult written = entities_->Put(std::move(tombstone));
+  if (written.status.IsConflict()) return Status::Conflict(std::string(kConcurrentText));
+  return written.status;
+}
+
+std::vector<Json> Controller::Scan(const std::string& prefix) {
+  store::AllDocsOptions options;
+  options.startkey = prefix;
+  options.endkey = prefix + "\xef\xbf\xbf";
+  options.include_docs = true;
+  const Json page = entities_->AllDocs(options);
+  std::vector<Json> out;
+  for (const Json& row : page.value("rows", Json::array())) {
+    if (row.contains("doc") && row["doc"].is_object()) out.push_back(row["doc"]);
+  }
+  return out;
+}
+
+Result<std::optional<Json>> Controller::ExistingForPut(const std::string& id, std::string_view type, bool overwrite) {
+  Result<Json> existing = LoadDoc(id);
+  if (!existing.ok()) {
+    if (existing.status().IsNotFound()) return std::optional<Json>();
+    return existing.status();
+  }
+  if (existing->value("entityType", "") != type) return Status::Conflict(std::string(kWrongCollectionText));
+  if (!overwrite) return Status::Conflict(std::string(kExistsText));
+  return std::optional<Json>(std::move(*existing));
+}
+
+Status Controller::CheckSize(const Json& value, size_t limit) const {
+  const size_t size = json::Dump(value).size();
+  if (size > limit) {
+    return Status::PayloadTooLarge("Request larger than allowed: " + std::to_string(size) + " > " +
+                                   std::to_string(limit) + " bytes.");
+  }
+  return Status::Ok();
+}
+
+// Fields common to every PUT: version, publish, annotations (after
+// delAnnotations), parameters. `base` is the stored entity on update.
+static Status ApplyCommonFields(Json& doc, const Json& body, const std::optional<Json>& old, bool replace_annotations) {
+  if (body.contains("version") && !body["version"].is_null()) {
+    if (!body["version"].is_string() || !IsValidVersion(body["version"].get<std::string>())) {
+      return Malformed("version must be a semantic version such as 0.0.1");
+    }
+    doc["version"] = body["version"];
+  } else {
+    doc["version"] = old ? NextVersion(json::GetString(*old, "version")) : std::string(kFirstVersion);
+  }
+  if (body.contains("publish") && !body["publish"].is_null()) {
+    if (!body["publish"].is_boolean()) return Malformed("publish must be a boolean");
+    doc["publish"] = body["publish"];
+  } else {
+    doc["publish"] = old ? old->value("publish", false) : false;
+  }
+  Json annotations = old ? old->value("annotations", Json::array()) : Json::array();
+  if (body.contains("delAnnotations")) {
+    if (!body["delAnnotations"].is_array()) return Malformed("delAnnotations must be an array of keys");
+    Json kept = Json::array();
+    for (const Json& a : annotations) {
+      const bool drop = std::find(body["delAnnotations"].begin(), body["delAnnotations"].end(),
+                                  a.value("key", Json())) != body["delAnnotations"].end();
+      if (!drop) kept.push_back(a);
+    }
+    annotations = kept;
+  }
+  if (body.contains("annotations") && !body["annotations"].is_null()) {
+    WISP_RETURN_IF_ERROR(ValidateKeyValues(body["annotations"], "annotations"));
+    annotations = replace_annotations ? body["annotations"] : MergeKeyValues(annotations, body["annotations"]);
+  }
+  doc["annotations"] = annotations;
+  if (body.contains("parameters") && !body["parameters"].is_null()) {
+    WISP_RETURN_IF_ERROR(ValidateKeyValues(body["parameters"], "parameters"));
+    doc["parameters"] = body["parameters"];
+  } else {
+    doc["parameters"] = old ? old->value("parameters", Json::array()) : Json::array();
+  }
+  return Status::Ok();
+}
+
+// --- actions ----------------------------------------------------------------
+
+Result<Json> Controller::ValidateExec(const Identity& caller, const EntityName& self, const Json& exec) {
+  if (!exec.is_object()) return Malformed("exec must be an object");
+  if (!exec.contains("kind") || !exec["kind"].is_string()) return Malformed("kind undefined");
+  std::string kind = Trim(exec["kind"].get<std::string>());
+  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (kind == "sequence") {
+    const Json components = exec.value("components", Json());
+    if (!components.is_array() || components.empty()) {
+      return Status::InvalidArgument("No component specified for the sequence.");
+    }
+    Json resolved = Json::array();
+    size_t atomic = 0;
+    for (const Json& c : components) {
+      if (!c.is_string()) return Malformed("sequence components must be strings");
+      WISP_ASSIGN_OR_RETURN(EntityName component, ParseFullyQualifiedName(c.get<std::string>(), caller.namespace_name));
+      if (component.DocId() == self.DocId()) return Status::InvalidArgument("Sequence may not refer to itself.");
+      Result<ResolvedAction> action = ResolveAction(caller, component);
+      if (!action.ok()) return Status::InvalidArgument(std::string(kNoComponentText));
+      Result<size_t> n = CountAtomicActions(caller, *action, 1);
+      if (!n.ok()) return n.status();
+      atomic += *n;
+      if (atomic > options_.sequence_max_length) return Status::InvalidArgument(std::string(kTooManyText));
+      resolved.push_back(component.FullName());
+    }
+    return Json{{"kind", "sequence"}, {"components", resolved}};
+  }
+  const auto alias = KindAliases().find(kind);
+  if (alias == KindAliases().end()) {
+    std::string valid;
+    for (const auto& [name, _] : KindAliases()) valid += (valid.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument("The specified runtime '" + kind +
+                                   "' is not supported by this platform. Valid values are: '" + valid + ", sequence'.");
+  }
+  kind = alias->second;
+  if (!exec.contains("code") || !exec["code"].is_string()) return Malformed("code undefined");
+  const std::string code = exec["code"].get<std::string>();
+  if (code.size() > options_.max_code_bytes) {
+    return Status::PayloadTooLarge("Request larger than allowed: " + std::to_string(code.size()) + " > " +
+                                   std::to_string(options_.max_code_bytes) + " bytes.");
+  }
+  Json out = {{"kind", kind}, {"code", code}, {"binary", false}};
+  if (kind == "builtin") {
+    if (std::find(builtin_names_.begin(), builtin_names_.end(), code) == builtin_names_.end()) {
+      return Status::InvalidArgument("There is no built-in action named '" + code + "'.");
+    }
+  } else {
+    out["binary"] = LooksLikeBase64(code);
+  }
+  if (exec.contains("main") && !exec["main"].is_null()) {
+    if (!exec["main"].is_string()) return Malformed("main must be a string");
+    out["main"] = exec["main"];
+  }
+  return out;
+}
+
+Result<size_t> Controller::CountAtomicActions(const Identity& caller, const ResolvedAction& action, int depth) {
+  const Json& exec = FieldOf(*action.doc, "exec");
+  if (exec.value("kind", "") != "sequence") return size_t{1};
+  if (depth > kMaxSequenceDepth) return Status::InvalidArgument(std::string(kTooManyText));
+  size_t total = 0;
+  for (const Json& c : exec.value("components", Json::array())) {
+    Result<EntityName> name = ParseFullyQualifiedName(c.get<std::string>(), caller.namespace_name);
+    if (!name.ok()) return Status::InvalidArgument(std::string(kNoComponentText));
+    Result<ResolvedAction> component = ResolveAction(caller, *name);
+    if (!component.ok()) return Status::InvalidArgument(std::string(kNoComponentText));
+    WISP_ASSIGN_OR_RETURN(size_t n, CountAtomicActions(caller, *component, depth + 1));
+    total += n;
+    if (total > options_.sequence_max_length) return Status::InvalidArgument(std::string(kTooManyText));
+  }
+  return total;
+}
+
+Result<Json> Controller::PutAction(const Identity& caller, const EntityName& name, const Json& body, bool overwrite) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, name.ns));
+  if (!body.is_object()) return Malformed("the body must be a JSON object");
+  if (!name.package.empty()) {
+    WISP_ASSIGN_OR_RETURN(Json package, LoadEntity(EntityName{name.ns, "", name.package}.DocId(), kPackage));
+    if (IsBinding(package)) return Status::InvalidArgument(std::string(kBindingOpText));
+  }
+  WISP_ASSIGN_OR_RETURN(std::optional<Json> old, ExistingForPut(name.DocId(), kAction, overwrite));
+  if (!old && (!body.contains("exec") || body["exec"].is_null())) return Status::InvalidArgument("exec undefined");
+  if (body.contains("parameters")) WISP_RETURN_IF_ERROR(CheckSize(body["parameters"], options_.max_parameter_bytes));
+
+  Json doc = old ? *old : Json::object();
+  doc["_id"] = name.DocId();
+  doc["entityType"] = kAction;
+  doc["namespace"] = name.Path();
+  doc["name"] = name.name;
+  if (body.contains("exec") && !body["exec"].is_null()) {
+    WISP_ASSIGN_OR_RETURN(doc["exec"], ValidateExec(caller, name, body["exec"]));
+  }
+  const Json old_limits = old ? old->value("limits", Json::object()) : Json::object();
+  WISP_ASSIGN_OR_RETURN(doc["limits"], MergeLimits(old_limits, body.value("limits", Json()), options_.bounds));
+  WISP_RETURN_IF_ERROR(ApplyCommonFields(doc, body, old, /*replace_annotations=*/false));
+  const std::string kind = doc["exec"].value("kind", "");
+  if (kind == "sequence") SetKeyValue(doc["parameters"], "_actions", doc["exec"]["components"]);
+  SetKeyValue(doc["annotations"], "exec", kind);
+  if (!old && KeyValue(body.value("annotations", Json::array()), "provide-api-key").is_null()) {
+    SetKeyValue(doc["annotations"], "provide-api-key", false);
+  }
+  doc["updated"] = clock_.NowMillis();
+  WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  return Wire(std::move(saved));
+}
+
+Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const EntityName& requested) {
+  ResolvedAction out;
+  out.name = requested;
+  out.name_key = requested.Relative();
+  Json parameters = Json::array();
+  if (requested.package.empty()) {
+    if (requested.ns != caller.namespace_name) return NotEntitled();
+  } else {
+    Result<Json> package = LoadEntity(EntityName{requested.ns, "", requested.package}.DocId(), kPackage);
+    const bool own = requested.ns == caller.namespace_name;
+    if (!package.ok()) return own ? package.status() : NotEntitled();
+    if (!own && (!package->value("publish", false) || IsBinding(*package))) return NotEntitled();
+    if (IsBinding(*package)) {
+      const Json b = (*package)["binding"];
+      EntityName target{json::GetString(b, "namespace"), "", json::GetString(b, "name")};
+      Result<Json> bound = LoadEntity(target.DocId(), kPackage);
+      if (!bound.ok()) return NotFound();
+      if (target.ns != caller.namespace_name && !bound->value("publish", false)) return NotEntitled();
+      parameters =
+          MergeKeyValues(bound->value("parameters", Json::array()), package->value("parameters", Json::array()));
+      out.binding = requested.Path();
+      out.name = EntityName{target.ns, target.name, requested.name};
+    } else {
+      parameters = package->value("parameters", Json::array());
+    }
+  }
+  WISP_ASSIGN_OR_RETURN(out.doc, LoadShared(out.name.DocId()));
+  if (out.doc->value("entityType", "") != kAction) return Status::Conflict(std::string(kWrongCollectionText));
+  out.parameters = MergeKeyValues(parameters, FieldOf(*out.doc, "parameters"));
+  return out;
+}
+
+Result<Json> Controller::GetAction(const Identity& caller, const EntityName& name, bool with_code) {
+  WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
+  Json out = Wire(*action.doc);
+  out["parameters"] = action.parameters;
+  if (!with_code && out.contains("exec")) out["exec"].erase("code");
+  return out;
+}
+
+Result<Json> Controller::DeleteAction(const Identity& caller, const EntityName& name) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, name.ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(name.DocId(), kAction));
+  WISP_RETURN_IF_ERROR(Remove(doc));
+  return Wire(std::move(doc));
+}
+
+Result<Json> Controller::ListActions(const Identity& caller, const std::string& ns, const std::string& package,
+                                     const ListOptions& list) {
+  std::string prefix = ns + "/";
+  if (!package.empty()) {
+    Result<Json> pkg = LoadEntity(ns + "/" + package, kPackage);
+    const bool own = ns == caller.namespace_name;
+    if (!pkg.ok()) return own ? pkg.status() : NotEntitled();
+    if (!own && (!pkg->value("publish", false) || IsBinding(*pkg))) return NotEntitled();
+    prefix = ns + "/" + package + "/";
+    if (IsBinding(*pkg)) {
+      prefix = json::GetString((*pkg)["binding"], "namespace") + "/" + json::GetString((*pkg)["binding"], "name") + "/";
+    }
+  } else {
+    WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  }
+  std::vector<Json> items;
+  for (Json& doc : Scan(prefix)) {
+    if (doc.value("entityType", "") != kAction) continue;
+    Json item = {{"namespace", doc["namespace"]},
+                 {"name", doc["name"]},
+                 {"version", doc["version"]},
+                 {"publish", doc["publish"]},
+                 {"annotations", doc["annotations"]},
+                 {"limits", doc["limits"]},
+                 {"exec", {{"binary", doc["exec"].value("binary", false)}}},
+                 {"updated", doc["updated"]}};
+    items.push_back(std::move(item));
+  }
+  return Page(std::move(items), list, "actions");
+}
+
+// --- invocation -------------------------------------------------------------
+
+Status Controller::Admit(const std::string& ns) {
+  const int64_t minute = clock_.NowMillis() / 60'000;
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  Throttle& t = throttles_[ns];
+  if (t.minute != minute) {
+    t.minute = minute;
+    t.count = 0;
+  }
+  if (t.count + 1 > options_.invocations_per_minute) {
+    return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(t.count + 1) +
+                                     ", allowed: " + std::to_string(options_.invocations_per_minute) + ").");
+  }
+  if (t.in_flight + 1 > options_.concurrent_invocations) {
+    return Status::ResourceExhausted(
+        "Too many concurrent requests in flight (count: " + std::to_string(t.in_flight + 1) +
+        ", allowed: " + std::to_string(options_.concurrent_invocations) + ").");
+  }
+  ++t.count;
+  ++t.in_flight;
+  return Status::Ok();
+}
+
+void Controller::Release(const std::string& ns) {
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  --throttles_[ns].in_flight;
+}
+
+Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName& name, Json payload,
+                                       const InvokeOptions& invoke) {
+  WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
+  if (!payload.is_object() && !payload.is_array()) return Malformed("the body must be a JSON object");
+  if (KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "final") && payload.is_object()) {
+    const Json defined = KeyValuesToObject(action.parameters);
+    for (const auto& [key, _] : payload.items()) {
+      if (defined.contains(key) && !defined[key].is_null()) return Status::InvalidArgument(std::string(kFinalText));
+    }
+  }
+  WISP_RETURN_IF_ERROR(Admit(caller.namespace_name));
+
+  const Clock::SteadyTime received = clock_.SteadyNow();
+  InvokeReply reply;
+  reply.activation_id = NewActivationId(clock_.Now());
+  auto pending = std::make_shared<Pending>();
+  auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
+               trace = invoke.trace_id, received, pending] {
+    size_t budget = options_.sequence_max_length;
+    Json record = Execute(caller, action, payload, id, trace, "", received, budget, 0);
+    Release(caller.namespace_name);
+    {
+      std::lock_guard<std::mutex> lock(pending->mu);
+      pending->record = std::move(record);
+      pending->done = true;
+      pending->cv.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
+  };
+  {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    ++outstanding_;
+  }
+  if (!pool_->Submit(std::move(task))) {
+    Release(caller.namespace_name);
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    --outstanding_;
+    return Status::Unavailable("The server is shutting down.");
+  }
+  reply.body = {{"activationId", reply.activation_id}};
+  if (!invoke.blocking) return reply;
+
+  {
+    std::lock_guard<std::mutex> lock(waiting_mu_);
+    if (stop_waiting_) return reply;
+    waiting_.push_back(pending);
+  }
+  std::unique_lock<std::mutex> lock(pending->mu);
+  pending->cv.wait_for(lock, invoke.wait, [&] { return pending->done || pending->released; });
+  const bool done = pending->done;
+  // StopWaiting() takes waiting_mu_ before a pending's mu: never the reverse.
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> waiting_lock(waiting_mu_);
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), pending), waiting_.end());
+  }
+  if (!done) return reply;
+  lock.lock();
+  const Json& record = pending->record;
+  const int code = static_cast<int>(record["response"].value("statusCode", 3));
+  reply.status = code == 0 ? 200 : code == 3 ? 500 : 502;
+  const Json& result = record["response"].value("result", Json::object());
+  if (invoke.result_only || result.is_array()) {
+    reply.body = result;
+  } else {
+    reply.body = ExtendedActivation(record);
+    reply.body["logs"] = Json::array();  // gathered after the result, as OpenWhisk does
+  }
+  return reply;
+}
+
+Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
+                           const std::string& trace_id, const std::string& cause) const {
+  Json record = {{"namespace", caller.namespace_name},
+                 {"name", action.name.name},
+                 {"version", action.doc->value("version", std::string(kFirstVersion))},
+                 {"subject", caller.subject},
+                 {"publish", false},
+                 {"activationId", id},
+                 {"trace_id", trace_id},
+                 {"nameKey", action.name_key},
+                 {"logs", Json::array()}};
+  if (!cause.empty()) record["cause"] = cause;
+  Json annotations = Json::array();
+  SetKeyValue(annotations, "path", action.name.DocId());
+  if (!action.binding.empty()) SetKeyValue(annotations, "binding", action.binding);
+  record["annotations"] = annotations;
+  return record;
+}
+
+void Controller::StoreRecord(const Json& record) {
+  if (Status s = activations_->Put(record); !s.ok()) {
+    log::Error("whisk", "cannot store activation",
+               {{"activation_id", json::GetString(record, "activationId")}, {"error", s.ToString()}});
+  }
+}
+
+Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
+                         const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
+                         size_t& atomic_budget, int depth) {
+  log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}});
+  const Json& exec = FieldOf(*action.doc, "exec");
+  const std::string kind = exec.value("kind", "");
+  if (kind == "sequence")
+    return ExecuteSequence(caller, action, args, id, trace_id, cause, received, atomic_budget, depth);
+
+  Json record = NewRecord(caller, action, id, trace_id, cause);
+  const Json& limits = FieldOf(*action.doc, "limits");
+  RunOutcome outcome;
+  const int64_t queued_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - received).count();
+  const auto runtime = runtimes_.find(kind);
+  if (atomic_budget == 0) {
+    outcome.status = ActivationStatus::kApplicationError;
+    outcome.result = {{"error", std::string(kTooManyText)}};
+    outcome.start = outcome.end = clock_.Now();
+  } else if (runtime == runtimes_.end() || runtime->second == nullptr) {
+    outcome.status = ActivationStatus::kWhiskError;
+    outcome.result = {{"error", "Failed to provision resources to run the action."}};
+    outcome.start = outcome.end = clock_.Now();
+  } else {
+    --atomic_budget;
+    ActionCode code;
+    code.kind = kind;
+    code.pool_key = action.name.FullName() + "@" + action.doc->value("version", "") + "#" +
+                    std::to_string(json::GetInt(*action.doc, "updated"));
+    code.code = exec.value("code", "");
+    code.binary = exec.value("binary", false);
+    code.main = exec.value("main", "main");
+    code.builtin = kind == "builtin" ? code.code : "";
+    code.wait_for_ack = KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "wait-for-ack");
+    Json init_env = Json::object();
+    for (const Json& p : action.parameters) {
+      if (IsInitParameter(p)) {
+        const Json v = p.value("value", Json());
+        init_env[p.value("key", "")] = v.is_string() ? v.get<std::string>() : json::Dump(v);
+      }
+    }
+    code.init_env = init_env;
+
+    RunRequest request;
+    if (args.is_object()) {
+      request.value = KeyValuesToObject(action.parameters, /*skip_init=*/true);
+      for (const auto& [k, v] : args.items()) request.value[k] = v;
+    } else {
+      request.value = args;
+    }
+    request.namespace_name = caller.namespace_name;
+    request.action_name = action.name.FullName();
+    request.action_version = action.doc->value("version", "");
+    request.activation_id = id;
+    request.transaction_id = trace_id;
+    const Json& annotations = FieldOf(*action.doc, "annotations");
+    if (KeyValue(annotations, "provide-api-key").is_null() || KeyValueIsTrue(annotations, "provide-api-key")) {
+      request.api_key = caller.Credential();
+    }
+    {
+      std::lock_guard<std::mutex> lock(api_host_mu_);
+      request.api_host = api_host_;
+    }
+    request.timeout = std::chrono::milliseconds(json::GetInt(limits, "timeout", options_.bounds.default_timeout_ms));
+    request.log_limit_bytes = static_cast<size_t>(json::GetInt(limits, "logs", 10)) * 1024 * 1024;
+    request.max_instances = static_cast<int>(json::GetInt(limits, "instances", 0));
+    outcome = runtime->second->Run(code, request);
+    if (outcome.start.time_since_epoch().count() == 0) outcome.start = clock_.Now();
+    if (outcome.end < outcome.start) outcome.end = outcome.start;
+  }
+
+  const int64_t result_bytes = ResultBytes(outcome.result);
+  if (outcome.status == ActivationStatus::kSuccess && result_bytes > static_cast<int64_t>(options_.max_result_bytes)) {
+    const std::string text = json::Dump(outcome.result).substr(0, 128);
+    outcome.status = ActivationStatus::kApplicationError;
+    outcome.result = {{"error", "The action produced a response that exceeded the allowed length: " +
+                                    std::to_string(result_bytes) + " > " + std::to_string(options_.max_result_bytes) +
+                                    " bytes. The truncated response was: " + text}};
+  }
+  const auto to_ms = [](Clock::WallTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  record["start"] = to_ms(outcome.start);
+  record["end"] = to_ms(outcome.end);
+  record["duration"] = to_ms(outcome.end) - to_ms(outcome.start);
+  record["response"] = {{"statusCode", static_cast<int>(outcome.status)},
+                        {"result", outcome.result},
+                        {"size", ResultBytes(outcome.result)}};
+  record["logs"] = outcome.logs;
+  Json& annotations = record["annotations"];
+  SetKeyValue(annotations, "waitTime", queued_ms + outcome.wait_time.count());
+  SetKeyValue(annotations, "kind", kind);
+  SetKeyValue(annotations, "timeout", outcome.timeout);
+  SetKeyValue(annotations, "limits", limits);
+  if (outcome.cold) SetKeyValue(annotations, "initTime", static_cast<int64_t>(outcome.init_time.count()));
+  if (!cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
+  StoreRecord(record);
+  return record;
+}
+
+Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args,
+                                 const std::string& id, const std::string& trace_id, const std::string& cause,
+                                 Clock::SteadyTime received, size_t& atomic_budget, int depth) {
+  Json record = NewRecord(caller, action, id, trace_id, cause);
+  const Json& limits = FieldOf(*action.doc, "limits");
+  Json input;
+  if (args.is_object()) {
+    input = KeyValuesToObject(action.parameters, /*skip_init=*/true);
+    input.erase("_actions");
+    for (const auto& [k, v] : args.items()) input[k] = v;
+  } else {
+    input = args;
+  }
+  Json response = {{"statusCode", 0}, {"result", Json::object()}};
+  Json component_ids = Json::array();
+  int64_t duration = 0;
+  int64_t memory = 0;
+  const int64_t start = clock_.NowMillis();
+  const int64_t queued_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.SteadyNow() - received).count();
+  for (const Json& c : FieldOf(FieldOf(*action.doc, "exec"), "components")) {
+    Result<EntityName> name = ParseFullyQualifiedName(c.get<std::string>(), caller.namespace_name);
+    Result<ResolvedAction> component = name.ok() ? ResolveAction(caller, *name) : Result<ResolvedAction>(name.status());
+    if (!component.ok() || depth >= kMaxSequenceDepth) {
+      response = {{"statusCode", 1}, {"result", {{"error", std::string(kNoComponentText)}}}};
+      break;
+    }
+    if (atomic_budget == 0) {
+      response = {{"statusCode", 1}, {"result", {{"error", std::string(kTooManyText)}}}};
+      break;
+    }
+    memory = std::max(memory, json::GetInt(FieldOf(*component->doc, "limits"), "memory"));
+    const std::string component_id = NewActivationId(clock_.Now());
+    const Json done =
+        Execute(caller, *component, input, component_id, trace_id, id, clock_.SteadyNow(), atomic_budget, depth + 1);
+    component_ids.push_back(component_id);
+    duration += json::GetInt(done, "duration");
+    response = done["response"];
+    const Json& result = response.value("result", Json::object());
+    if (result.is_object() && result.contains("error")) break;
+    input = result.is_object() || result.is_array() ? result : Json::object();
+  }
+  record["start"] = start;
+  record["end"] = std::max(clock_.NowMillis(), start);
+  record["duration"] = duration;
+  record["response"] = response;
+  record["logs"] = component_ids;
+  Json& annotations = record["annotations"];
+  SetKeyValue(annotations, "topmost", cause.empty());
+  SetKeyValue(annotations, "kind", "sequence");
+  SetKeyValue(annotations, "waitTime", queued_ms);
+  Json seq_limits = {{"timeout", limits.value("timeout", options_.bounds.default_timeout_ms)},
+                     {"logs", limits.value("logs", options_.bounds.default_logs_mb)},
+                     {"memory", memory}};
+  SetKeyValue(annotations, "limits", seq_limits);
+  if (!cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
+  StoreRecord(record);
+  return record;
+}
+
+void Controller::StopWaiting() {
+  std::lock_guard<std::mutex> lock(waiting_mu_);
+  stop_waiting_ = true;
+  for (const std::shared_ptr<Pending>& pending : waiting_) {
+    std::lock_guard<std::mutex> pending_lock(pending->mu);
+    pending->released = true;
+    pending->cv.notify_all();
+  }
+}
+
+void Controller::Drain() {
+  std::unique_lock<std::mutex> lock(outstanding_mu_);
+  outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
+}
+
+// --- packages ---------------------------------------------------------------
+
+Result<Json> Controller::PutPackage(const Identity& caller, const std::string& ns, const std::string& name,
+                                    const Json& body, bool overwrite) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (!body.is_object()) return Malformed("the body must be a JSON object");
+  if (name == "default") return Status::InvalidArgument("Package name 'default' is reserved.");
+  const std::string id = ns + "/" + name;
+  WISP_ASSIGN_OR_RETURN(std::optional<Json> old, ExistingForPut(id, kPackage, overwrite));
+  if (body.contains("parameters")) WISP_RETURN_IF_ERROR(CheckSize(body["parameters"], options_.max_parameter_bytes));
+
+  Json doc = old ? *old : Json::object();
+  doc["_id"] = id;
+  doc["entityType"] = kPackage;
+  doc["namespace"] = ns;
+  doc["name"] = name;
+  const Json requested = body.value("binding", Json());
+  const bool wants_binding = requested.is_object() && requested.contains("name");
+  if (old && wants_binding && !IsBinding(*old)) {
+    return Status::Conflict("Resource is a package and cannot be converted into a binding.");
+  }
+  if (old && !wants_binding && requested.is_object() && IsBinding(*old) && !requested.empty()) {
+    return Status::Conflict("Resource is a binding and cannot be converted into a package.");
+  }
+  if (wants_binding) {
+    if (!requested["name"].is_string()) return Malformed("binding must be {namespace, name}");
+    std::string bns = json::GetString(requested, "namespace", caller.namespace_name);
+    if (bns.empty() || bns == kDefaultNamespace) bns = caller.namespace_name;
+    const std::string bname = requested["name"].get<std::string>();
+    if (!IsValidEntityName(bns) || !IsValidEntityName(bname)) {
+      return Status::InvalidArgument(std::string(kIllegalNameText));
+    }
+    Result<Json> target = LoadEntity(bns + "/" + bname, kPackage);
+    if (!target.ok()) return Status::InvalidArgument("Binding references a package that does not exist.");
+    if (IsBinding(*target)) return Status::InvalidArgument("Cannot bind to another package binding.");
+    if (bns != caller.namespace_name && !target->value("publish", false)) return NotEntitled();
+    doc["binding"] = {{"namespace", bns}, {"name", bname}};
+  } else if (!old) {
+    doc["binding"] = Json::object();
+  }
+  WISP_RETURN_IF_ERROR(ApplyCommonFields(doc, body, old, /*replace_annotations=*/true));
+  if (IsBinding(doc)) SetKeyValue(doc["annotations"], "binding", doc["binding"]);
+  doc["updated"] = clock_.NowMillis();
+  WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  return Wire(std::move(saved));
+}
+
+Result<Json> Controller::GetPackage(const Identity& caller, const std::string& ns, const std::string& name) {
+  Result<Json> doc = LoadEntity(ns + "/" + name, kPackage);
+  const bool own = ns == caller.namespace_name;
+  if (!doc.ok()) return own ? doc.status() : NotEntitled();
+  if (!own && (!doc->value("publish", false) || IsBinding(*doc))) return NotEntitled();
+  Json out = Wire(*doc);
+  std::string content = ns + "/" + name + "/";
+  if (IsBinding(*doc)) {
+    const Json b = (*doc)["binding"];
+    Result<Json> bound = LoadEntity(json::GetString(b, "namespace") + "/" + json::GetString(b, "name"), kPackage);
+    if (bound.ok()) {
+      out["parameters"] = MergeKeyValues(bound->value("parameters", Json::array()), out["parameters"]);
+      content = json::GetString(b, "namespace") + "/" + json::GetString(b, "name") + "/";
+    }
+  }
+  Json actions = Json::array();
+  Json feeds = Json::array();
+  for (const Json& entry : Scan(content)) {
+    if (entry.value("entityType", "") != kAction) continue;
+    const Json item = {{"name", entry["name"]}, {"version", entry["version"]}, {"annotations", entry["annotations"]}};
+    (KeyValue(entry["annotations"], "feed").is_null() ? actions : feeds).push_back(item);
+  }
+  out["actions"] = actions;
+  out["feeds"] = feeds;
+  return out;
+}
+
+Result<Json> Controller::DeletePackage(const Identity& caller, const std::string& ns, const std::string& name,
+                                       bool force) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kPackage));
+  std::vector<Json> contents = Scan(ns + "/" + name + "/");
+  if (!contents.empty() && !force) {
+    return Status::Conflict("Package not empty (contains " + std::to_string(contents.size()) +
+                            " entities). Set force param or delete package contents.");
+  }
+  for (const Json& entry : contents) WISP_RETURN_IF_ERROR(Remove(entry));
+  WISP_RETURN_IF_ERROR(Remove(doc));
+  return Wire(std::move(doc));
+}
+
+Result<Json> Controller::ListPackages(const Identity& caller, const std::string& ns, const ListOptions& list) {
+  const bool own = ns == caller.namespace_name;
+  std::vector<Json> items;
+  for (Json& doc : Scan(ns + "/")) {
+    if (doc.value("entityType", "") != kPackage) continue;
+    if (!own && (!doc.value("publish", false) || IsBinding(doc))) continue;
+    Json item = {{"namespace", doc["namespace"]},
+                 {"name", doc["name"]},
+                 {"version", doc["version"]},
+                 {"publish", doc["publish"]},
+                 {"annotations", doc["annotations"]},
+                 {"updated", doc["updated"]},
+                 {"binding", IsBinding(doc) ? doc["binding"] : Json(false)}};
+    items.push_back(std::move(item));
+  }
+  return Page(std::move(items), list, "packages");
+}
+
+// --- triggers and rules -----------------------------------------------------
+
+Result<Json> Controller::PutTrigger(const Identity& caller, const std::string& ns, const std::string& name,
+                                    const Json& body, bool overwrite) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (!body.is_object()) return Malformed("the body must be a JSON object");
+  const std::string id = ns + "/" + name;
+  WISP_ASSIGN_OR_RETURN(std::optional<Json> old, ExistingForPut(id, kTrigger, overwrite));
+  if (body.contains("parameters")) WISP_RETURN_IF_ERROR(CheckSize(body["parameters"], options_.max_parameter_bytes));
+  const Json feed = KeyValue(body.value("annotations", Json::array()), "feed");
+  if (!feed.is_null() && (!feed.is_string() || !ParseFullyQualifiedName(feed.get<std::string>(), ns).ok())) {
+    return Status::InvalidArgument("Feed name is not valid");
+  }
+  Json doc = old ? *old : Json::object();
+  doc["_id"] = id;
+  doc["entityType"] = kTrigger;
+  doc["namespace"] = ns;
+  doc["name"] = name;
+  doc["limits"] = Json::object();
+  WISP_RETURN_IF_ERROR(ApplyCommonFields(doc, body, old, /*replace_annotations=*/true));
+  doc["updated"] = clock_.NowMillis();
+  WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  return Wire(std::move(saved));
+}
+
+Result<Json> Controller::GetTrigger(const Identity& caller, const std::string& ns, const std::string& name) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kTrigger));
+  return Wire(std::move(doc));
+}
+
+Result<Json> Controller::DeleteTrigger(const Identity& caller, const std::string& ns, const std::string& name) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kTrigger));
+  WISP_RETURN_IF_ERROR(Remove(doc));
+  return Wire(std::move(doc));
+}
+
+Result<Json> Controller::ListTriggers(const Identity& caller, const std::string& ns, const ListOptions& list) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  std::vector<Json> items;
+  for (Json& doc : Scan(ns + "/")) {
+    if (doc.value("entityType", "") != kTrigger) continue;
+    items.push_back({{"namespace", doc["namespace"]},
+                     {"name", doc["name"]},
+                     {"version", doc["version"]},
+                     {"publish", doc["publish"]},
+                     {"annotations", doc["annotations"]},
+                     {"updated", doc["updated"]}});
+  }
+  return Page(std::move(items), list, "triggers");
+}
+
+// A rule's `trigger`/`action` reference as stored: {path, name}.
+static Json PathName(const EntityName& n) { return Json{{"path", n.Path()}, {"name", n.name}}; }
+
+// The document id of the trigger a stored rule names.
+static std::string TriggerIdOf(const Json& rule) {
+  const Json ref = rule.value("trigger", Json::object());
+  return json::GetString(ref, "path") + "/" + json::GetString(ref, "name");
+}
+
+Result<Json> Controller::PutRule(const Identity& caller, const std::string& ns, const std::string& name,
+                                 const Json& body, bool overwrite) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (!body.is_object()) return Malformed("the body must be a JSON object");
+  const std::string id = ns + "/" + name;
+  WISP_ASSIGN_OR_RETURN(std::optional<Json> old, ExistingForPut(id, kRule, overwrite));
+  const auto reference = [&](const char* field) -> Result<EntityName> {
+    if (body.contains(field) && body[field].is_string()) {
+      return ParseFullyQualifiedName(body[field].get<std::string>(), caller.namespace_name);
+    }
+    if (old) {
+      const Json ref = (*old)[field];
+      return ParseFullyQualifiedName(json::GetString(ref, "path") + "/" + json::GetString(ref, "name"), ns);
+    }
+    return Status::InvalidArgument("rule requires a valid trigger and a valid action");
+  };
+  WISP_ASSIGN_OR_RETURN(EntityName trigger, reference("trigger"));
+  WISP_ASSIGN_OR_RETURN(EntityName action, reference("action"));
+  Result<Json> trigger_doc = LoadEntity(trigger.DocId(), kTrigger);
+  if (!trigger_doc.ok()) return Status::InvalidArgument("trigger " + trigger.FullName() + " does not exist");
+  if (!ResolveAction(caller, action).ok())
+    return Status::InvalidArgument("action " + action.FullName() + " does not exist");
+
+  const std::string rule_key = ns + "/" + name;
+  std::string status = "active";
+  if (old) {
+    // Keep the current status, unlinking the old trigger when it changed.
+    const std::string old_trigger_id = TriggerIdOf(*old);
+    Result<Json> old_trigger = LoadEntity(old_trigger_id, kTrigger);
+    if (old_trigger.ok()) {
+      status = (*old_trigger).value("rules", Json::object()).value(rule_key, Json::object()).value("status", status);
+      if (old_trigger_id != trigger.DocId()) {
+        (*old_trigger)["rules"].erase(rule_key);
+        WISP_RETURN_IF_ERROR(Save(std::move(*old_trigger)).status());
+        trigger_doc = LoadEntity(trigger.DocId(), kTrigger);
+        if (!trigger_doc.ok()) return trigger_doc.status();
+      }
+    }
+  }
+  Json doc = old ? *old : Json::object();
+  doc["_id"] = id;
+  doc["entityType"] = kRule;
+  doc["namespace"] = ns;
+  doc["name"] = name;
+  doc["trigger"] = PathName(trigger);
+  doc["action"] = PathName(action);
+  WISP_RETURN_IF_ERROR(ApplyCommonFields(doc, body, old, /*replace_annotations=*/true));
+  doc.erase("parameters");
+  doc.erase("status");
+  doc["updated"] = clock_.NowMillis();
+  Json t = *trigger_doc;
+  if (!t.contains("rules") || !t["rules"].is_object()) t["rules"] = Json::object();
+  t["rules"][rule_key] = {{"action", PathName(action)}, {"status", status}};
+  WISP_RETURN_IF_ERROR(Save(std::move(t)).status());
+  WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  Json out = Wire(std::move(saved));
+  out["status"] = status;
+  return out;
+}
+
+Result<Json> Controller::GetRule(const Identity& caller, const std::string& ns, const std::string& name) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
+  Json out = Wire(std::move(doc));
+  out["status"] =
+      trigger.ok()
+          ? trigger->value("rules", Json::object()).value(ns + "/" + name, Json::object()).value("status", "inactive")
+          : "inactive";
+  return out;
+}
+
+Result<Json> Controller::DeleteRule(const Identity& caller, const std::string& ns, const std::string& name) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
+  if (trigger.ok() && trigger->value("rules", Json::object()).contains(ns + "/" + name)) {
+    (*trigger)["rules"].erase(ns + "/" + name);
+    WISP_RETURN_IF_ERROR(Save(std::move(*trigger)).status());
+  }
+  WISP_RETURN_IF_ERROR(Remove(doc));
+  Json out = Wire(std::move(doc));
+  out["status"] = "inactive";
+  return out;
+}
+
+Result<Json> Controller::SetRuleStatus(const Identity& caller, const std::string& ns, const std::string& name,
+                                       const Json& body) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  const std::string status = json::GetString(body, "status");
+  if (status != "active" && status != "inactive") {
+    return Malformed("status must be 'active' or 'inactive'");
+  }
+  WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(ns + "/" + name, kRule));
+  Result<Json> trigger = LoadEntity(TriggerIdOf(doc), kTrigger);
+  if (!trigger.ok()) return Status::NotFound("Only rules with existing triggers can be activated");
+  Json t = *trigger;
+  if (!t.contains("rules") || !t["rules"].is_object()) t["rules"] = Json::object();
+  t["rules"][ns + "/" + name] = {{"action", doc["action"]}, {"status", status}};
+  WISP_RETURN_IF_ERROR(Save(std::move(t)).status());
+  return Json::object();
+}
+
+Result<Json> Controller::ListRules(const Identity& caller, const std::string& ns, const ListOptions& list) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  std::vector<Json> items;
+  for (Json& doc : Scan(ns + "/")) {
+    if (doc.value("entityType", "") == kRule) items.push_back(Wire(std::move(doc)));
+  }
+  return Page(std::move(items), list, "rules");
+}
+
+// --- activations ------------------------------------------------------------
+
+Result<Json> Controller::ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query,
+                                         bool docs, bool count) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (count) return Json{{"activations", activations_->Count(ns, query)}};
+  Json out = Json::array();
+  for (const Json& record : activations_->List(ns, query)) {
+    out.push_back(docs ? ExtendedActivation(record) : SummaryActivation(record));
+  }
+  return out;
+}
+
+Result<Json> Controller::GetActivation(const Identity& caller, const std::string& ns, const std::string& id) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  WISP_RETURN_IF_ERROR(ValidateActivationId(id));
+  return activations_->Get(ns, id);
+}
+
+}  // namespace wisp::whisk

@@ -1,0 +1,244 @@
+// Controller: OpenWhisk's entities, invocation, sequences and activation
+// records, behind the REST API (whisk_api.h) and independent of HTTP.
+//
+// Entities (actions, packages, triggers, rules) are documents of the system
+// database `whisk_local_whisks`, one name table per namespace: the document
+// id is "ns/[pkg/]name" whatever the entity type, so a trigger named like an
+// action is a 409 (spec openwhisk.md §0.5). Activations go to
+// `whisk_local_activations` (activation.h). Both databases have no members in
+// their _security, so on the CouchDB port only the server admin reads them.
+//
+// Each method takes the authenticated caller and returns the body to answer
+// with, or a Status whose message is OpenWhisk's error text and whose code
+// maps to OpenWhisk's HTTP status (403, 404, 409, 400, 413, 429...).
+//
+// Invocations run on the controller's own thread pool. A blocking invoke
+// waits for its activation up to the blocking wait; the record is stored
+// before the waiter wakes, so it can be read as soon as the invoke returns.
+// Actions of kind `builtin` and `native` run on the ActionRuntime registered
+// for that kind; `sequence` actions run here, one component after another.
+//
+// Thread-safety: after Start(), every method may be called from any thread.
+// SetRuntime() only before Start().
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json/json.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/result.h"
+#include "util/thread_pool.h"
+#include "whisk/action_runtime.h"
+#include "whisk/activation.h"
+#include "whisk/entity.h"
+#include "whisk/identity.h"
+
+namespace wisp::whisk {
+
+inline constexpr char kEntitiesDb[] = "whisk_local_whisks";
+inline constexpr char kActivationsDb[] = "whisk_local_activations";
+
+struct ControllerOptions {
+  LimitBounds bounds;
+  int64_t invocations_per_minute = 60;  // per namespace; 429 beyond
+  int64_t concurrent_invocations = 30;  // in flight per namespace; 429 beyond
+  int64_t fires_per_minute = 60;
+  size_t sequence_max_length = 50;  // atomic actions per sequence invoke
+  std::chrono::milliseconds max_blocking_wait{60'000};
+  size_t max_payload_bytes = 1024 * 1024;
+  size_t max_parameter_bytes = 1024 * 1024;
+  size_t max_code_bytes = 48 * 1024 * 1024;
+  size_t max_result_bytes = 1024 * 1024;
+  size_t invoker_threads = 32;
+  std::string api_host;  // __OW_API_HOST until SetApiHost()
+};
+
+// A list request's paging (spec §1.1).
+struct ListOptions {
+  size_t limit = 30;
+  size_t skip = 0;
+  bool count = false;
+};
+
+struct InvokeOptions {
+  bool blocking = false;
+  bool result_only = false;
+  std::chrono::milliseconds wait{60'000};
+  std::string trace_id;
+};
+
+// What an invoke answers: 200/202/502/500 and the body; the activation id
+// goes in the x-openwhisk-activation-id header.
+struct InvokeReply {
+  int status = 202;
+  Json body;
+  std::string activation_id;
+};
+
+// An action as an invoke or GET finds it: through its package, or a binding.
+struct ResolvedAction {
+  EntityName name;                  // where the action document lives
+  std::shared_ptr<const Json> doc;  // the action document (shared with the controller's cache)
+  Json parameters;       // package < binding < action, as [{key, value}]
+  std::string binding;   // "ns/pkg" of the binding it was reached through, or ""
+  std::string name_key;  // "[pkg/]name" as the caller named it (the list filter key)
+};
+
+class Controller {
+ public:
+  Controller(store::Store& store, ControllerOptions options, Clock& clock = Clock::System());
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Runs actions of `kind` ("builtin", "native") on `runtime`, which must
+  // outlive the controller. `has_builtin` says which built-in names exist.
+  void SetRuntime(const std::string& kind, ActionRuntime* runtime);
+  void SetBuiltinNames(std::vector<std::string> names);
+
+  // Opens the system databases and installs the /whisk.system/utils
+  // catalog (one action per name given to SetBuiltinNames that it knows).
+  Status Start();
+
+  const ControllerOptions& options() const { return options_; }
+
+  // The URL actions reach the API at (__OW_API_HOST), known once the
+  // server listens (its port may have been chosen by the system).
+  void SetApiHost(std::string api_host);
+
+  // GET /namespaces/{ns}/limits.
+  Json Limits() const;
+
+  // --- actions (spec §1.4) ---
+  Result<Json> PutAction(const Identity& caller, const EntityName& name, const Json& body, bool overwrite);
+  Result<Json> GetAction(const Identity& caller, const EntityName& name, bool with_code);
+  Result<Json> DeleteAction(const Identity& caller, const EntityName& name);
+  // Actions of `ns` (package empty: all, including those in packages), or
+  // of one package or binding.
+  Result<Json> ListActions(const Identity& caller, const std::string& ns, const std::string& package,
+                           const ListOptions& list);
+  // POST: `payload` is the invoke body (an object, or an array passed whole).
+  Result<InvokeReply> Invoke(const Identity& caller, const EntityName& name, Json payload, const InvokeOptions& invoke);
+  Result<ResolvedAction> ResolveAction(const Identity& caller, const EntityName& name);
+
+  // --- packages (spec §1.5) ---
+  Result<Json> PutPackage(const Identity& caller, const std::string& ns, const std::string& name, const Json& body,
+                          bool overwrite);
+  Result<Json> GetPackage(const Identity& caller, const std::string& ns, const std::string& name);
+  Result<Json> DeletePackage(const Identity& caller, const std::string& ns, const std::string& name, bool force);
+  Result<Json> ListPackages(const Identity& caller, const std::string& ns, const ListOptions& list);
+
+  // --- triggers and rules, stored only (spec §1.6, §1.7) ---
+  Result<Json> PutTrigger(const Identity& caller, const std::string& ns, const std::string& name, const Json& body,
+                          bool overwrite);
+  Result<Json> GetTrigger(const Identity& caller, const std::string& ns, const std::string& name);
+  Result<Json> DeleteTrigger(const Identity& caller, const std::string& ns, const std::string& name);
+  Result<Json> ListTriggers(const Identity& caller, const std::string& ns, const ListOptions& list);
+  Result<Json> PutRule(const Identity& caller, const std::string& ns, const std::string& name, const Json& body,
+                       bool overwrite);
+  Result<Json> GetRule(const Identity& caller, const std::string& ns, const std::string& name);
+  Result<Json> DeleteRule(const Identity& caller, const std::string& ns, const std::string& name);
+  Result<Json> SetRuleStatus(const Identity& caller, const std::string& ns, const std::string& name, const Json& body);
+  Result<Json> ListRules(const Identity& caller, const std::string& ns, const ListOptions& list);
+
+  // --- activations (spec §1.8) ---
+  Result<Json> ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query, bool docs,
+                               bool count);
+  // The stored record (ExtendedActivation() renders it).
+  Result<Json> GetActivation(const Identity& caller, const std::string& ns, const std::string& id);
+
+  // Blocks until every queued activation has run (tests, shutdown).
+  void Drain();
+
+  // Shutdown, step one: blocking invokes that still wait answer 202 at once
+  // (their activations go on), so the server's workers are free to stop.
+  void StopWaiting();
+
+ private:
+  struct Throttle {
+    int64_t minute = 0;
+    int64_t count = 0;
+    int64_t in_flight = 0;
+  };
+  struct Pending;
+
+  // The namespace a path segment names for `caller` ("_" is the caller's).
+  static std::string Resolve(const Identity& caller, const std::string& ns) {
+    return ns == kDefaultNamespace ? caller.namespace_name : ns;
+  }
+  Status RequireOwn(const Identity& caller, const std::string& ns) const;
+
+  // The document `id`, from the cache while the database has not changed.
+  Result<std::shared_ptr<const Json>> LoadShared(const std::string& id);
+  Result<Json> LoadDoc(const std::string& id);
+  Result<Json> LoadEntity(const std::string& id, std::string_view type);
+  // Writes `doc` (create when it has no _rev). 409 on a concurrent write.
+  Result<Json> Save(Json doc);
+  Status Remove(const Json& doc);
+  // Documents of `ns` (id prefix "ns/"), any type.
+  std::vector<Json> Scan(const std::string& prefix);
+  // The existing document for a PUT: nullopt when new; 409 when it exists
+  // and !overwrite, or is another entity type.
+  Result<std::optional<Json>> ExistingForPut(const std::string& id, std::string_view type, bool overwrite);
+
+  Result<Json> ValidateExec(const Identity& caller, const EntityName& self, const Json& exec);
+  Result<size_t> CountAtomicActions(const Identity& caller, const ResolvedAction& action, int depth);
+  Status CheckSize(const Json& value, size_t limit) const;
+
+  // Takes a slot of the caller's throttles, or 429.
+  Status Admit(const std::string& ns);
+  void Release(const std::string& ns);
+
+  // Runs one activation (primitive or sequence) to its end, stores its
+  // record, and returns the stored record.
+  Json Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
+               const std::string& trace_id, const std::string& cause, Clock::SteadyTime received, size_t& atomic_budget,
+               int depth);
+  Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
+                       const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
+                       size_t& atomic_budget, int depth);
+  Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
+                 const std::string& trace_id, const std::string& cause) const;
+  void StoreRecord(const Json& record);
+
+  store::Store& store_;
+  const ControllerOptions options_;
+  Clock& clock_;
+  std::map<std::string, ActionRuntime*> runtimes_;
+  std::vector<std::string> builtin_names_;
+  std::shared_ptr<store::Database> entities_;
+  std::unique_ptr<ActivationStore> activations_;
+  std::unique_ptr<ThreadPool> pool_;
+
+  std::mutex waiting_mu_;
+  bool stop_waiting_ = false;                          // GUARDED_BY(waiting_mu_)
+  std::vector<std::shared_ptr<Pending>> waiting_;      // GUARDED_BY(waiting_mu_): blocking invokes waiting
+
+  std::mutex outstanding_mu_;
+  std::condition_variable outstanding_cv_;
+  size_t outstanding_ = 0;  // GUARDED_BY(outstanding_mu_): activations queued or running
+
+  // Documents read since the last write to the entities database: an invoke
+  // reads its action (code included) without going to SQLite. Any write, by
+  // the controller or on the CouchDB port, moves update_seq and empties it.
+  std::mutex cache_mu_;
+  int64_t cache_seq_ = -1;                                               // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const Json>> cache_;             // GUARDED_BY(cache_mu_)
+
+  mutable std::mutex api_host_mu_;
+  std::string api_host_;  // GUARDED_BY(api_host_mu_)
+
+  std::mutex throttle_mu_;
+  std::map<std::string, Throttle> throttles_;  // GUARDED_BY(throttle_mu_)
+};
+
+}  // namespace wisp::whisk

@@ -1,0 +1,442 @@
+// The controller against a real store in a temporary directory, with a
+// scripted runtime for kind `native`: parameter precedence and `final`,
+// sequences, activation records, the status mapping and the throttles.
+#include "whisk/controller.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "whisk/builtin_runtime.h"
+
+namespace wisp::whisk {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A runtime whose outcome the test decides; it records what it was asked.
+class ScriptedRuntime final : public ActionRuntime {
+ public:
+  std::function<RunOutcome(const ActionCode&, const RunRequest&)> script = [](const ActionCode&, const RunRequest& r) {
+    RunOutcome o;
+    o.result = r.value;
+    return o;
+  };
+
+  RunOutcome Run(const ActionCode& code, const RunRequest& request) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      codes.push_back(code);
+      requests.push_back(request);
+    }
+    return script(code, request);
+  }
+
+  std::mutex mu;
+  std::vector<ActionCode> codes;
+  std::vector<RunRequest> requests;
+};
+
+// Holds every Run() until Open().
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/wisp-whisk-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto store = store::Store::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    RegisterUtilsCatalog(builtin_);
+    Make(ControllerOptions{});
+  }
+  void TearDown() override {
+    controller_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Make(ControllerOptions options) {
+    controller_.reset();
+    controller_ = std::make_unique<Controller>(*store_, options);
+    controller_->SetRuntime("builtin", &builtin_);
+    controller_->SetRuntime("native", &native_);
+    controller_->SetBuiltinNames(UtilsCatalogNames());
+    ASSERT_TRUE(controller_->Start().ok());
+  }
+  void PutNative(const std::string& name, Json extra = Json::object()) {
+    Json body = {{"exec", {{"kind", "native"}, {"code", "#!/bin/sh"}}}};
+    for (auto& [k, v] : extra.items()) body[k] = v;
+    Result<EntityName> n = ParseFullyQualifiedName("/guest/" + name, "guest");
+    ASSERT_TRUE(n.ok());
+    Result<Json> put = controller_->PutAction(guest_, *n, body, false);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  Result<InvokeReply> Invoke(const std::string& name, Json payload = Json::object(), bool blocking = true) {
+    Result<EntityName> n = ParseFullyQualifiedName("/guest/" + name, "guest");
+    if (!n.ok()) return n.status();
+    InvokeOptions options;
+    options.blocking = blocking;
+    options.trace_id = "trace-1";
+    return controller_->Invoke(guest_, *n, std::move(payload), options);
+  }
+  Json Record(const std::string& id) {
+    Result<Json> record = controller_->GetActivation(guest_, "guest", id);
+    EXPECT_TRUE(record.ok()) << record.status().ToString();
+    return record.ok() ? *record : Json();
+  }
+  static Json Annotations(const Json& record) { return KeyValuesToObject(record.value("annotations", Json::array())); }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  BuiltinRuntime builtin_;
+  ScriptedRuntime native_;
+  std::unique_ptr<Controller> controller_;
+  Identity guest_{"guest", "guest", "23bc46b1-71f6-4ed5-8c54-816aa4f8c502", std::string(64, 'k')};
+};
+
+TEST_F(ControllerTest, ParametersLayerPackageBindingActionInvoke) {
+  ASSERT_TRUE(controller_
+                  ->PutPackage(guest_, "guest", "pkg",
+                               Json::parse(R"({"parameters":[{"key":"a","value":"pkg"},{"key":"b","value":"pkg"},
+                                 {"key":"c","value":"pkg"},{"key":"d","value":"pkg"}]})"),
+                               false)
+                  .ok());
+  ASSERT_TRUE(controller_
+                  ->PutPackage(guest_, "guest", "bound", Json::parse(R"({"binding":{"namespace":"_","name":"pkg"},
+                                 "parameters":[{"key":"b","value":"binding"},{"key":"c","value":"binding"}]})"),
+                               false)
+                  .ok());
+  PutNative("pkg/act", Json::parse(R"({"parameters":[{"key":"c","value":"action"},{"key":"d","value":"action"},
+                                       {"key":"secret","value":"s","init":true}]})"));
+  Result<InvokeReply> reply = Invoke("bound/act", Json::parse(R"({"d":"invoke"})"));
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->status, 200);
+  ASSERT_EQ(native_.requests.size(), 1u);
+  EXPECT_EQ(native_.requests[0].value, Json::parse(R"({"a":"pkg","b":"binding","c":"action","d":"invoke"})"));
+  EXPECT_EQ(native_.codes[0].init_env, Json::parse(R"({"secret":"s"})"));
+  EXPECT_EQ(native_.requests[0].action_name, "/guest/pkg/act");
+  EXPECT_EQ(native_.requests[0].transaction_id, "trace-1");
+  const Json annotations = Annotations(Record(reply->activation_id));
+  EXPECT_EQ(annotations["path"], "guest/pkg/act");
+  EXPECT_EQ(annotations["binding"], "guest/bound");
+}
+
+TEST_F(ControllerTest, FinalParametersCannotBeOverridden) {
+  PutNative("locked", Json::parse(R"({"parameters":[{"key":"k","value":1}],
+                                      "annotations":[{"key":"final","value":true}]})"));
+  Result<InvokeReply> reply = Invoke("locked", Json::parse(R"({"k":2})"));
+  ASSERT_FALSE(reply.ok());
+  EXPECT_TRUE(reply.status().IsInvalidArgument());
+  EXPECT_EQ(reply.status().message(), "Request defines parameters that are not allowed (e.g., reserved properties).");
+  EXPECT_TRUE(Invoke("locked", Json::parse(R"({"other":2})")).ok());
+}
+
+TEST_F(ControllerTest, ApiKeyOnlyWithProvideApiKey) {
+  PutNative("nokey");
+  PutNative("withkey", Json::parse(R"({"annotations":[{"key":"provide-api-key","value":true}]})"));
+  ASSERT_TRUE(Invoke("nokey").ok());
+  ASSERT_TRUE(Invoke("withkey").ok());
+  ASSERT_EQ(native_.requests.size(), 2u);
+  EXPECT_FALSE(native_.requests[0].api_key.has_value());
+  EXPECT_EQ(native_.requests[1].api_key.value_or(""), guest_.Credential());
+}
+
+TEST_F(ControllerTest, RecordCarriesEveryAnnotationAndInitTimeOnlyWhenCold) {
+  PutNative("act", Json::parse(R"({"limits":{"timeout":1000}})"));
+  native_.script = [](const ActionCode&, const RunRequest&) {
+    RunOutcome o;
+    o.result = {{"ok", true}};
+    o.cold = true;
+    o.init_time = 7ms;
+    o.wait_time = 3ms;
+    o.start = Clock::WallTime(std::chrono::milliseconds(1'000'000));
+    o.end = o.start + 20ms;
+    o.logs = {"2026-01-01T00:00:00.000000000Z stdout: hi"};
+    return o;
+  };
+  Result<InvokeReply> cold = Invoke("act");
+  ASSERT_TRUE(cold.ok());
+  EXPECT_EQ(cold->body["logs"], Json::array());
+  const Json record = Record(cold->activation_id);
+  EXPECT_EQ(record["namespace"], "guest");
+  EXPECT_EQ(record["subject"], "guest");
+  EXPECT_EQ(record["start"], 1'000'000);
+  EXPECT_EQ(record["end"], 1'000'020);
+  EXPECT_EQ(record["duration"], 20);
+  EXPECT_EQ(record["trace_id"], "trace-1");
+  EXPECT_EQ(record["logs"].size(), 1u);
+  EXPECT_EQ(record["response"]["statusCode"], 0);
+  const Json a = Annotations(record);
+  EXPECT_EQ(a["initTime"], 7);
+  EXPECT_GE(a["waitTime"].get<int64_t>(), 3);
+  EXPECT_EQ(a["kind"], "native");
+  EXPECT_EQ(a["path"], "guest/act");
+  EXPECT_EQ(a["timeout"], false);
+  EXPECT_EQ(a["limits"], Json::parse(R"({"timeout":1000,"memory":256,"logs":10,"concurrency":1})"));
+
+  native_.script = [](const ActionCode&, const RunRequest&) { return RunOutcome{}; };
+  Result<InvokeReply> warm = Invoke("act");
+  ASSERT_TRUE(warm.ok());
+  EXPECT_FALSE(Annotations(Record(warm->activation_id)).contains("initTime"));
+}
+
+TEST_F(ControllerTest, StatusCodesMapTo200And502And500) {
+  PutNative("act");
+  const auto answer = [&](ActivationStatus status) {
+    native_.script = [status](const ActionCode&, const RunRequest&) {
+      RunOutcome o;
+      o.status = status;
+      o.result = {{"error", "boom"}};
+      o.timeout = status == ActivationStatus::kDeveloperError;
+      return o;
+    };
+    Result<InvokeReply> reply = Invoke("act");
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : InvokeReply{};
+  };
+  EXPECT_EQ(answer(ActivationStatus::kApplicationError).status, 502);
+  const InvokeReply developer = answer(ActivationStatus::kDeveloperError);
+  EXPECT_EQ(developer.status, 502);
+  EXPECT_EQ(developer.body["response"]["status"], "action developer error");
+  EXPECT_EQ(Annotations(Record(developer.activation_id))["timeout"], true);
+  EXPECT_EQ(answer(ActivationStatus::kWhiskError).status, 500);
+}
+
+TEST_F(ControllerTest, SequenceChainsResultsAndStopsAtAnError) {
+  PutNative("one");
+  PutNative("fails");
+  PutNative("never");
+  native_.script = [](const ActionCode& code, const RunRequest& r) {
+    RunOutcome o;
+    o.result = r.value;
+    if (code.pool_key.rfind("/guest/one@", 0) == 0) o.result["one"] = true;
+    if (code.pool_key.rfind("/guest/fails@", 0) == 0) {
+      o.status = ActivationStatus::kApplicationError;
+      o.result = {{"error", "stop here"}};
+    }
+    return o;
+  };
+  ASSERT_TRUE(
+      controller_
+          ->PutAction(guest_, *ParseFullyQualifiedName("/_/seq", "guest"),
+                      Json::parse(R"({"exec":{"kind":"sequence","components":["/_/one","/_/fails","/_/never"]}})"),
+                      false)
+          .ok());
+  Result<InvokeReply> reply = Invoke("seq", Json::parse(R"({"x":1})"));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->status, 502);
+  ASSERT_EQ(native_.requests.size(), 2u);
+  EXPECT_EQ(native_.requests[1].value, Json::parse(R"({"x":1,"one":true})"));
+  const Json record = Record(reply->activation_id);
+  EXPECT_EQ(record["response"]["result"], Json::parse(R"({"error":"stop here"})"));
+  ASSERT_EQ(record["logs"].size(), 2u);
+  EXPECT_EQ(Annotations(record)["topmost"], true);
+  EXPECT_EQ(Annotations(record)["kind"], "sequence");
+  for (const Json& id : record["logs"]) {
+    const Json component = Record(id.get<std::string>());
+    EXPECT_EQ(component["cause"], reply->activation_id);
+    EXPECT_EQ(Annotations(component)["causedBy"], "sequence");
+  }
+}
+
+TEST_F(ControllerTest, NestedSequencesLinkEachComponentToItsParent) {
+  PutNative("leaf");
+  const EntityName inner = *ParseFullyQualifiedName("/_/inner", "guest");
+  const EntityName outer = *ParseFullyQualifiedName("/_/outer", "guest");
+  ASSERT_TRUE(
+      controller_
+          ->PutAction(guest_, inner, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/leaf"]}})"), false)
+          .ok());
+  ASSERT_TRUE(controller_
+                  ->PutAction(guest_, outer,
+                              Json::parse(R"({"exec":{"kind":"sequence","components":["/_/inner","/_/leaf"]}})"), false)
+                  .ok());
+  Result<InvokeReply> reply = Invoke("outer");
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->status, 200);
+  const Json record = Record(reply->activation_id);
+  ASSERT_EQ(record["logs"].size(), 2u);
+  const Json nested = Record(record["logs"][0].get<std::string>());
+  EXPECT_EQ(nested["cause"], reply->activation_id);
+  EXPECT_EQ(Annotations(nested)["topmost"], false);
+  EXPECT_EQ(Annotations(nested)["causedBy"], "sequence");
+  ASSERT_EQ(nested["logs"].size(), 1u);
+  EXPECT_EQ(Record(nested["logs"][0].get<std::string>())["cause"], nested["activationId"]);
+}
+
+TEST_F(ControllerTest, SequenceLengthIsLimitedAndSelfReferenceRefused) {
+  ControllerOptions options;
+  options.sequence_max_length = 2;
+  Make(options);
+  PutNative("a");
+  const EntityName seq = *ParseFullyQualifiedName("/_/seq", "guest");
+  Result<Json> too_long = controller_->PutAction(
+      guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/a","/_/a","/_/a"]}})"), false);
+  EXPECT_EQ(too_long.status().message(), "Too many actions in the sequence.");
+  Result<Json> self = controller_->PutAction(
+      guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":["/_/seq"]}})"), false);
+  EXPECT_EQ(self.status().message(), "Sequence may not refer to itself.");
+  Result<Json> empty =
+      controller_->PutAction(guest_, seq, Json::parse(R"({"exec":{"kind":"sequence","components":[]}})"), false);
+  EXPECT_EQ(empty.status().message(), "No component specified for the sequence.");
+}
+
+TEST_F(ControllerTest, UpdateMergesAnnotationsReplacesParametersAndBumpsVersion) {
+  PutNative("act", Json::parse(R"({"parameters":[{"key":"p","value":1}],"annotations":[{"key":"x","value":1}]})"));
+  const EntityName name = *ParseFullyQualifiedName("/_/act", "guest");
+  Result<Json> updated = controller_->PutAction(
+      guest_, name, Json::parse(R"({"parameters":[{"key":"q","value":2}],"annotations":[{"key":"y","value":2}]})"),
+      true);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ((*updated)["version"], "0.0.2");
+  EXPECT_EQ((*updated)["parameters"], Json::parse(R"([{"key":"q","value":2}])"));
+  const Json a = KeyValuesToObject((*updated)["annotations"]);
+  EXPECT_EQ(a, Json::parse(R"({"x":1,"y":2,"exec":"native","provide-api-key":false})"));
+  EXPECT_EQ((*updated)["exec"]["binary"], false);
+}
+
+TEST_F(ControllerTest, OneNameTablePerNamespace) {
+  PutNative("taken");
+  Result<Json> trigger = controller_->PutTrigger(guest_, "guest", "taken", Json::object(), false);
+  EXPECT_TRUE(trigger.status().IsConflict());
+  EXPECT_EQ(trigger.status().message(), kWrongCollectionText);
+  Result<Json> again = controller_->PutAction(guest_, *ParseFullyQualifiedName("/_/taken", "guest"),
+                                              Json::parse(R"({"exec":{"kind":"native","code":"x"}})"), false);
+  EXPECT_EQ(again.status().message(), kExistsText);
+  Result<Json> other_ns = controller_->PutAction(guest_, *ParseFullyQualifiedName("/other/x", "guest"),
+                                                 Json::parse(R"({"exec":{"kind":"native","code":"x"}})"), false);
+  EXPECT_TRUE(other_ns.status().IsPermissionDenied());
+}
+
+TEST_F(ControllerTest, BlockingWaitElapsedAnswers202AndTheRecordFollows) {
+  PutNative("slow");
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    return RunOutcome{};
+  };
+  InvokeOptions options;
+  options.blocking = true;
+  options.wait = 1ms;
+  Result<InvokeReply> reply =
+      controller_->Invoke(guest_, *ParseFullyQualifiedName("/_/slow", "guest"), Json::object(), options);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->status, 202);
+  EXPECT_EQ(reply->body, Json({{"activationId", reply->activation_id}}));
+  gate.Open();
+  controller_->Drain();
+  EXPECT_EQ(Record(reply->activation_id)["response"]["statusCode"], 0);
+}
+
+TEST_F(ControllerTest, StopWaitingAnswersBlockedInvokes202) {
+  PutNative("slow");
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    return RunOutcome{};
+  };
+  Result<InvokeReply> reply = Status::Internal("not run");
+  std::thread waiter([&] { reply = Invoke("slow"); });  // a 60 s blocking wait
+  controller_->StopWaiting();
+  waiter.join();
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->status, 202);
+  gate.Open();
+  controller_->Drain();
+  EXPECT_EQ(Record(reply->activation_id)["response"]["statusCode"], 0);
+}
+
+TEST_F(ControllerTest, ConcurrentInvocationsAreThrottled) {
+  ControllerOptions options;
+  options.concurrent_invocations = 1;
+  Make(options);
+  PutNative("slow");
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    return RunOutcome{};
+  };
+  Result<InvokeReply> first = Invoke("slow", Json::object(), /*blocking=*/false);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 202);
+  Result<InvokeReply> second = Invoke("slow", Json::object(), /*blocking=*/false);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsResourceExhausted());
+  EXPECT_EQ(second.status().message(), "Too many concurrent requests in flight (count: 2, allowed: 1).");
+  gate.Open();
+  controller_->Drain();
+  EXPECT_TRUE(Invoke("slow").ok());
+}
+
+TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
+  Result<Json> package = controller_->GetPackage(guest_, "whisk.system", "utils");
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  EXPECT_EQ((*package)["publish"], true);
+  EXPECT_EQ((*package)["actions"].size(), UtilsCatalogNames().size());
+  InvokeOptions options;
+  options.blocking = true;
+  options.result_only = true;
+  Result<InvokeReply> reply = controller_->Invoke(
+      guest_, *ParseFullyQualifiedName("/whisk.system/utils/namespace", "guest"), Json::object(), options);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->body, Json::parse(R"({"namespace":"guest"})"));
+  Result<Json> private_list = controller_->ListActions(guest_, "whisk.system", "", ListOptions{});
+  EXPECT_TRUE(private_list.status().IsPermissionDenied());
+}
+
+TEST_F(ControllerTest, AnEditOfTheStoredDocumentIsSeenByTheNextInvoke) {
+  PutNative("act", Json::parse(R"({"parameters":[{"key":"p","value":1}]})"));
+  ASSERT_TRUE(Invoke("act").ok());
+  // As a CouchDB admin would edit it on port 5984.
+  auto db = store_->GetDatabase(kEntitiesDb);
+  ASSERT_TRUE(db.ok());
+  Result<Json> doc = (*db)->Get("guest/act", {});
+  ASSERT_TRUE(doc.ok());
+  (*doc)["parameters"] = Json::parse(R"([{"key":"p","value":2}])");
+  ASSERT_TRUE((*db)->Put(*doc).status.ok());
+  ASSERT_TRUE(Invoke("act").ok());
+  ASSERT_EQ(native_.requests.size(), 2u);
+  EXPECT_EQ(native_.requests[0].value, Json::parse(R"({"p":1})"));
+  EXPECT_EQ(native_.requests[1].value, Json::parse(R"({"p":2})"));
+}
+
+TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
+  const EntityName name = *ParseFullyQualifiedName("/_/quiet-sort", "guest");
+  ASSERT_TRUE(controller_
+                  ->PutAction(guest_, name,
+                              Json::parse(R"({"exec":{"kind":"builtin","code":"sort"},"limits":{"logs":0}})"), false)
+                  .ok());
+  Result<InvokeReply> reply = Invoke("quiet-sort", Json::parse(R"({"lines":["b","a"]})"));
+  ASSERT_TRUE(reply.ok());
+  const Json logs = Record(reply->activation_id)["logs"];
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_NE(logs[0].get<std::string>().find(
+                " stderr: Logs were truncated because the total bytes size exceeds the limit of 0 bytes."),
+            std::string::npos);
+  Result<InvokeReply> loud = Invoke("loud", Json::object());
+  EXPECT_TRUE(loud.status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace wisp::whisk
