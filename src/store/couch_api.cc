@@ -131,6 +131,25 @@ std::string EncodeDocId(std::string_view id) {
   return http::PercentEncode(id);
 }
 
+// Whether `_security`'s `group` ("admins" or "members") names the user or
+// one of their roles.
+bool Named(const Json& security, const char* group, const Identity& who) {
+  const Json& members = security.contains(group) ? security[group] : Json::object();
+  for (const Json& n : members.value("names", Json::array())) {
+    if (n.is_string() && n.get<std::string>() == who.name) return true;
+  }
+  for (const Json& r : members.value("roles", Json::array())) {
+    if (r.is_string() && std::find(who.roles.begin(), who.roles.end(), r.get<std::string>()) != who.roles.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Who may call a route: anyone, the server admin, the database's admins
+// (design documents, `_security`, `_index`, compaction), or also its members.
+enum class Access { kPublic, kAdmin, kDbAdmin, kMember };
+
 // The state every handler shares: the store, the options and the feed threads.
 class Api {
  public:
@@ -159,7 +178,7 @@ class Api {
   // document (couch_users_db's rules: another user's document is 404, the
   // design documents 403). A database that does not exist is left to the
   // handler, which answers 404.
-  std::optional<Response> Authorize(const Request& request, bool members_allowed) {
+  std::optional<Response> Authorize(const Request& request, Access access) {
     if (!auth_.enabled()) return std::nullopt;
     const Identity who = auth_.Identify(request);
     switch (who.kind) {
@@ -168,7 +187,7 @@ class Api {
       case Identity::Kind::kRejected: return CouchError(who.rejection);
       case Identity::Kind::kUser: break;
     }
-    if (!members_allowed) return CouchError(403, "forbidden", "You are not a server admin.");
+    if (access == Access::kAdmin) return CouchError(403, "forbidden", "You are not a server admin.");
     const std::string& db_name = request.Param("db");
     if (db_name == kUsersDb) {
       const std::string& docid = request.Param("docid");
@@ -181,19 +200,20 @@ class Api {
     Result<std::shared_ptr<Database>> db = store_.GetDatabase(db_name);
     if (!db.ok()) return std::nullopt;
     const Json security = (*db)->Security();
-    for (const char* group : {"admins", "members"}) {
-      const Json names = security.value(group, Json::object()).value("names", Json::array());
-      const Json roles = security.value(group, Json::object()).value("roles", Json::array());
-      for (const Json& n : names) {
-        if (n.is_string() && n.get<std::string>() == who.name) return std::nullopt;
-      }
-      for (const Json& r : roles) {
-        if (r.is_string() && std::find(who.roles.begin(), who.roles.end(), r.get<std::string>()) != who.roles.end()) {
-          return std::nullopt;
-        }
-      }
-    }
+    if (Named(security, "admins", who)) return std::nullopt;
+    if (access == Access::kDbAdmin) return CouchError(403, "forbidden", "You are not a db or server admin.");
+    if (Named(security, "members", who)) return std::nullopt;
     return CouchError(403, "forbidden", "You are not allowed to access this db.");
+  }
+
+  // Whether the caller may write design documents of the request's database:
+  // a server admin, or one of the database's admins.
+  bool IsDbAdmin(const Request& request) {
+    const Identity who = auth_.Identify(request);
+    if (who.admin() || !auth_.enabled()) return true;
+    if (!who.known()) return false;
+    Result<std::shared_ptr<Database>> db = store_.GetDatabase(request.Param("db"));
+    return db.ok() && Named((*db)->Security(), "admins", who);
   }
 
   // The database named by the request's {db}, or a 404.
@@ -242,9 +262,6 @@ void AdaptContentType(const Request& request, Response& response) {
   }
 }
 
-// Who may call a route: anyone, the server admin, or also the members of
-// the database the route names.
-enum class Access { kPublic, kAdmin, kMember };
 
 // Wraps a handler with authorization and turns Abort (and JSON type errors
 // from malformed input) into responses.
@@ -253,7 +270,7 @@ http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access 
     Response response;
     try {
       if (access != Access::kPublic) {
-        if (std::optional<Response> denied = api->Authorize(request, access == Access::kMember)) return *denied;
+        if (std::optional<Response> denied = api->Authorize(request, access)) return *denied;
       }
       response = handler(*api, request);
     } catch (Abort& abort) {
@@ -545,6 +562,15 @@ Response DeleteDb(Api& api, Request& request) {
   return Reply(200, {{"ok", true}});
 }
 
+constexpr std::string_view kNotDbAdmin = "You are not a db or server admin.";
+
+// Design documents are for the database's admins (they define indexes, and
+// in CouchDB code); routes that name one say so in their Access, and this
+// covers the ways a member could name one in a body or a header.
+bool MayWriteDoc(Api& api, const Request& request, std::string_view id) {
+  return !StartsWith(id, kDesignPrefix) || api.IsDbAdmin(request);
+}
+
 // A write to `_users`: CouchDB's rules for user documents (users.h), then
 // the plaintext password replaced by its hash. OK, or why the doc is refused.
 Status PrepareUserDoc(Api& api, const Request& request, Database& db, Json& doc) {
@@ -567,6 +593,7 @@ Response PostDoc(Api& api, Request& request) {
   if (!doc[kId].is_string()) Fail(400, "illegal_docid", "Document id must be a string");
   const std::string id = doc[kId].get<std::string>();
   ValidateId(id);
+  if (!MayWriteDoc(api, request, id)) Fail(403, "forbidden", kNotDbAdmin);
   if (IsLocalId(id)) {
     if (doc.contains(kAttachments)) Fail(400, "bad_request", kLocalNoAttachments);
     return WriteResponse(request, db->PutLocal(id, std::move(doc)));
@@ -898,6 +925,7 @@ Response CopyDoc(Api& api, Request& request) {
   std::shared_ptr<Database> db = api.OpenDb(request);
   auto [destination, rev] = CopyDestination(request);
   ValidateId(destination);
+  if (!MayWriteDoc(api, request, destination)) Fail(403, "forbidden", kNotDbAdmin);
   if (IsLocalId(id) != IsLocalId(destination))
     Fail(400, "bad_request", "Cannot copy between _local and other documents");
   if (IsLocalId(id)) {
@@ -1070,6 +1098,11 @@ Response BulkDocs(Api& api, Request& request) {
     }
     if (!new_edits && !doc.contains(kRev) && !doc.contains(kRevisions)) {
       Fail(400, "bad_request", "When `new_edits: false`, the document needs `_rev` or `_revisions` specified");
+    }
+    if (!MayWriteDoc(api, request, json::GetString(doc, "_id"))) {
+      results[i] = WriteResult{json::GetString(doc, "_id"), "", Status::PermissionDenied(std::string(kNotDbAdmin)),
+                               "unauthorized"};
+      continue;
     }
     if (db->name() == kUsersDb && new_edits) {
       if (Status refused = PrepareUserDoc(api, request, *db, doc); !refused.ok()) {
@@ -1621,20 +1654,23 @@ Response SchedulerDoc(Api& api, Request& request) {
 
 // PUT|DELETE|GET on a path whose {docid} is one encoded "_local/x" segment
 // goes to the _local handlers inside GetDoc/PutDoc/DeleteDoc.
-void AddDocRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
+// `write` is who may change the documents: members, or for design
+// documents the database's admins.
+void AddDocRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc, Access write) {
   router.Get(doc, Guard(api, GetDoc, Access::kMember));
-  router.Put(doc, Guard(api, PutDoc, Access::kMember));
-  router.Delete(doc, Guard(api, DeleteDoc, Access::kMember));
-  if (Status s = router.Add(http::Method::kCopy, doc, Guard(api, CopyDoc, Access::kMember)); !s.ok()) {
+  router.Put(doc, Guard(api, PutDoc, write));
+  router.Delete(doc, Guard(api, DeleteDoc, write));
+  if (Status s = router.Add(http::Method::kCopy, doc, Guard(api, CopyDoc, write)); !s.ok()) {
     log::Error("store", "cannot add COPY route", {{"error", s.message()}});
   }
 }
 
-void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc) {
+void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, const std::string& doc,
+                         Access write) {
   const std::string att = doc + "/{att...}";
   router.Get(att, Guard(api, GetAttachment, Access::kMember));
-  router.Put(att, Guard(api, PutAttachment, Access::kMember));
-  router.Delete(att, Guard(api, DeleteAttachment, Access::kMember));
+  router.Put(att, Guard(api, PutAttachment, write));
+  router.Delete(att, Guard(api, DeleteAttachment, write));
 }
 
 }  // namespace
@@ -1666,19 +1702,19 @@ void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& o
   router.Get("/{db}/_changes", Guard(api, Changes, Access::kMember));
   router.Post("/{db}/_changes", Guard(api, Changes, Access::kMember));
   router.Post("/{db}/_ensure_full_commit", Guard(api, EnsureFullCommit, Access::kMember));
-  router.Post("/{db}/_compact", Guard(api, Compact));
+  router.Post("/{db}/_compact", Guard(api, Compact, Access::kDbAdmin));
   router.Post("/{db}/_compact/{ddoc}", Guard(api, CompactNothing));
   router.Post("/{db}/_view_cleanup", Guard(api, CompactNothing));
   router.Post("/{db}/_find", Guard(api, Find, Access::kMember));
   router.Get("/{db}/_index", Guard(api, ListIndexes, Access::kMember));
-  router.Post("/{db}/_index", Guard(api, CreateIndex, Access::kMember));
-  router.Delete("/{db}/_index/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kMember));
-  router.Delete("/{db}/_index/_design/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kMember));
+  router.Post("/{db}/_index", Guard(api, CreateIndex, Access::kDbAdmin));
+  router.Delete("/{db}/_index/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kDbAdmin));
+  router.Delete("/{db}/_index/_design/{ddoc}/{type}/{name}", Guard(api, DeleteIndex, Access::kDbAdmin));
   router.Post("/{db}/_explain", Guard(api, Explain, Access::kMember));
   router.Get("/{db}/_security", Guard(api, GetSecurity, Access::kMember));
-  router.Put("/{db}/_security", Guard(api, PutSecurity));
+  router.Put("/{db}/_security", Guard(api, PutSecurity, Access::kDbAdmin));
   router.Get("/{db}/_revs_limit", Guard(api, GetRevsLimit, Access::kMember));
-  router.Put("/{db}/_revs_limit", Guard(api, PutRevsLimit));
+  router.Put("/{db}/_revs_limit", Guard(api, PutRevsLimit, Access::kDbAdmin));
 
   if (options.replication != nullptr) {
     router.Post("/_replicate", Guard(api, Replicate, Access::kPublic));
@@ -1688,12 +1724,12 @@ void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& o
     router.Get("/_active_tasks", Guard(api, ActiveTasks));
   }
 
-  AddDocRoutes(router, api, "/{db}/{docid}");
-  AddDocRoutes(router, api, "/{db}/_design/{ddoc}");
-  AddDocRoutes(router, api, "/{db}/_local/{local}");
-  AddAttachmentRoutes(router, api, "/{db}/{docid}");
-  AddAttachmentRoutes(router, api, "/{db}/_design/{ddoc}");
-  AddAttachmentRoutes(router, api, "/{db}/_local/{local}");
+  AddDocRoutes(router, api, "/{db}/{docid}", Access::kMember);
+  AddDocRoutes(router, api, "/{db}/_design/{ddoc}", Access::kDbAdmin);
+  AddDocRoutes(router, api, "/{db}/_local/{local}", Access::kMember);
+  AddAttachmentRoutes(router, api, "/{db}/{docid}", Access::kMember);
+  AddAttachmentRoutes(router, api, "/{db}/_design/{ddoc}", Access::kDbAdmin);
+  AddAttachmentRoutes(router, api, "/{db}/_local/{local}", Access::kMember);
 }
 
 }  // namespace wisp::store

@@ -1063,6 +1063,30 @@ TEST_F(CouchUsersTest, UsersDocumentsMustBeWellFormed) {
   EXPECT_EQ(Call("GET", "/_users/org.couchdb.user:cy").status, 404) << "nothing was written";
 }
 
+TEST_F(CouchUsersTest, OnlyDatabaseAdminsWriteDesignDocumentsAndIndexes) {
+  ASSERT_EQ(Call("PUT", "/questions/_security", R"({"members":{"names":["ana"]},"admins":{"names":["bo"]}})").status,
+            200);
+  ASSERT_EQ(Call("PUT", "/_users/org.couchdb.user:bo", R"({"name":"bo","type":"user","roles":[],"password":"x"})")
+                .status,
+            201);
+  const std::string ddoc = R"({"language":"query","views":{}})";
+  ClientResponse r = As("ana", "pa55word", "PUT", "/questions/_design/mine", ddoc);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Body(r)["reason"], "You are not a db or server admin.");
+  EXPECT_EQ(As("ana", "pa55word", "POST", "/questions", R"({"_id":"_design/other"})").status, 403);
+  EXPECT_EQ(As("ana", "pa55word", "POST", "/questions/_index", R"({"index":{"fields":["title"]}})").status, 403);
+  EXPECT_EQ(As("ana", "pa55word", "PUT", "/questions/_security", R"({})").status, 403);
+  r = As("ana", "pa55word", "POST", "/questions/_bulk_docs", R"({"docs":[{"_id":"_design/x"},{"_id":"plain"}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)[0]["error"], "unauthorized");
+  EXPECT_EQ(Body(r)[1]["ok"], true) << "the member's ordinary document is written";
+  EXPECT_EQ(Call("GET", "/questions/_design/x").status, 404);
+
+  EXPECT_EQ(As("bo", "x", "PUT", "/questions/_design/mine", ddoc).status, 201) << "a database admin may";
+  EXPECT_EQ(As("bo", "x", "POST", "/questions/_index", R"({"index":{"fields":["title"]}})").status, 200);
+  EXPECT_EQ(As("ana", "pa55word", "GET", "/questions/_design/mine").status, 200) << "members read design documents";
+}
+
 class CouchJwtTest : public CouchUsersTest {
  protected:
   ClientResponse Bearer(const std::string& token, std::string method, const std::string& path) {
