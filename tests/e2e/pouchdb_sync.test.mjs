@@ -43,7 +43,7 @@ test('one-shot replication both ways keeps revisions and attachments', async () 
   assert.deepEqual(await winners(back), await winners(local));
 });
 
-test('live two-way sync of 10,000 documents converges with conflicts and deletes', async () => {
+test('live two-way sync of 10,000 documents converges with conflicts, deletes and attachments', async () => {
   const N = 10000;
   const remote = new PouchDB(`${wisp.authUrl}/pouch_live`);
   const a = new PouchDB('live-a', { adapter: 'memory' });
@@ -74,6 +74,20 @@ test('live two-way sync of 10,000 documents converges with conflicts and deletes
     });
     const conflicted = await remote.get('q00000', { conflicts: true });
     assert.equal(conflicted._conflicts.length, 1, 'the concurrent edit is kept as a conflict, not lost');
+
+    // Attachments written on either side while the sync runs reach the other.
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    await a.putAttachment('q00500', 'screenshot.png', (await a.get('q00500'))._rev, png, 'image/png');
+    await b.putAttachment('q00501', 'notes.txt', (await b.get('q00501'))._rev, Buffer.from('triage notes'), 'text/plain');
+    await eventually(async () => {
+      const onB = await b.getAttachment('q00500', 'screenshot.png');
+      const onA = await a.getAttachment('q00501', 'notes.txt');
+      assert.deepEqual(Buffer.from(onB), png);
+      assert.equal(Buffer.from(onA).toString(), 'triage notes');
+    });
+    const stub = (await remote.get('q00500'))._attachments['screenshot.png'];
+    assert.equal(stub.content_type, 'image/png');
+    assert.equal(stub.length, png.length);
   } finally {
     syncA.cancel();
     syncB.cancel();
