@@ -178,6 +178,7 @@ class Database::Impl {
   };
   struct Writer {
     std::function<Status(Connection&, Txn&)> apply;
+    Durability durability = Durability::kSynced;
     Status status;
     bool done = false;
     std::condition_variable cv;
@@ -185,9 +186,10 @@ class Database::Impl {
 
   // Runs `apply` in the next group commit. Returns its Status, or the
   // commit's failure.
-  Status Write(std::function<Status(Connection&, Txn&)> apply) {
+  Status Write(std::function<Status(Connection&, Txn&)> apply, Durability durability = Durability::kSynced) {
     Writer w;
     w.apply = std::move(apply);
+    w.durability = durability;
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&w);
     while (!w.done && &w != queue_.front()) w.cv.wait(lock);
@@ -213,6 +215,19 @@ class Database::Impl {
     {
       std::lock_guard lock(seq_mu_);
       txn.seq = update_seq_;
+    }
+    // One writer that needs its fsync makes the whole group wait for it;
+    // a group of OS-buffered writes commits without one (WAL with
+    // synchronous=NORMAL: the next synced commit or checkpoint syncs it).
+    const bool sync = options_.durable && std::any_of(batch.begin(), batch.end(), [](const Writer* w) {
+                        return w->durability == Durability::kSynced;
+                      });
+    if (options_.durable && sync != writer_syncs_) {
+      if (Status s = writer_->Exec(sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !s.ok()) {
+        for (Writer* w : batch) w->status = s;
+        return;
+      }
+      writer_syncs_ = sync;
     }
     Status begin = writer_->Exec("BEGIN IMMEDIATE");
     if (!begin.ok()) {
@@ -264,7 +279,8 @@ class Database::Impl {
     }
   }
 
-  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits) {
+  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits,
+                                    Durability durability = Durability::kSynced) {
     std::vector<WriteResult> results(docs.size());
     const int64_t revs_limit = RevsLimit();
     Status batch = Write([&](Connection& c, Txn& txn) {
@@ -279,7 +295,7 @@ class Database::Impl {
         if (IsStorageFailure(results[i].status)) return results[i].status;
       }
       return Status::Ok();
-    });
+    }, durability);
     if (!batch.ok()) {
       // The commit failed: nothing of this batch is durable.
       for (auto& r : results) {
@@ -1570,6 +1586,7 @@ class Database::Impl {
   const std::string name_;
   const DatabaseOptions options_;
   std::unique_ptr<Connection> writer_;  // used only by the leading writer
+  bool writer_syncs_ = true;            // the writer's synchronous=FULL is on (leader only)
 
   std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_)
@@ -1605,13 +1622,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
 
 Json Database::Info() { return impl_->Info(); }
 int64_t Database::update_seq() { return impl_->UpdateSeq(); }
-std::vector<WriteResult> Database::BulkDocs(std::vector<Json> docs, bool new_edits) {
-  return impl_->BulkDocs(std::move(docs), new_edits);
+std::vector<WriteResult> Database::BulkDocs(std::vector<Json> docs, bool new_edits, Durability durability) {
+  return impl_->BulkDocs(std::move(docs), new_edits, durability);
 }
-WriteResult Database::Put(Json doc, bool new_edits) {
+WriteResult Database::Put(Json doc, bool new_edits, Durability durability) {
   std::vector<Json> one;
   one.push_back(std::move(doc));
-  return std::move(impl_->BulkDocs(std::move(one), new_edits).front());
+  return std::move(impl_->BulkDocs(std::move(one), new_edits, durability).front());
 }
 Result<Json> Database::Get(const std::string& id, const GetOptions& options) { return impl_->Get(id, options); }
 Result<Json> Database::OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {

@@ -42,6 +42,15 @@ struct DatabaseOptions {
   size_t max_document_bytes = 8'000'000;
 };
 
+// When a write call may return. kSynced: after the commit's fsync, so the
+// write survives a power loss (every CouchDB-facing write). kOsBuffered: after
+// the commit reached the operating system, so it survives wisp being killed
+// but not a power loss until a later synced commit or checkpoint carries it;
+// for records that are re-creatable or, like OpenWhisk's activation records,
+// written without waiting in the original. Both are visible to every read as
+// soon as the call returns.
+enum class Durability { kSynced, kOsBuffered };
+
 // The outcome of writing one document: the new rev, or why it failed.
 struct WriteResult {
   std::string id;
@@ -161,10 +170,11 @@ class Database {
   // its _rev is not a leaf); without, each doc's _rev/_revisions path is
   // merged into its tree as replication does, and nothing conflicts.
   // Results are in input order; one commit covers the whole batch.
-  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits);
+  std::vector<WriteResult> BulkDocs(std::vector<Json> docs, bool new_edits,
+                                    Durability durability = Durability::kSynced);
 
   // PUT /{db}/{id}: one document (its _id must be set).
-  WriteResult Put(Json doc, bool new_edits = true);
+  WriteResult Put(Json doc, bool new_edits = true, Durability durability = Durability::kSynced);
 
   // GET /{db}/{id}. NotFound("missing") or NotFound("deleted").
   Result<Json> Get(const std::string& id, const GetOptions& options);

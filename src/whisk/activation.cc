@@ -88,7 +88,9 @@ Json SummaryActivation(const Json& stored) {
 
 Status ActivationStore::Put(Json record) {
   record["_id"] = json::GetString(record, "namespace") + "/" + json::GetString(record, "activationId");
-  store::WriteResult written = db_->Put(std::move(record));
+  // OpenWhisk writes records without waiting; wisp waits for the commit, so a
+  // record is readable when its invoke returns, but not for the fsync.
+  store::WriteResult written = db_->Put(std::move(record), true, store::Durability::kOsBuffered);
   return written.status;
 }
 

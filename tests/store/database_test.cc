@@ -372,6 +372,17 @@ TEST_F(DatabaseTest, AttsSinceInlinesOnlyAttachmentsNewerThanAKnownRevision) {
   EXPECT_EQ((*revs)[0]["ok"]["_attachments"]["old"]["stub"], true);
 }
 
+TEST_F(DatabaseTest, OsBufferedWritesAreReadableAtOnceAndSurviveAReopen) {
+  WriteResult buffered = db_->Put({{"_id", "record"}, {"n", 1}}, true, Durability::kOsBuffered);
+  ASSERT_TRUE(buffered.status.ok()) << buffered.status.ToString();
+  EXPECT_EQ(MustGet("record")["_rev"], buffered.rev) << "visible as soon as the call returns";
+  ASSERT_TRUE(Put({{"_id", "synced"}}).status.ok()) << "a synced write after a buffered one";
+  Reopen();
+  EXPECT_EQ(MustGet("record")["n"], 1);
+  EXPECT_TRUE(db_->Get("synced", {}).ok());
+  EXPECT_TRUE(db_->CheckIntegrity().ok());
+}
+
 TEST_F(DatabaseTest, StandaloneAttachmentPutAndDelete) {
   WriteResult created = db_->PutAttachment("doc", "f.bin", std::nullopt, "application/octet-stream", std::string("\0\1\2", 3));
   ASSERT_TRUE(created.status.ok()) << created.status.ToString();
