@@ -81,8 +81,8 @@ Result<Json> WebArguments(const Request& request, bool raw, const std::string& o
       headers[key] = value;
     }
   }
-  args["__ow_method"] = Lower(request.method_name.empty() ? std::string(http::MethodName(request.method))
-                                                          : request.method_name);
+  args["__ow_method"] =
+      Lower(request.method_name.empty() ? std::string(http::MethodName(request.method)) : request.method_name);
   args["__ow_headers"] = headers;
   args["__ow_path"] = ow_path;
   if (user) args["__ow_user"] = user->namespace_name;
@@ -266,10 +266,8 @@ Response TranscodeWebResult(const Json& result, WebExtension extension, const st
         return Error(400, "Response is not valid 'application/json'.", request);
       }
       return Response::Json(200, json::Dump(*value));
-    case WebExtension::kHtml:
-      return MarkupResult(*value, projected, "html", "text/html", request);
-    case WebExtension::kSvg:
-      return MarkupResult(*value, projected, "svg", "image/svg+xml", request);
+    case WebExtension::kHtml: return MarkupResult(*value, projected, "html", "text/html", request);
+    case WebExtension::kSvg: return MarkupResult(*value, projected, "svg", "image/svg+xml", request);
     case WebExtension::kText: {
       const Json* text = &*value;
       if (!projected) {
@@ -278,13 +276,12 @@ Response TranscodeWebResult(const Json& result, WebExtension extension, const st
                                                                : nullptr;
         if (text == nullptr) return Error(404, kWebMissingPropertyText, request);
       }
-      std::string out = text->is_string()                         ? text->get<std::string>()
+      std::string out = text->is_string()                       ? text->get<std::string>()
                         : text->is_object() || text->is_array() ? json::Pretty(*text)
-                                                                  : json::Dump(*text);
+                                                                : json::Dump(*text);
       return Response::Text(200, std::move(out), "text/plain; charset=UTF-8");
     }
-    case WebExtension::kHttp:
-      break;
+    case WebExtension::kHttp: break;
   }
   return HttpResult(result, request);
 }
@@ -350,7 +347,8 @@ Response ServeWeb(Controller& controller, const Identities& identities, Request&
   if (KeyValueIsTrue(annotations, "final")) {
     const Json defined = KeyValuesToObject(action->parameters);
     for (const auto& [key, value] : args->items()) {
-      if (defined.contains(key) && !defined[key].is_null()) return finish(Error(400, kWebNotAllowedParamsText, request));
+      if (defined.contains(key) && !defined[key].is_null())
+        return finish(Error(400, kWebNotAllowedParamsText, request));
     }
   }
 

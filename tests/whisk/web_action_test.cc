@@ -146,7 +146,7 @@ class WebActionTest : public ::testing::Test {
 TEST_F(WebActionTest, JsonMergesQueryUnderBodyAndPassesRequestFacts) {
   PutAction("echo", Json::object(), Exported(), Json::array({{{"key", "who"}, {"value", "action"}}}));
   http::ClientResponse r = Send("POST", "/api/v1/web/guest/default/echo.json?who=query&q=1", R"({"who":"body","n":2})",
-           {{"Content-Type", "application/json"}, {"X-Test", "yes"}});
+                                {{"Content-Type", "application/json"}, {"X-Test", "yes"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const Json args = BodyJson(r);
   EXPECT_EQ(args["who"], "body");
@@ -336,7 +336,8 @@ TEST_F(WebActionTest, RequireWhiskAuthStringWantsTheHeader) {
   PutAction("secret", Json::object(), Exported(Json::array({{{"key", "require-whisk-auth"}, {"value", "s3cr3t"}}})));
   EXPECT_EQ(Send("GET", "/api/v1/web/guest/default/secret.json").status, 401);
   EXPECT_EQ(Send("GET", "/api/v1/web/guest/default/secret.json", "", {{"X-Require-Whisk-Auth", "nope"}}).status, 401);
-  http::ClientResponse r = Send("GET", "/api/v1/web/guest/default/secret.json", "", {{"X-Require-Whisk-Auth", "s3cr3t"}});
+  http::ClientResponse r =
+      Send("GET", "/api/v1/web/guest/default/secret.json", "", {{"X-Require-Whisk-Auth", "s3cr3t"}});
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
@@ -381,7 +382,10 @@ TEST_F(WebActionTest, OnlyExportedActionsAreServed) {
 }
 
 TEST_F(WebActionTest, ActionsInPackagesAreReachedByPackageName) {
-  ASSERT_TRUE(controller_->PutPackage(guest_, "guest", "pkg", {{"parameters", Json::array({{{"key", "p"}, {"value", 1}}})}}, false).ok());
+  ASSERT_TRUE(
+      controller_
+          ->PutPackage(guest_, "guest", "pkg", {{"parameters", Json::array({{{"key", "p"}, {"value", 1}}})}}, false)
+          .ok());
   PutAction("pkg/inside", Json::object(), Exported());
   http::ClientResponse r = Send("GET", "/api/v1/web/guest/pkg/inside.json");
   ASSERT_EQ(r.status, 200) << r.body;
