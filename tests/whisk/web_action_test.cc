@@ -73,6 +73,7 @@ class WebActionTest : public ::testing::Test {
     store_ = std::move(*store);
     ControllerOptions options;
     options.max_blocking_wait = 300ms;
+    options.max_payload_bytes = 64 * 1024;
     controller_ = std::make_unique<Controller>(*store_, options);
     controller_->SetRuntime("native", &runtime_);
     ASSERT_TRUE(controller_->Start().ok());
@@ -402,6 +403,26 @@ TEST_F(WebActionTest, ErrorsOfTheActionAreTranscodedOrHidden) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(BodyJson(r)["error"], kWebActionErrorText);
   ExpectActivation(r);
+}
+
+TEST_F(WebActionTest, BadRequestsGetClearErrorsWithoutRunningTheAction) {
+  PutAction("echo", Json::object(), Exported());
+  http::ClientResponse r =
+      Send("POST", "/api/v1/web/guest/default/echo.json", "{not json", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(BodyJson(r)["error"].get<std::string>().rfind(kMalformedPrefix, 0), 0u) << r.body;
+  r = Send("POST", "/api/v1/web/guest/default/echo.json", std::string(65 * 1024, 'x'),
+           {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_FALSE(r.headers.Has("x-openwhisk-activation-id"));
+  for (const std::string path : {"/api/v1/web/guest/default/.json", "/api/v1/web/guest/default/bad%2Fname.json",
+                                 "/api/v1/web/_/default/echo.json"}) {
+    EXPECT_EQ(Send("GET", path).status, 404) << path;
+  }
+  controller_->Drain();
+  Result<Json> records = controller_->ListActivations(guest_, "guest", ActivationQuery{}, false, false);
+  ASSERT_TRUE(records.ok());
+  EXPECT_TRUE(records->empty()) << records->dump();
 }
 
 TEST_F(WebActionTest, SlowActionsAnswer202WithTheActivationId) {
