@@ -4,6 +4,7 @@
 
 #include "json/json.h"
 #include "whisk/error_response.h"
+#include "whisk/web_action.h"
 
 namespace wisp::whisk {
 namespace {
@@ -340,6 +341,9 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
   router.Get(std::string(kBase) + "/activations/{id}", activation(""));
   router.Get(std::string(kBase) + "/activations/{id}/logs", activation("logs"));
   router.Get(std::string(kBase) + "/activations/{id}/result", activation("result"));
+
+  // --- web actions (web_action.h) ---
+  AddWebActionRoutes(router, controller, ids);
 }
 
 }  // namespace wisp::whisk
