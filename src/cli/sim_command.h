@@ -13,7 +13,7 @@ namespace wisp::cli {
 
 struct SimOptions {
   std::string bind = "127.0.0.1";
-  uint16_t port = 0;             // 0: a free port, printed at start
+  uint16_t port = 0;  // 0: a free port, printed at start
   uint64_t seed = 1;
   int questions = 300;
   int64_t event_interval_s = 30;

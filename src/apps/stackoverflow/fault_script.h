@@ -29,9 +29,9 @@ namespace wisp::stackoverflow {
 
 struct Fault {
   int64_t from = 0;
-  int64_t to = 0;       // inclusive; INT64_MAX when open-ended
-  std::string kind;     // "throttle", "http", "slow", ...
-  Json params;          // the whole line, for the kind's own fields
+  int64_t to = 0;    // inclusive; INT64_MAX when open-ended
+  std::string kind;  // "throttle", "http", "slow", ...
+  Json params;       // the whole line, for the kind's own fields
 };
 
 class FaultScript {

@@ -25,7 +25,7 @@ namespace wisp::stackoverflow {
 struct SlackOptions {
   int max_attempts = 5;
   std::chrono::seconds default_retry_after{30};
-  std::chrono::milliseconds first_backoff{1000};   // after a 5xx; doubled up to max_backoff
+  std::chrono::milliseconds first_backoff{1000};  // after a 5xx; doubled up to max_backoff
   std::chrono::milliseconds max_backoff{60'000};
   std::chrono::milliseconds timeout{10'000};
 };

@@ -66,12 +66,12 @@ http::Response SlackSim::Hook(http::Request& request) {
   auto payload = json::ParseObject(text);
   if (!payload.ok()) return SlackText(400, "invalid_payload");
   if (!bot) {
-    const bool has_text = payload->contains("text") && (*payload)["text"].is_string() &&
-                          !(*payload)["text"].get<std::string>().empty();
-    const bool has_blocks = payload->contains("blocks") && (*payload)["blocks"].is_array() &&
-                            !(*payload)["blocks"].empty();
-    const bool has_attachments = payload->contains("attachments") && (*payload)["attachments"].is_array() &&
-                                 !(*payload)["attachments"].empty();
+    const bool has_text =
+        payload->contains("text") && (*payload)["text"].is_string() && !(*payload)["text"].get<std::string>().empty();
+    const bool has_blocks =
+        payload->contains("blocks") && (*payload)["blocks"].is_array() && !(*payload)["blocks"].empty();
+    const bool has_attachments =
+        payload->contains("attachments") && (*payload)["attachments"].is_array() && !(*payload)["attachments"].empty();
     if (!has_text && !has_blocks && !has_attachments) return SlackText(400, "no_text");
     if (payload->contains("text") && !(*payload)["text"].is_string()) return SlackText(400, "invalid_payload");
   }

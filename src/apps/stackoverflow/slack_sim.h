@@ -36,7 +36,7 @@ struct SlackSimOptions {
 };
 
 struct SlackMessage {
-  std::string path;     // "/services/T000/B000/XXXX" or "/bot/..."
+  std::string path;  // "/services/T000/B000/XXXX" or "/bot/..."
   Json payload;
   int64_t received_ms = 0;
 };
@@ -73,9 +73,9 @@ class SlackSim {
   std::unique_ptr<http::Server> server_;
 
   mutable std::mutex mu_;
-  int64_t requests_ = 0;                          // GUARDED_BY(mu_)
-  std::vector<SlackMessage> messages_;            // GUARDED_BY(mu_)
-  std::map<std::string, std::string> hook_state_; // GUARDED_BY(mu_), absent: active
+  int64_t requests_ = 0;                           // GUARDED_BY(mu_)
+  std::vector<SlackMessage> messages_;             // GUARDED_BY(mu_)
+  std::map<std::string, std::string> hook_state_;  // GUARDED_BY(mu_), absent: active
 };
 
 }  // namespace wisp::stackoverflow

@@ -83,19 +83,17 @@ Result<StackExchangeClient::Page> StackExchangeClient::FetchPage(const SearchQue
     }
     if (body->contains("backoff")) {
       // Not this method again for `backoff` seconds (plus a margin).
-      not_before_[method] = clock_.SteadyNow() + std::chrono::seconds(json::GetInt(*body, "backoff")) +
-                            options_.backoff_margin;
+      not_before_[method] =
+          clock_.SteadyNow() + std::chrono::seconds(json::GetInt(*body, "backoff")) + options_.backoff_margin;
     }
     if (body->contains("error_id")) {
       const int64_t id = json::GetInt(*body, "error_id");
       const std::string name = json::GetString(*body, "error_name");
-      const std::string text = "Stack Exchange error " + std::to_string(id) + " " + name + ": " +
-                               json::GetString(*body, "error_message");
+      const std::string text =
+          "Stack Exchange error " + std::to_string(id) + " " + name + ": " + json::GetString(*body, "error_message");
       switch (id) {
         case 500:
-        case 503:
-          last = Status::Unavailable(text);
-          continue;
+        case 503: last = Status::Unavailable(text); continue;
         case 502: {
           // throttle_violation: a backoff violation names no time; an exhausted
           // quota says when it refills.

@@ -40,30 +40,30 @@ Result<SearchType> ParseSearchType(std::string_view text);
 struct StackExchangeOptions {
   std::string base_url = "https://api.stackexchange.com/2.3";
   std::string site = "stackoverflow";
-  std::string key;                       // app key: quota 10,000 instead of 300
+  std::string key;  // app key: quota 10,000 instead of 300
   std::string filter = "withbody";
   int pagesize = 100;
-  int max_pages = 25;                    // anonymous callers cannot go deeper
-  int64_t quota_floor = 0;               // stop paging when quota_remaining falls below
-  int max_attempts = 4;                  // per page, for transient failures
-  std::chrono::milliseconds retry_delay{1000};   // doubled after each failure
-  std::chrono::seconds backoff_margin{2};        // added to `backoff` (backoff+1 was seen to trip)
-  std::chrono::seconds max_throttle_wait{60};    // longer throttles end the run
+  int max_pages = 25;                           // anonymous callers cannot go deeper
+  int64_t quota_floor = 0;                      // stop paging when quota_remaining falls below
+  int max_attempts = 4;                         // per page, for transient failures
+  std::chrono::milliseconds retry_delay{1000};  // doubled after each failure
+  std::chrono::seconds backoff_margin{2};       // added to `backoff` (backoff+1 was seen to trip)
+  std::chrono::seconds max_throttle_wait{60};   // longer throttles end the run
   std::chrono::milliseconds timeout{30'000};
 };
 
 struct SearchQuery {
   std::vector<std::string> tags;
   SearchType type = SearchType::kOr;
-  std::string sort = "activity";          // activity | creation | votes
+  std::string sort = "activity";  // activity | creation | votes
   std::string order = "desc";
-  std::optional<int64_t> min, max;        // on the sort field (inclusive)
+  std::optional<int64_t> min, max;          // on the sort field (inclusive)
   std::optional<int64_t> fromdate, todate;  // on creation_date
 };
 
 struct SearchResult {
   std::vector<Json> items;
-  bool complete = false;     // has_more ended false (else stopped early: depth, quota)
+  bool complete = false;  // has_more ended false (else stopped early: depth, quota)
   std::string stopped_because;
   int pages = 0;
   int64_t quota_max = 0;

@@ -36,41 +36,44 @@ struct StackExchangeSim::Question {
 namespace {
 
 // Popular Stack Overflow tags, most used first; a tag's weight falls with its rank.
-constexpr std::array<const char*, 48> kTags = {
-    "javascript", "python", "java", "c#", "php", "android", "html", "jquery", "c++", "css", "ios", "sql",
-    "mysql", "r", "node.js", "reactjs", "arrays", "c", "asp.net", "json", ".net", "ruby-on-rails",
-    "sql-server", "swift", "django", "angular", "objective-c", "pandas", "regex", "typescript", "linux",
-    "asp.net-core", "spring-boot", "docker", "postgresql", "mongodb", "kotlin", "go", "rust", "git",
-    "bash", "firebase", "couchdb", "openwhisk", "serverless", "ibm-cloud", "cloudant", "flutter"};
+constexpr std::array<const char*, 48> kTags = {"javascript", "python",        "java",        "c#",        "php",
+                                               "android",    "html",          "jquery",      "c++",       "css",
+                                               "ios",        "sql",           "mysql",       "r",         "node.js",
+                                               "reactjs",    "arrays",        "c",           "asp.net",   "json",
+                                               ".net",       "ruby-on-rails", "sql-server",  "swift",     "django",
+                                               "angular",    "objective-c",   "pandas",      "regex",     "typescript",
+                                               "linux",      "asp.net-core",  "spring-boot", "docker",    "postgresql",
+                                               "mongodb",    "kotlin",        "go",          "rust",      "git",
+                                               "bash",       "firebase",      "couchdb",     "openwhisk", "serverless",
+                                               "ibm-cloud",  "cloudant",      "flutter"};
 
 constexpr std::array<const char*, 5> kCloseReasons = {"Duplicate", "Needs more focus", "Needs details or clarity",
-                                                       "Opinion-based", "Not suitable for this site"};
+                                                      "Opinion-based", "Not suitable for this site"};
 
 // Title templates: {T} is a tag, {X} a thing. Several carry the entities the
 // safe filter produces (spec A9).
-constexpr std::array<const char*, 14> kTitles = {
-    "How to {V} {X} in {T}?",
-    "Why doesn&#39;t {X} {V} when using {T}?",
-    "{T}: {X} returns &quot;undefined&quot; after update",
-    "Error &quot;cannot {V} {X}&quot; with {T}",
-    "Best way to {V} {X} &amp; keep order in {T}",
-    "link &lt;a&gt; tag not working with {X} in {T}",
-    "{X} vs {X} | which one to {V} in {T}",
-    "Diferen&#231;a between {X} and {X} in {T}",
-    "Is it possible to {V} {X} without a loop in {T}?",
-    "Unexpected behaviour of {X} in {T} \xF0\x9F\x98\x95",
-    "{T} {X} is slow when I {V} large data",
-    "Cannot {V} {X}: permission denied ({T})",
-    "What&#39;s the difference between {X} and {X}?",
-    "{T} - how do I {V} a nested {X}?"};
-constexpr std::array<const char*, 12> kThings = {"array", "promise", "dictionary", "HTTP request", "JSON object",
-                                                  "callback", "database row", "string", "thread", "map",
-                                                  "view", "date"};
-constexpr std::array<const char*, 10> kVerbs = {"sort", "parse", "merge", "filter", "serialize",
-                                                 "cache", "compare", "update", "stream", "validate"};
+constexpr std::array<const char*, 14> kTitles = {"How to {V} {X} in {T}?",
+                                                 "Why doesn&#39;t {X} {V} when using {T}?",
+                                                 "{T}: {X} returns &quot;undefined&quot; after update",
+                                                 "Error &quot;cannot {V} {X}&quot; with {T}",
+                                                 "Best way to {V} {X} &amp; keep order in {T}",
+                                                 "link &lt;a&gt; tag not working with {X} in {T}",
+                                                 "{X} vs {X} | which one to {V} in {T}",
+                                                 "Diferen&#231;a between {X} and {X} in {T}",
+                                                 "Is it possible to {V} {X} without a loop in {T}?",
+                                                 "Unexpected behaviour of {X} in {T} \xF0\x9F\x98\x95",
+                                                 "{T} {X} is slow when I {V} large data",
+                                                 "Cannot {V} {X}: permission denied ({T})",
+                                                 "What&#39;s the difference between {X} and {X}?",
+                                                 "{T} - how do I {V} a nested {X}?"};
+constexpr std::array<const char*, 12> kThings = {"array",       "promise",  "dictionary",   "HTTP request",
+                                                 "JSON object", "callback", "database row", "string",
+                                                 "thread",      "map",      "view",         "date"};
+constexpr std::array<const char*, 10> kVerbs = {"sort",  "parse",   "merge",  "filter", "serialize",
+                                                "cache", "compare", "update", "stream", "validate"};
 constexpr std::array<const char*, 24> kWords = {
-    "I", "am", "trying", "to", "get", "the", "value", "from", "my", "function", "but", "it", "always",
-    "returns", "nothing", "when", "called", "inside", "loop", "and", "I", "don’t", "know", "why"};
+    "I",      "am",      "trying",  "to",   "get",    "the",    "value", "from", "my", "function", "but",  "it",
+    "always", "returns", "nothing", "when", "called", "inside", "loop",  "and",  "I",  "don’t",    "know", "why"};
 constexpr std::array<const char*, 4> kCode = {
     "const result = items.filter(x =&gt; x.name === &quot;foo&quot;);\nconsole.log(result);\n",
     "for i in range(10):\n    print(&quot;value&quot;, i)\n",
@@ -147,8 +150,7 @@ std::vector<std::string> SplitTags(const std::string& s) {
 }  // namespace
 
 StackExchangeSim::StackExchangeSim(Clock& clock, StackExchangeSimOptions options)
-    : clock_(clock), options_(std::move(options)), router_(std::make_shared<http::Router>()),
-      rng_(options_.seed) {
+    : clock_(clock), options_(std::move(options)), router_(std::make_shared<http::Router>()), rng_(options_.seed) {
   const int64_t now = NowSeconds();
   next_question_id_ = 70'000'000 + static_cast<int64_t>(rng_() % 1'000'000);
   next_answer_id_ = next_question_id_ + 5'000'000;
@@ -204,8 +206,9 @@ StackExchangeSim::Question StackExchangeSim::MakeQuestion(int64_t id, int64_t cr
   std::string title = kTitles[pick(kTitles.size())];
   for (size_t at; (at = title.find('{')) != std::string::npos;) {
     const char which = title[at + 1];
-    std::string with = which == 'T' ? q.tags[0] : which == 'V' ? kVerbs[pick(kVerbs.size())]
-                                                               : kThings[pick(kThings.size())];
+    std::string with = which == 'T'   ? q.tags[0]
+                       : which == 'V' ? kVerbs[pick(kVerbs.size())]
+                                      : kThings[pick(kThings.size())];
     title.replace(at, 3, with);
   }
   q.title = title;
@@ -311,8 +314,12 @@ Result<StackExchangeSim::Question*> StackExchangeSim::ApplyLocked(std::string_vi
   std::string k(kind);
   if (k == "random") {
     const int roll = static_cast<int>(rng_() % 100);
-    k = roll < 45 ? "new" : roll < 62 ? "edit" : roll < 82 ? "answer" : roll < 91 ? "accept" : roll < 97 ? "close"
-                                                                                                        : "delete";
+    k = roll < 45   ? "new"
+        : roll < 62 ? "edit"
+        : roll < 82 ? "answer"
+        : roll < 91 ? "accept"
+        : roll < 97 ? "close"
+                    : "delete";
   }
   if (k == "new") {
     Question q = MakeQuestion(next_question_id_, at);
@@ -326,7 +333,8 @@ Result<StackExchangeSim::Question*> StackExchangeSim::ApplyLocked(std::string_vi
   Question* target = nullptr;
   if (question_id != 0) {
     auto it = questions_.find(question_id);
-    if (it == questions_.end() || it->second.deleted) return Status::NotFound("no live question " + std::to_string(question_id));
+    if (it == questions_.end() || it->second.deleted)
+      return Status::NotFound("no live question " + std::to_string(question_id));
     target = &it->second;
   } else {
     std::vector<Question*> candidates;
@@ -481,8 +489,8 @@ http::Response StackExchangeSim::Api(http::Request& request, bool search) {
   }
   if (used >= quota_max) {
     const int64_t to_midnight = 86400 - now % 86400;
-    return Error(502, "too many requests from this IP, more requests available in " + std::to_string(to_midnight) +
-                          " seconds");
+    return Error(
+        502, "too many requests from this IP, more requests available in " + std::to_string(to_midnight) + " seconds");
   }
   auto until = backoff_until_.find(method);
   if (until != backoff_until_.end() && clock_.SteadyNow() < until->second) {
@@ -497,7 +505,8 @@ http::Response StackExchangeSim::Api(http::Request& request, bool search) {
       return std::find(question.tags.begin(), question.tags.end(), t) != question.tags.end();
     };
     // /questions: every tag (AND); /search: at least one (OR).
-    if (!tags.empty() && (search ? std::none_of(tags.begin(), tags.end(), has) : !std::all_of(tags.begin(), tags.end(), has))) {
+    if (!tags.empty() &&
+        (search ? std::none_of(tags.begin(), tags.end(), has) : !std::all_of(tags.begin(), tags.end(), has))) {
       continue;
     }
     if (!intitle.empty()) {
@@ -508,7 +517,7 @@ http::Response StackExchangeSim::Api(http::Request& request, bool search) {
     }
     if (fromdate && question.creation_date < *fromdate) continue;
     if (todate && question.creation_date > *todate) continue;
-    const int64_t field = sort == "activity" ? question.last_activity_date
+    const int64_t field = sort == "activity"   ? question.last_activity_date
                           : sort == "creation" ? question.creation_date
                                                : question.score;
     if (min && field < *min) continue;

@@ -37,10 +37,10 @@ namespace wisp::stackoverflow {
 struct StackExchangeSimOptions {
   uint64_t seed = 1;
   int initial_questions = 300;
-  std::chrono::seconds history{7 * 24 * 3600};   // the initial questions were asked within this
-  std::chrono::seconds event_interval{30};        // mean clock time between world events
+  std::chrono::seconds history{7 * 24 * 3600};  // the initial questions were asked within this
+  std::chrono::seconds event_interval{30};      // mean clock time between world events
   std::string site = "stackoverflow";
-  int64_t quota_anonymous = 300;                  // per day, without `key`
+  int64_t quota_anonymous = 300;  // per day, without `key`
   int64_t quota_with_key = 10'000;
   FaultScript faults;
   std::string bind = "127.0.0.1";
@@ -93,13 +93,13 @@ class StackExchangeSim {
   size_t listener_ = 0;
 
   mutable std::mutex mu_;
-  std::mt19937_64 rng_;                        // GUARDED_BY(mu_)
-  std::map<int64_t, Question> questions_;      // GUARDED_BY(mu_), deleted ones included
-  int64_t next_question_id_ = 0;               // GUARDED_BY(mu_)
-  int64_t next_answer_id_ = 0;                 // GUARDED_BY(mu_)
-  int64_t next_event_at_ = 0;                  // GUARDED_BY(mu_), Unix seconds
-  int64_t requests_ = 0;                       // GUARDED_BY(mu_)
-  std::map<std::string, int64_t> quota_used_;  // GUARDED_BY(mu_), by key ("" anonymous)
+  std::mt19937_64 rng_;                                     // GUARDED_BY(mu_)
+  std::map<int64_t, Question> questions_;                   // GUARDED_BY(mu_), deleted ones included
+  int64_t next_question_id_ = 0;                            // GUARDED_BY(mu_)
+  int64_t next_answer_id_ = 0;                              // GUARDED_BY(mu_)
+  int64_t next_event_at_ = 0;                               // GUARDED_BY(mu_), Unix seconds
+  int64_t requests_ = 0;                                    // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> quota_used_;               // GUARDED_BY(mu_), by key ("" anonymous)
   std::map<std::string, Clock::SteadyTime> backoff_until_;  // GUARDED_BY(mu_), by method
 };
 

@@ -36,12 +36,11 @@ class SlackTest : public ::testing::Test {
   milliseconds slept_{0};
 };
 
-const Json kQuestion = {
-    {"question_id", 42},
-    {"title", "link &lt;a&gt; tag &amp; &quot;href&quot; | why doesn&#39;t it work? &amp;lt;"},
-    {"link", "https://stackoverflow.com/questions/42/link-a-tag"},
-    {"tags", {"html", "c#"}},
-    {"owner", {{"display_name", "Jo&#227;o &lt;dev&gt;"}}}};
+const Json kQuestion = {{"question_id", 42},
+                        {"title", "link &lt;a&gt; tag &amp; &quot;href&quot; | why doesn&#39;t it work? &amp;lt;"},
+                        {"link", "https://stackoverflow.com/questions/42/link-a-tag"},
+                        {"tags", {"html", "c#"}},
+                        {"owner", {{"display_name", "Jo&#227;o &lt;dev&gt;"}}}};
 
 TEST(SlackFormatTest, DecodesEntitiesOnceThenEscapesForMrkdwn) {
   EXPECT_EQ(DecodeHtmlEntities("doesn&#39;t &quot;x&quot; &amp;lt; &#x1F600; &#231; &bogus; &#;"),

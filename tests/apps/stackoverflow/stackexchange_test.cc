@@ -113,9 +113,9 @@ TEST_F(StackExchangeTest, ErrorsComeAsTheWrapperWithStatus400) {
     EXPECT_EQ(json::GetInt(*body, "error_id"), error_id) << query;
     EXPECT_EQ(json::GetString(*body, "error_name"), name) << query;
   };
-  check("/questions", 400, "bad_parameter");                             // no site
+  check("/questions", 400, "bad_parameter");  // no site
   check("/questions?site=stackoverflow&pagesize=101", 400, "bad_parameter");
-  check("/search?site=stackoverflow", 400, "bad_parameter");           // neither tagged nor intitle
+  check("/search?site=stackoverflow", 400, "bad_parameter");             // neither tagged nor intitle
   check("/questions?site=stackoverflow&page=26", 403, "access_denied");  // anonymous depth
   check("/questions?site=stackoverflow&access_token=t", 405, "key_required");
   check("/answers?site=stackoverflow", 404, "no_method");
@@ -246,10 +246,33 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"throttle", Json{{"request", 2}, {"fault", "throttle"}, {"seconds", 5}}, "throttle_violation"},
         FaultCase{"http502", Json{{"request", 2}, {"fault", "http"}, {"status", 502}}, "HTTP 502"},
         FaultCase{"html503", Json{{"request", 2}, {"fault", "http"}, {"status", 503}}, "not the API's JSON"},
+        FaultCase{"cloudflare429", Json{{"request", 2}, {"fault", "http"}, {"status", 429}}, "HTTP 429"},
         FaultCase{"truncated_gzip", Json{{"request", 2}, {"fault", "truncated_gzip"}}, "page 2"},
         FaultCase{"unavailable", Json{{"request", 2}, {"fault", "error"}, {"error_id", 503}},
                   "temporarily_unavailable"}),
     [](const auto& info) { return info.param.name; });
+
+TEST_F(StackExchangeTest, ScriptedQuotaExhaustionAndSlowAnswers) {
+  StackExchangeSimOptions sim_options;
+  auto script = FaultScript::Parse(
+      "{\"request\": 1, \"fault\": \"slow\", \"ms\": 300}\n{\"request\": 2, \"fault\": \"quota_exhausted\"}\n");
+  ASSERT_TRUE(script.ok());
+  sim_options.faults = *script;
+  StartSim(sim_options);
+  StackExchangeOptions options;
+  options.timeout = milliseconds(100);
+  options.max_attempts = 1;
+  auto timed_out = MakeClient(options).Search({.tags = {"python"}});
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.status().code(), StatusCode::kUnavailable);
+  auto spent = MakeClient().Search({.tags = {"python"}});
+  ASSERT_FALSE(spent.ok());
+  EXPECT_EQ(spent.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(spent.status().message().find("throttle_violation"), std::string::npos);
+  // A key has its own, larger quota.
+  auto keyed = MakeClient({.key = "k"}).Search({.tags = {"python"}});
+  EXPECT_TRUE(keyed.ok()) << keyed.status().ToString();
+}
 
 TEST_F(StackExchangeTest, IncrementalWindowsCatchActivityBetweenPolls) {
   StackExchangeSimOptions sim_options;
@@ -265,8 +288,8 @@ TEST_F(StackExchangeTest, IncrementalWindowsCatchActivityBetweenPolls) {
   int64_t edited_id = 0;
   for (int poll = 0; poll < 5; ++poll) {
     const PollWindow window = NextWindow(watermark, now(), 60, 8 * 24 * 3600);
-    auto result = client.Search({.tags = tags, .type = SearchType::kOr, .sort = "activity", .min = window.min,
-                                 .max = window.max});
+    auto result = client.Search(
+        {.tags = tags, .type = SearchType::kOr, .sort = "activity", .min = window.min, .max = window.max});
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     ASSERT_TRUE(result->complete);
     for (const Json& q : result->items) mirror[q["question_id"].get<int64_t>()] = q;
