@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/serve_command.h"
+#include "cli/sim_command.h"
 
 #ifndef WISP_VERSION
 #define WISP_VERSION "dev"
@@ -15,8 +16,11 @@ int main(int argc, char** argv) {
 
   wisp::cli::ServeOptions serve_options;
   CLI::App* serve = wisp::cli::AddServeCommand(app, serve_options);
+  wisp::cli::SimOptions sim_options;
+  wisp::cli::AddSimCommand(app, sim_options);
 
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return wisp::cli::RunServe(serve_options);
+  if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
   return 0;
 }
