@@ -235,6 +235,37 @@ TEST_F(WskTest, PackagesTriggersRulesAndList) {
   EXPECT_EQ(Wisp({"trigger", "get", "tick"}).code, 404 - 256);
 }
 
+// A feed is an ordinary action the client invokes with a lifecycle event; a
+// built-in echo stands in for it so the test sees exactly what wisp sent.
+TEST_F(WskTest, TriggerFeedIsCalledWithCreateAndDelete) {
+  Configure();
+  ASSERT_EQ(Wisp({"action", "create", "feed", "--kind", "builtin", "echo"}).code, 0);
+  Outcome create = Wisp({"trigger", "create", "every", "--feed", "feed", "-p", "cron", "*/5 * * * *"});
+  ASSERT_EQ(create.code, 0) << create.err;
+  EXPECT_TRUE(std::regex_search(create.out, std::regex("^ok: invoked /_/feed with id [0-9a-f]{32}\nok: created trigger every\n$")))
+      << create.out;
+  Outcome got = Wisp({"trigger", "get", "every"});
+  EXPECT_NE(got.out.find("\"key\": \"feed\""), std::string::npos) << got.out;
+  EXPECT_EQ(got.out.find("\"cron\""), std::string::npos) << "feed parameters belong to the feed, not the trigger";
+  Outcome seen = Wisp({"activation", "result", "--last"});
+  EXPECT_NE(seen.out.find("\"lifecycleEvent\": \"CREATE\""), std::string::npos) << seen.out;
+  EXPECT_NE(seen.out.find("\"triggerName\": \"/_/every\""), std::string::npos) << seen.out;
+  EXPECT_NE(seen.out.find("\"cron\": \"*/5 * * * *\""), std::string::npos) << seen.out;
+  EXPECT_NE(seen.out.find("\"authKey\": \"" + auth_ + "\""), std::string::npos);
+
+  Outcome del = Wisp({"trigger", "delete", "every"});
+  EXPECT_EQ(del.code, 0) << del.err;
+  EXPECT_NE(del.out.find("ok: deleted trigger every"), std::string::npos);
+  EXPECT_NE(Wisp({"activation", "result", "--last"}).out.find("\"lifecycleEvent\": \"DELETE\""), std::string::npos);
+
+  // A feed that cannot be invoked leaves no trigger behind.
+  Outcome failed = Wisp({"trigger", "create", "orphan", "--feed", "/whisk.system/nosuch/feed"});
+  EXPECT_NE(failed.code, 0);
+  EXPECT_NE(failed.err.find("error: Unable to invoke the feed action '/whisk.system/nosuch/feed' with CREATE:"),
+            std::string::npos) << failed.err;
+  EXPECT_EQ(Wisp({"trigger", "get", "orphan"}).code, 404 - 256);
+}
+
 TEST_F(WskTest, BadArgumentsExitTwoWithAClearMessage) {
   Configure();
   Outcome no_artifact = Wisp({"action", "create", "x"});
