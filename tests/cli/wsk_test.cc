@@ -3,6 +3,7 @@
 // WSK_CONFIG_FILE. Each test asserts the printed lines and exit codes.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -264,6 +265,26 @@ TEST_F(WskTest, TriggerFeedIsCalledWithCreateAndDelete) {
   EXPECT_NE(failed.err.find("error: Unable to invoke the feed action '/whisk.system/nosuch/feed' with CREATE:"),
             std::string::npos) << failed.err;
   EXPECT_EQ(Wisp({"trigger", "get", "orphan"}).code, 404 - 256);
+}
+
+// An executable file is a native (actionloop) action; its stderr lines are
+// the activation's logs, which --strip shows without the timestamp prefix.
+TEST_F(WskTest, ExecutableFileIsANativeActionWithLogs) {
+  Configure();
+  std::string script = dir_ + "/hello.sh";
+  std::ofstream(script) << "#!/bin/sh\nwhile read line; do echo 'said hello' >&2; echo '{\"hello\":\"world\"}' >&3; done\n";
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  Outcome create = Wisp({"action", "create", "hello", script});
+  ASSERT_EQ(create.code, 0) << create.err;
+  EXPECT_TRUE(std::regex_search(Wisp({"action", "list"}).out, std::regex("/guest/hello +private native\n")));
+  Outcome result = Wisp({"action", "invoke", "hello", "-r"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out, "{\n  \"hello\": \"world\"\n}\n");
+  Outcome logs = Wisp({"activation", "logs", "--last", "--strip"});
+  EXPECT_EQ(logs.code, 0) << logs.err;
+  EXPECT_EQ(logs.out, "said hello\n");
+  Outcome raw = Wisp({"activation", "logs", "--last"});
+  EXPECT_TRUE(std::regex_search(raw.out, std::regex("^\\d{4}-\\d\\d-\\d\\dT[^ ]+Z +stderr: said hello\n$"))) << raw.out;
 }
 
 TEST_F(WskTest, BadArgumentsExitTwoWithAClearMessage) {
