@@ -1,6 +1,11 @@
 #include "cli/wsk_client.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -40,11 +45,22 @@ WskProps WskProps::Load(const std::string& path) {
 }
 
 Status WskProps::Save() const {
-  std::ofstream out(path_, std::ios::trunc);
-  if (!out) return Status::Unavailable("cannot write " + path_);
-  for (const auto& [k, v] : entries_) out << (k.empty() ? v : k + "=" + v) << "\n";
-  out.close();
-  if (!out) return Status::Unavailable("cannot write " + path_);
+  std::string text;
+  for (const auto& [k, v] : entries_) text += (k.empty() ? v : k + "=" + v) + "\n";
+  // The file holds a key: created readable by its owner only.
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot write " + path_ + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return Status::Unavailable("cannot write " + path_ + ": " + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return Status::Unavailable("cannot write " + path_ + ": " + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -94,7 +110,8 @@ std::string WskConfig::BaseUrl() const {
 
 WskClient::WskClient(WskConfig config)
     : config_(std::move(config)),
-      client_(http::ClientOptions{.user_agent = "OpenWhisk-CLI/1.0 (wisp)", .verify_peer = !config_.insecure}) {}
+      client_(http::ClientOptions{
+          .user_agent = "OpenWhisk-CLI/1.0 (wisp)", .ca_file = "", .verify_peer = !config_.insecure}) {}
 
 Result<WskReply> WskClient::Send(std::string_view method, const std::string& path, const Json* body) {
   if (config_.apihost.empty()) {

@@ -46,8 +46,8 @@ class WskProps {
 
 // The effective settings for a command.
 struct WskConfig {
-  std::string apihost;    // as configured, e.g. "localhost:3233" or "http://..."
-  std::string auth;       // UUID:KEY
+  std::string apihost;     // as configured, e.g. "localhost:3233" or "http://..."
+  std::string auth;        // UUID:KEY
   std::string namespace_;  // "_" when unset
   bool insecure = false;
   bool verbose = false;
@@ -97,8 +97,8 @@ std::string UrlEncode(std::string_view text);
 
 // A parsed entity name: "/ns/pkg/a", "pkg/a" or "a".
 struct QualifiedName {
-  std::string ns;      // "_" when relative
-  std::string name;    // "pkg/a" or "a"
+  std::string ns;    // "_" when relative
+  std::string name;  // "pkg/a" or "a"
   std::string Full() const { return "/" + ns + "/" + name; }
   // The request path: namespaces/NS/COLLECTION/ENCODED-NAME.
   std::string Path(std::string_view collection) const;

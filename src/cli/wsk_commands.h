@@ -22,7 +22,7 @@ namespace wisp::cli {
 
 struct WskCommands {
   WskGlobals globals;
-  std::function<int()> run;  // set by the parsed command
+  std::function<int()> run;                       // set by the parsed command
   std::vector<std::shared_ptr<void>> keep_alive;  // the options the commands bind to
 };
 

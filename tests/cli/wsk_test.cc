@@ -41,8 +41,8 @@ class WskTest : public ::testing::Test {
   void SetUp() override {
     dir_ = TempDir();
     server_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{WISP_BINARY, "serve", "--data-dir", dir_ + "/data", "--api-port", "0",
-                                 "--couch-port", "0", "--log-file", dir_ + "/wisp.log"},
+        std::vector<std::string>{WISP_BINARY, "serve", "--data-dir", dir_ + "/data", "--api-port", "0", "--couch-port",
+                                 "0", "--log-file", dir_ + "/wisp.log"},
         dir_ + "/server-stderr.txt");
     ASSERT_TRUE(server_->started());
     std::string apihost = server_->ReadLineContaining("APIHOST=", 20s);
@@ -91,6 +91,9 @@ TEST_F(WskTest, PropertySetGetUnsetUseTheWskpropsFile) {
   std::string file = ReadAll(props_);
   EXPECT_NE(file.find("APIHOST=" + apihost_ + "\n"), std::string::npos) << file;
   EXPECT_NE(file.find("AUTH=" + auth_ + "\n"), std::string::npos) << file;
+  struct stat st {};
+  ASSERT_EQ(stat(props_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the file holds a key";
 
   Outcome get = Wisp({"property", "get", "--apihost"});
   EXPECT_EQ(get.code, 0);
@@ -177,7 +180,8 @@ TEST_F(WskTest, ActivationsListGetLogsResult) {
 
   Outcome list = Wisp({"activation", "list"});
   EXPECT_EQ(list.code, 0);
-  EXPECT_EQ(list.out.rfind("Datetime            Activation ID                    Kind      Start Duration   Status", 0), 0u)
+  EXPECT_EQ(list.out.rfind("Datetime            Activation ID                    Kind      Start Duration   Status", 0),
+            0u)
       << list.out;
   EXPECT_NE(list.out.find(id + " builtin"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("success         /guest/echo:0.0.1"), std::string::npos) << list.out;
@@ -243,7 +247,8 @@ TEST_F(WskTest, TriggerFeedIsCalledWithCreateAndDelete) {
   ASSERT_EQ(Wisp({"action", "create", "feed", "--kind", "builtin", "echo"}).code, 0);
   Outcome create = Wisp({"trigger", "create", "every", "--feed", "feed", "-p", "cron", "*/5 * * * *"});
   ASSERT_EQ(create.code, 0) << create.err;
-  EXPECT_TRUE(std::regex_search(create.out, std::regex("^ok: invoked /_/feed with id [0-9a-f]{32}\nok: created trigger every\n$")))
+  EXPECT_TRUE(std::regex_search(create.out,
+                                std::regex("^ok: invoked /_/feed with id [0-9a-f]{32}\nok: created trigger every\n$")))
       << create.out;
   Outcome got = Wisp({"trigger", "get", "every"});
   EXPECT_NE(got.out.find("\"key\": \"feed\""), std::string::npos) << got.out;
@@ -263,7 +268,8 @@ TEST_F(WskTest, TriggerFeedIsCalledWithCreateAndDelete) {
   Outcome failed = Wisp({"trigger", "create", "orphan", "--feed", "/whisk.system/nosuch/feed"});
   EXPECT_NE(failed.code, 0);
   EXPECT_NE(failed.err.find("error: Unable to invoke the feed action '/whisk.system/nosuch/feed' with CREATE:"),
-            std::string::npos) << failed.err;
+            std::string::npos)
+      << failed.err;
   EXPECT_EQ(Wisp({"trigger", "get", "orphan"}).code, 404 - 256);
 }
 
@@ -272,7 +278,8 @@ TEST_F(WskTest, TriggerFeedIsCalledWithCreateAndDelete) {
 TEST_F(WskTest, ExecutableFileIsANativeActionWithLogs) {
   Configure();
   std::string script = dir_ + "/hello.sh";
-  std::ofstream(script) << "#!/bin/sh\nwhile read line; do echo 'said hello' >&2; echo '{\"hello\":\"world\"}' >&3; done\n";
+  std::ofstream(script)
+      << "#!/bin/sh\nwhile read line; do echo 'said hello' >&2; echo '{\"hello\":\"world\"}' >&3; done\n";
   ASSERT_EQ(chmod(script.c_str(), 0755), 0);
   Outcome create = Wisp({"action", "create", "hello", script});
   ASSERT_EQ(create.code, 0) << create.err;
