@@ -1,9 +1,10 @@
-// The wisp binary: `wisp serve` and, as later modules land, the wsk-style
-// client commands.
+// The wisp binary: `wisp serve`, and the wsk-compatible client commands
+// (property, action, activation, package, trigger, rule, namespace, list).
 #include <CLI/CLI.hpp>
 
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/wsk_commands.h"
 
 #ifndef WISP_VERSION
 #define WISP_VERSION "dev"
@@ -14,13 +15,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("wisp ") + WISP_VERSION);
   app.require_subcommand(1);
 
+  wisp::cli::WskCommands client_commands;
+  wisp::cli::AddWskCommands(app, client_commands);
+
   wisp::cli::ServeOptions serve_options;
   CLI::App* serve = wisp::cli::AddServeCommand(app, serve_options);
   wisp::cli::SimOptions sim_options;
   wisp::cli::AddSimCommand(app, sim_options);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // wsk's exit code for bad arguments
+  }
   if (serve->parsed()) return wisp::cli::RunServe(serve_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
+  if (client_commands.run) return client_commands.run();
   return 0;
 }

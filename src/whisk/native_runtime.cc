@@ -189,6 +189,10 @@ Result<std::unique_ptr<NativeRuntime>> NativeRuntime::Create(Options options) {
   std::error_code ec;
   fs::create_directories(options.scratch_dir, ec);
   if (ec) return Status::IoError("cannot create " + options.scratch_dir + ": " + ec.message());
+  // Children change into their pool's directory before they run the program,
+  // so every path handed to them must be absolute.
+  options.scratch_dir = fs::absolute(options.scratch_dir, ec).string();
+  if (ec) return Status::IoError("cannot resolve " + options.scratch_dir + ": " + ec.message());
   fs::permissions(options.scratch_dir, fs::perms::owner_all, ec);
   // Pools of an earlier run of wisp (a crash leaves them) are not used again.
   for (const auto& entry : fs::directory_iterator(options.scratch_dir, ec)) {

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <signal.h>
 #include <zip.h>
 
@@ -183,6 +185,23 @@ TEST_F(NativeRuntimeTest, HelloExampleGreetsAndLogs) {
   RunOutcome bad = runtime->Run(code, Request({{"name", 7}}));
   EXPECT_EQ(bad.status, ActivationStatus::kApplicationError);
   EXPECT_EQ(bad.result, Json({{"error", "name must be a string"}}));
+}
+
+// `wisp serve`'s default data dir is relative ("./wisp-data"): a relative
+// scratch dir used to break every native action, as the child changes into
+// its pool's directory before it runs the (then relative) program path.
+TEST_F(NativeRuntimeTest, RelativeScratchDirectoryWorks) {
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_.path());
+  NativeRuntime::Options options;
+  options.scratch_dir = "relative/native";
+  auto runtime = NativeRuntime::Create(options);
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+  RunOutcome out = (*runtime)->Run(Script("/guest/rel@0.0.1", "#!/bin/sh\nwhile read -r l; do echo '{\"ok\":1}' >&3; done\n"),
+                                   Request());
+  std::filesystem::current_path(before);
+  EXPECT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
+  EXPECT_EQ(out.result, Json({{"ok", 1}}));
 }
 
 TEST_F(NativeRuntimeTest, ScriptReadsTheRequestLineAndAnswersOnFd3) {
