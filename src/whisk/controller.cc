@@ -1042,6 +1042,105 @@ Result<Json> Controller::ListRules(const Identity& caller, const std::string& ns
   return Page(std::move(items), list, "rules");
 }
 
+// --- fires ------------------------------------------------------------------
+
+Status Controller::AdmitFire(const std::string& ns) {
+  const int64_t minute = clock_.NowMillis() / 60'000;
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  Throttle& t = throttles_[ns];
+  if (t.fire_minute != minute) {
+    t.fire_minute = minute;
+    t.fires = 0;
+  }
+  if (t.fires + 1 > options_.fires_per_minute) {
+    return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(t.fires + 1) +
+                                     ", allowed: " + std::to_string(options_.fires_per_minute) + ").");
+  }
+  ++t.fires;
+  return Status::Ok();
+}
+
+Json Controller::FireRule(const Identity& caller, const std::string& rule_key, const Json& link, const Json& args,
+                          const std::string& trace_id) {
+  const Json& action_ref = FieldOf(link, "action");
+  const std::string action_path = json::GetString(action_ref, "path") + "/" + json::GetString(action_ref, "name");
+  Json line = {{"rule", rule_key}, {"action", action_path}};
+  Result<EntityName> name = ParseFullyQualifiedName("/" + action_path, caller.namespace_name);
+  InvokeOptions invoke;
+  invoke.trace_id = trace_id;
+  Result<InvokeReply> reply =
+      name.ok() ? Invoke(caller, *name, args, invoke) : Result<InvokeReply>(name.status());
+  if (reply.ok()) {
+    line["statusCode"] = 0;
+    line["success"] = true;
+    line["activationId"] = reply->activation_id;
+    return line;
+  }
+  // 4xx answers (missing action, throttled, final parameters) are the
+  // caller's; anything else is the platform's.
+  const StatusCode code = reply.status().code();
+  const bool client = code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument ||
+                      code == StatusCode::kPermissionDenied || code == StatusCode::kConflict ||
+                      code == StatusCode::kResourceExhausted || code == StatusCode::kPayloadTooLarge;
+  line["statusCode"] = client ? 1 : 3;
+  line["success"] = false;
+  line["error"] = std::string(reply.status().message());
+  return line;
+}
+
+Result<std::optional<std::string>> Controller::FireTrigger(const Identity& caller, const std::string& ns,
+                                                           const std::string& name, Json payload, const Json& headers,
+                                                           const std::string& trace_id) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (payload.is_null()) payload = Json::object();
+  if (!payload.is_object()) return Malformed("the body must be a JSON object");
+  WISP_RETURN_IF_ERROR(CheckSize(payload, options_.max_payload_bytes));
+  WISP_ASSIGN_OR_RETURN(Json trigger, LoadEntity(ns + "/" + name, kTrigger));
+  std::vector<std::pair<std::string, Json>> active;
+  for (const auto& [rule_key, link] : FieldOf(trigger, "rules").items()) {
+    if (link.is_object() && link.value("status", "") == "active") active.emplace_back(rule_key, link);
+  }
+  if (active.empty()) return std::optional<std::string>();
+  WISP_RETURN_IF_ERROR(AdmitFire(caller.namespace_name));
+
+  Json args = KeyValuesToObject(trigger.value("parameters", Json::array()));
+  if (!headers.is_null()) args["__ow_headers"] = headers;
+  for (const auto& [k, v] : payload.items()) args[k] = v;
+  const std::string id = NewActivationId(clock_.Now());
+  Json record = {{"namespace", caller.namespace_name},
+                 {"name", name},
+                 {"version", trigger.value("version", std::string(kFirstVersion))},
+                 {"subject", caller.subject},
+                 {"publish", false},
+                 {"activationId", id},
+                 {"trace_id", trace_id},
+                 {"nameKey", name},
+                 {"start", clock_.NowMillis()},
+                 {"end", 0},
+                 {"response", {{"statusCode", 0}, {"result", payload}, {"size", ResultBytes(payload)}}},
+                 {"annotations", Json::array()},
+                 {"logs", Json::array()}};
+  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record),
+               trace_id]() mutable {
+    for (const auto& [rule_key, link] : active) {
+      record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id)));
+    }
+    StoreRecord(record);
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
+  };
+  {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    ++outstanding_;
+  }
+  if (!pool_->Submit(std::move(task))) {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    --outstanding_;
+    return Status::Unavailable("The server is shutting down.");
+  }
+  return std::optional<std::string>(id);
+}
+
 // --- activations ------------------------------------------------------------
 
 Result<Json> Controller::ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query,
