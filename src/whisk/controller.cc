@@ -96,6 +96,11 @@ void Controller::SetRuntime(const std::string& kind, ActionRuntime* runtime) { r
 
 void Controller::SetBuiltinNames(std::vector<std::string> names) { builtin_names_ = std::move(names); }
 
+void Controller::AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds) {
+  for (const std::string& feed : feeds) builtin_names_.push_back(package + "/" + feed);
+  feed_packages_.push_back({std::move(package), std::move(description), std::move(feeds)});
+}
+
 Status Controller::Start() {
   for (const char* name : {kEntitiesDb, kActivationsDb}) {
     Status created = store_.CreateDatabase(name);
@@ -116,7 +121,21 @@ Status Controller::Start() {
   if (!existing_pkg.ok()) {
     WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, "utils", package, false).status());
   }
+  for (const FeedPackage& feeds : feed_packages_) {
+    const Json body = {{"publish", true},
+                       {"annotations", Json::array({{{"key", "description"}, {"value", feeds.description}}})}};
+    if (!LoadDoc(std::string(kSystemNamespace) + "/" + feeds.package).ok()) {
+      WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, feeds.package, body, false).status());
+    }
+    for (const std::string& feed : feeds.feeds) {
+      EntityName name{std::string(kSystemNamespace), feeds.package, feed};
+      const Json action = {{"exec", {{"kind", "builtin"}, {"code", feeds.package + "/" + feed}}},
+                           {"annotations", Json::array({{{"key", "feed"}, {"value", true}}})}};
+      WISP_RETURN_IF_ERROR(PutAction(system, name, action, true).status());
+    }
+  }
   for (const std::string& builtin : builtin_names_) {
+    if (builtin.find('/') != std::string::npos) continue;  // a feed, installed above
     EntityName name{std::string(kSystemNamespace), "utils", builtin};
     const Json exec = {{"kind", "builtin"}, {"code", builtin}};
     Result<Json> existing = LoadDoc(name.DocId());

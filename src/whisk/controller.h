@@ -104,6 +104,10 @@ class Controller {
   // outlive the controller. `has_builtin` says which built-in names exist.
   void SetRuntime(const std::string& kind, ActionRuntime* runtime);
   void SetBuiltinNames(std::vector<std::string> names);
+  // A published package /whisk.system/<package> of feed actions (annotated
+  // `feed: true`), each of kind builtin with code "<package>/<feed>", which
+  // must be registered on the builtin runtime. Before Start().
+  void AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds);
 
   // Opens the system databases and installs the /whisk.system/utils
   // catalog (one action per name given to SetBuiltinNames that it knows).
@@ -231,6 +235,12 @@ class Controller {
   Clock& clock_;
   std::map<std::string, ActionRuntime*> runtimes_;
   std::vector<std::string> builtin_names_;
+  struct FeedPackage {
+    std::string package;
+    std::string description;
+    std::vector<std::string> feeds;
+  };
+  std::vector<FeedPackage> feed_packages_;
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;

@@ -334,6 +334,40 @@ test('a fire answers 204 without an active rule, 202 with one, and the rule runs
   await ow.rules.delete({ name: 'ring-rule' });
 });
 
+test('the alarms feed fires a trigger every second and its lifecycle works', async () => {
+  const pkg = await ow.packages.get({ name: '/whisk.system/alarms' });
+  assert.deepEqual(pkg.feeds.map((f) => f.name).sort(), ['alarm', 'interval', 'once']);
+  await ow.triggers.create({ name: 'tock' });
+  await ow.actions.create({ name: 'on-tock', action: echoExec });
+  await ow.rules.create({ name: 'tock-rule', action: '/_/on-tock', trigger: '/_/tock' });
+  const since = Date.now();
+  await ow.feeds.create({
+    name: '/whisk.system/alarms/alarm',
+    trigger: 'tock',
+    params: { cron: '*/1 * * * * *', trigger_payload: { beat: 'tock' } },
+  });
+  const fired = await eventually(async () => {
+    const list = await ow.activations.list({ name: 'on-tock', since, docs: true });
+    return list.find((a) => a.response.result.beat === 'tock');
+  }, 15000);
+  assert.equal(fired.name, 'on-tock');
+  const read = await ow.actions.invoke({
+    name: '/whisk.system/alarms/alarm',
+    blocking: true,
+    result: true,
+    params: { lifecycleEvent: 'READ', triggerName: '/_/tock', authKey: GUEST },
+  });
+  assert.equal(read.config.cron, '*/1 * * * * *');
+  assert.equal(read.status.active, true);
+  await ow.feeds.delete({ name: '/whisk.system/alarms/alarm', trigger: 'tock' });
+  const err = await failure(() =>
+    ow.feeds.create({ name: '/whisk.system/alarms/alarm', trigger: 'tock', params: { cron: 'not a cron' } }),
+  );
+  assert.match(JSON.stringify(err.error), /cron pattern 'not a cron' is not valid/);
+  await ow.rules.delete({ name: 'tock-rule' });
+  await ow.triggers.delete({ name: 'tock' });
+});
+
 test('the minute throttle answers 429', async () => {
   const limited = await startWisp({ extraArgs: ['--dev', '--invocations-per-minute', '2'] });
   try {
