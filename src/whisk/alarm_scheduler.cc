@@ -17,7 +17,7 @@ Status Bad(std::string text) { return Status::InvalidArgument(std::move(text)); 
 // ("2026-01-02T03:04:05[.mmm][Z|+hh:mm]").
 Result<int64_t> ParseDate(const Json& value, const std::string& field) {
   const Status bad = Bad(field + " parameter '" + (value.is_string() ? value.get<std::string>() : json::Dump(value)) +
-                        "' is not a valid Date");
+                         "' is not a valid Date");
   if (value.is_number_integer()) return value.get<int64_t>();
   if (!value.is_string()) return bad;
   const std::string text = value.get<std::string>();

@@ -13,7 +13,8 @@ void InstallAlarmsCatalog(BuiltinRuntime& runtime, Controller& controller, Alarm
       Json params = args.is_object() ? args : Json::object();
       // Clients may name the trigger "/_/name": `_` is the caller's namespace.
       const std::string trigger = json::GetString(params, "triggerName");
-      if (trigger.rfind("/_/", 0) == 0) params["triggerName"] = "/" + context.request.namespace_name + trigger.substr(2);
+      if (trigger.rfind("/_/", 0) == 0)
+        params["triggerName"] = "/" + context.request.namespace_name + trigger.substr(2);
       Result<Json> answer = scheduler.Handle(feed, params);
       if (!answer.ok()) return Json{{"error", std::string(answer.status().message())}};
       return *answer;

@@ -1087,8 +1087,7 @@ Json Controller::FireRule(const Identity& caller, const std::string& rule_key, c
   Result<EntityName> name = ParseFullyQualifiedName("/" + action_path, caller.namespace_name);
   InvokeOptions invoke;
   invoke.trace_id = trace_id;
-  Result<InvokeReply> reply =
-      name.ok() ? Invoke(caller, *name, args, invoke) : Result<InvokeReply>(name.status());
+  Result<InvokeReply> reply = name.ok() ? Invoke(caller, *name, args, invoke) : Result<InvokeReply>(name.status());
   if (reply.ok()) {
     line["statusCode"] = 0;
     line["success"] = true;

@@ -159,9 +159,8 @@ class Controller {
   // (as `__ow_headers`, when not null) < `payload`, under `trace_id`; the
   // trigger record, with one log line per rule, is stored once every rule
   // has been posted. 429 beyond firesPerMinute.
-  Result<std::optional<std::string>> FireTrigger(const Identity& caller, const std::string& ns,
-                                                 const std::string& name, Json payload, const Json& headers,
-                                                 const std::string& trace_id);
+  Result<std::optional<std::string>> FireTrigger(const Identity& caller, const std::string& ns, const std::string& name,
+                                                 Json payload, const Json& headers, const std::string& trace_id);
 
   // --- activations (spec §1.8) ---
   Result<Json> ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query, bool docs,

@@ -133,7 +133,7 @@ int64_t ToCivil(int64_t utc, const std::string& zone) {
   if (zone.empty()) return utc;
   ScopedTz tz(zone);
   const time_t t = static_cast<time_t>(utc);
-  struct tm local{};
+  struct tm local {};
   localtime_r(&t, &local);
   return utc + local.tm_gmtoff;
 }
@@ -146,7 +146,7 @@ int64_t FromCivil(int64_t civil, const std::string& zone) {
   const std::chrono::year_month_day ymd(day_point);
   const int64_t in_day = civil - std::chrono::duration_cast<seconds>(day_point.time_since_epoch()).count();
   ScopedTz tz(zone);
-  struct tm fields{};
+  struct tm fields {};
   fields.tm_year = static_cast<int>(ymd.year()) - 1900;
   fields.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
   fields.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
@@ -155,7 +155,7 @@ int64_t FromCivil(int64_t civil, const std::string& zone) {
   fields.tm_sec = static_cast<int>(in_day % 60);
   fields.tm_isdst = 1;  // the earlier reading of an ambiguous time is the DST one
   const time_t dst = mktime(&fields);
-  struct tm check{};
+  struct tm check {};
   localtime_r(&dst, &check);
   if (check.tm_isdst > 0 && check.tm_hour == static_cast<int>(in_day / 3600)) return dst;
   fields = {};

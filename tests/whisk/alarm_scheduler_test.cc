@@ -31,12 +31,12 @@ class AlarmSchedulerTest : public ::testing::Test {
     auto store = store::Store::Open(dir_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    scheduler_ = std::make_unique<AlarmScheduler>(*store_, clock_, [this](const std::string& trigger,
-                                                                          const std::string& key, const Json& payload) {
-      std::lock_guard<std::mutex> lock(mu_);
-      fired_.push_back({trigger, key, payload, clock_.NowMillis()});
-      cv_.notify_all();
-    });
+    scheduler_ = std::make_unique<AlarmScheduler>(
+        *store_, clock_, [this](const std::string& trigger, const std::string& key, const Json& payload) {
+          std::lock_guard<std::mutex> lock(mu_);
+          fired_.push_back({trigger, key, payload, clock_.NowMillis()});
+          cv_.notify_all();
+        });
     ASSERT_TRUE(scheduler_->Start().ok());
   }
   Json Params(const std::string& event, Json extra = Json::object()) {
@@ -73,9 +73,9 @@ class AlarmSchedulerTest : public ::testing::Test {
 };
 
 TEST_F(AlarmSchedulerTest, CronFiresWithThePayloadAndTheStoredKey) {
-  ASSERT_TRUE(scheduler_->Handle("alarm", Params("CREATE", {{"cron", "*/10 * * * * *"},
-                                                            {"trigger_payload", R"({"x":1})"}}))
-                  .ok());
+  ASSERT_TRUE(
+      scheduler_->Handle("alarm", Params("CREATE", {{"cron", "*/10 * * * * *"}, {"trigger_payload", R"({"x":1})"}}))
+          .ok());
   AdvanceAndExpect(10s, 1);  // :20 -> :30
   AdvanceAndExpect(10s, 2);
   std::lock_guard<std::mutex> lock(mu_);

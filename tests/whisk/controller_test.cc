@@ -439,7 +439,6 @@ TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
   EXPECT_TRUE(loud.status().IsNotFound());
 }
 
-
 // --- triggers, rules and fires ------------------------------------------------
 
 class FireTest : public ControllerTest {
@@ -484,8 +483,7 @@ TEST_F(FireTest, EachActiveRuleInvokesItsActionWithMergedArgumentsAndTheTraceId)
   PutNative("b");
   PutRule("r1", "t", "a");
   PutRule("r2", "t", "b");
-  Result<std::optional<std::string>> fired =
-      Fire("t", Json::parse(R"({"q":"payload"})"), Json{{"x-custom", "h"}});
+  Result<std::optional<std::string>> fired = Fire("t", Json::parse(R"({"q":"payload"})"), Json{{"x-custom", "h"}});
   ASSERT_TRUE(fired.ok()) << fired.status().ToString();
   ASSERT_TRUE(fired->has_value());
   controller_->Drain();
