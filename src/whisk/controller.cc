@@ -129,8 +129,10 @@ Status Controller::Start() {
     }
     for (const std::string& feed : feeds.feeds) {
       EntityName name{std::string(kSystemNamespace), feeds.package, feed};
-      const Json action = {{"exec", {{"kind", "builtin"}, {"code", feeds.package + "/" + feed}}},
-                           {"annotations", Json::array({{{"key", "feed"}, {"value", true}}})}};
+      const Json exec = {{"kind", "builtin"}, {"code", feeds.package + "/" + feed}};
+      Result<Json> existing = LoadDoc(name.DocId());
+      if (existing.ok() && existing->value("exec", Json::object()).value("code", "") == exec["code"]) continue;
+      const Json action = {{"exec", exec}, {"annotations", Json::array({{{"key", "feed"}, {"value", true}}})}};
       WISP_RETURN_IF_ERROR(PutAction(system, name, action, true).status());
     }
   }
