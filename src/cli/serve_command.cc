@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/private_file.h"
+#include "whisk/alarms.h"
 #include "whisk/builtin_runtime.h"
 #include "whisk/controller.h"
 #include "whisk/error_response.h"
@@ -261,8 +262,14 @@ int RunServe(const ServeOptions& o) {
   controller.SetRuntime("builtin", &builtin_runtime);
   controller.SetRuntime("native", native_runtime->get());
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
+  whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
+  whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
   if (Status s = controller.Start(); !s.ok()) {
     std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (Status s = alarms.Start(); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the alarms scheduler: %s\n", s.ToString().c_str());
     return 1;
   }
 
@@ -351,6 +358,7 @@ int RunServe(const ServeOptions& o) {
   // Jobs first: a one-shot `/_replicate` request waits for its job, so the
   // server's handlers can only finish once the jobs have stopped.
   replication.Stop();
+  alarms.Stop();  // no new fires during shutdown
 
   // Blocking invokes answer 202 at once instead of holding the workers that
   // server.Stop() joins; then the actionloop processes go, so activations

@@ -96,6 +96,11 @@ void Controller::SetRuntime(const std::string& kind, ActionRuntime* runtime) { r
 
 void Controller::SetBuiltinNames(std::vector<std::string> names) { builtin_names_ = std::move(names); }
 
+void Controller::AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds) {
+  for (const std::string& feed : feeds) builtin_names_.push_back(package + "/" + feed);
+  feed_packages_.push_back({std::move(package), std::move(description), std::move(feeds)});
+}
+
 Status Controller::Start() {
   for (const char* name : {kEntitiesDb, kActivationsDb}) {
     Status created = store_.CreateDatabase(name);
@@ -116,7 +121,23 @@ Status Controller::Start() {
   if (!existing_pkg.ok()) {
     WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, "utils", package, false).status());
   }
+  for (const FeedPackage& feeds : feed_packages_) {
+    const Json body = {{"publish", true},
+                       {"annotations", Json::array({{{"key", "description"}, {"value", feeds.description}}})}};
+    if (!LoadDoc(std::string(kSystemNamespace) + "/" + feeds.package).ok()) {
+      WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, feeds.package, body, false).status());
+    }
+    for (const std::string& feed : feeds.feeds) {
+      EntityName name{std::string(kSystemNamespace), feeds.package, feed};
+      const Json exec = {{"kind", "builtin"}, {"code", feeds.package + "/" + feed}};
+      Result<Json> existing = LoadDoc(name.DocId());
+      if (existing.ok() && existing->value("exec", Json::object()).value("code", "") == exec["code"]) continue;
+      const Json action = {{"exec", exec}, {"annotations", Json::array({{{"key", "feed"}, {"value", true}}})}};
+      WISP_RETURN_IF_ERROR(PutAction(system, name, action, true).status());
+    }
+  }
   for (const std::string& builtin : builtin_names_) {
+    if (builtin.find('/') != std::string::npos) continue;  // a feed, installed above
     EntityName name{std::string(kSystemNamespace), "utils", builtin};
     const Json exec = {{"kind", "builtin"}, {"code", builtin}};
     Result<Json> existing = LoadDoc(name.DocId());
@@ -1040,6 +1061,104 @@ Result<Json> Controller::ListRules(const Identity& caller, const std::string& ns
     if (doc.value("entityType", "") == kRule) items.push_back(Wire(std::move(doc)));
   }
   return Page(std::move(items), list, "rules");
+}
+
+// --- fires ------------------------------------------------------------------
+
+Status Controller::AdmitFire(const std::string& ns) {
+  const int64_t minute = clock_.NowMillis() / 60'000;
+  std::lock_guard<std::mutex> lock(throttle_mu_);
+  Throttle& t = throttles_[ns];
+  if (t.fire_minute != minute) {
+    t.fire_minute = minute;
+    t.fires = 0;
+  }
+  if (t.fires + 1 > options_.fires_per_minute) {
+    return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(t.fires + 1) +
+                                     ", allowed: " + std::to_string(options_.fires_per_minute) + ").");
+  }
+  ++t.fires;
+  return Status::Ok();
+}
+
+Json Controller::FireRule(const Identity& caller, const std::string& rule_key, const Json& link, const Json& args,
+                          const std::string& trace_id) {
+  const Json& action_ref = FieldOf(link, "action");
+  const std::string action_path = json::GetString(action_ref, "path") + "/" + json::GetString(action_ref, "name");
+  Json line = {{"rule", rule_key}, {"action", action_path}};
+  Result<EntityName> name = ParseFullyQualifiedName("/" + action_path, caller.namespace_name);
+  InvokeOptions invoke;
+  invoke.trace_id = trace_id;
+  Result<InvokeReply> reply = name.ok() ? Invoke(caller, *name, args, invoke) : Result<InvokeReply>(name.status());
+  if (reply.ok()) {
+    line["statusCode"] = 0;
+    line["success"] = true;
+    line["activationId"] = reply->activation_id;
+    return line;
+  }
+  // 4xx answers (missing action, throttled, final parameters) are the
+  // caller's; anything else is the platform's.
+  const StatusCode code = reply.status().code();
+  const bool client = code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument ||
+                      code == StatusCode::kPermissionDenied || code == StatusCode::kConflict ||
+                      code == StatusCode::kResourceExhausted || code == StatusCode::kPayloadTooLarge;
+  line["statusCode"] = client ? 1 : 3;
+  line["success"] = false;
+  line["error"] = std::string(reply.status().message());
+  return line;
+}
+
+Result<std::optional<std::string>> Controller::FireTrigger(const Identity& caller, const std::string& ns,
+                                                           const std::string& name, Json payload, const Json& headers,
+                                                           const std::string& trace_id) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (payload.is_null()) payload = Json::object();
+  if (!payload.is_object()) return Malformed("the body must be a JSON object");
+  WISP_RETURN_IF_ERROR(CheckSize(payload, options_.max_payload_bytes));
+  WISP_ASSIGN_OR_RETURN(Json trigger, LoadEntity(ns + "/" + name, kTrigger));
+  std::vector<std::pair<std::string, Json>> active;
+  for (const auto& [rule_key, link] : FieldOf(trigger, "rules").items()) {
+    if (link.is_object() && link.value("status", "") == "active") active.emplace_back(rule_key, link);
+  }
+  if (active.empty()) return std::optional<std::string>();
+  WISP_RETURN_IF_ERROR(AdmitFire(caller.namespace_name));
+
+  Json args = KeyValuesToObject(trigger.value("parameters", Json::array()));
+  if (!headers.is_null()) args["__ow_headers"] = headers;
+  for (const auto& [k, v] : payload.items()) args[k] = v;
+  const std::string id = NewActivationId(clock_.Now());
+  Json record = {{"namespace", caller.namespace_name},
+                 {"name", name},
+                 {"version", trigger.value("version", std::string(kFirstVersion))},
+                 {"subject", caller.subject},
+                 {"publish", false},
+                 {"activationId", id},
+                 {"trace_id", trace_id},
+                 {"nameKey", name},
+                 {"start", clock_.NowMillis()},
+                 {"end", 0},
+                 {"response", {{"statusCode", 0}, {"result", payload}, {"size", ResultBytes(payload)}}},
+                 {"annotations", Json::array()},
+                 {"logs", Json::array()}};
+  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record),
+               trace_id]() mutable {
+    for (const auto& [rule_key, link] : active) {
+      record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id)));
+    }
+    StoreRecord(record);
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
+  };
+  {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    ++outstanding_;
+  }
+  if (!pool_->Submit(std::move(task))) {
+    std::lock_guard<std::mutex> lock(outstanding_mu_);
+    --outstanding_;
+    return Status::Unavailable("The server is shutting down.");
+  }
+  return std::optional<std::string>(id);
 }
 
 // --- activations ------------------------------------------------------------

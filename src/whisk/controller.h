@@ -104,6 +104,10 @@ class Controller {
   // outlive the controller. `has_builtin` says which built-in names exist.
   void SetRuntime(const std::string& kind, ActionRuntime* runtime);
   void SetBuiltinNames(std::vector<std::string> names);
+  // A published package /whisk.system/<package> of feed actions (annotated
+  // `feed: true`), each of kind builtin with code "<package>/<feed>", which
+  // must be registered on the builtin runtime. Before Start().
+  void AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds);
 
   // Opens the system databases and installs the /whisk.system/utils
   // catalog (one action per name given to SetBuiltinNames that it knows).
@@ -137,7 +141,7 @@ class Controller {
   Result<Json> DeletePackage(const Identity& caller, const std::string& ns, const std::string& name, bool force);
   Result<Json> ListPackages(const Identity& caller, const std::string& ns, const ListOptions& list);
 
-  // --- triggers and rules, stored only (spec §1.6, §1.7) ---
+  // --- triggers and rules (spec §1.6, §1.7, §3.3) ---
   Result<Json> PutTrigger(const Identity& caller, const std::string& ns, const std::string& name, const Json& body,
                           bool overwrite);
   Result<Json> GetTrigger(const Identity& caller, const std::string& ns, const std::string& name);
@@ -149,6 +153,14 @@ class Controller {
   Result<Json> DeleteRule(const Identity& caller, const std::string& ns, const std::string& name);
   Result<Json> SetRuleStatus(const Identity& caller, const std::string& ns, const std::string& name, const Json& body);
   Result<Json> ListRules(const Identity& caller, const std::string& ns, const ListOptions& list);
+  // POST .../triggers/{name}: fires. nullopt when no rule is active (204, no
+  // record); else the trigger activation's id (202). Each active rule's
+  // action is invoked non-blocking with the trigger's parameters < `headers`
+  // (as `__ow_headers`, when not null) < `payload`, under `trace_id`; the
+  // trigger record, with one log line per rule, is stored once every rule
+  // has been posted. 429 beyond firesPerMinute.
+  Result<std::optional<std::string>> FireTrigger(const Identity& caller, const std::string& ns, const std::string& name,
+                                                 Json payload, const Json& headers, const std::string& trace_id);
 
   // --- activations (spec §1.8) ---
   Result<Json> ListActivations(const Identity& caller, const std::string& ns, const ActivationQuery& query, bool docs,
@@ -168,6 +180,8 @@ class Controller {
     int64_t minute = 0;
     int64_t count = 0;
     int64_t in_flight = 0;
+    int64_t fire_minute = 0;
+    int64_t fires = 0;
   };
   struct Pending;
 
@@ -197,6 +211,11 @@ class Controller {
   // Takes a slot of the caller's throttles, or 429.
   Status Admit(const std::string& ns);
   void Release(const std::string& ns);
+  // Counts a trigger fire against firesPerMinute, or 429.
+  Status AdmitFire(const std::string& ns);
+  // One rule of a fire: invokes its action, returns the trigger log line.
+  Json FireRule(const Identity& caller, const std::string& rule_key, const Json& link, const Json& args,
+                const std::string& trace_id);
 
   // Runs one activation (primitive or sequence) to its end, stores its
   // record, and returns the stored record.
@@ -215,6 +234,12 @@ class Controller {
   Clock& clock_;
   std::map<std::string, ActionRuntime*> runtimes_;
   std::vector<std::string> builtin_names_;
+  struct FeedPackage {
+    std::string package;
+    std::string description;
+    std::vector<std::string> feeds;
+  };
+  std::vector<FeedPackage> feed_packages_;
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;

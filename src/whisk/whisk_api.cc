@@ -1,5 +1,7 @@
 #include "whisk/whisk_api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "json/json.h"
@@ -258,7 +260,7 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
         return c->DeletePackage(caller, ns, n, QueryTrue(r, "force"));
       });
 
-  // --- triggers and rules: stored only (issue D gives them behaviour) ---
+  // --- triggers and rules ---
   AddSimpleCollection(
       router, ids, "triggers",
       [c](const Identity& caller, const std::string& ns, const ListOptions& l) {
@@ -281,6 +283,34 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
       [c](const Identity& caller, const std::string& ns, const std::string& n, const Request&) {
         return c->DeleteRule(caller, ns, n);
       });
+  // POST .../triggers/{name}: fires with the body as payload. 204 no active
+  // rule; 202 {activationId} + x-openwhisk-activation-id; 400 not an
+  // object; 403, 404; 413; 429 beyond firesPerMinute.
+  router.Post(std::string(kBase) + "/triggers/{name}",
+              Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
+                Result<std::string> name = SimpleName(r);
+                if (!name.ok()) return ErrorResponse(name.status(), r);
+                Result<Json> payload = ObjectBody(r);
+                if (!payload.ok()) return ErrorResponse(payload.status(), r);
+                Json headers = Json::object();
+                for (const auto& [key, value] : r.headers.entries()) {
+                  std::string lower = key;
+                  std::transform(lower.begin(), lower.end(), lower.begin(),
+                                 [](unsigned char ch) { return std::tolower(ch); });
+                  if (lower != "authorization") headers[lower] = value;
+                }
+                Result<std::optional<std::string>> fired =
+                    c->FireTrigger(caller, ns, *name, std::move(*payload), headers, r.request_id);
+                if (!fired.ok()) return ErrorResponse(fired.status(), r);
+                if (!fired->has_value()) {
+                  Response none;
+                  none.status = 204;
+                  return none;
+                }
+                Response response = JsonReply(202, Json{{"activationId", **fired}});
+                response.headers.Set("x-openwhisk-activation-id", **fired);
+                return response;
+              }));
   // POST .../rules/{name} {"status": "active"|"inactive"}: 200; 400 other
   // values; 404 rule or trigger missing.
   router.Post(std::string(kBase) + "/rules/{name}",

@@ -296,6 +296,78 @@ test('triggers and rules are stored', async () => {
   assert.equal(deleted.status, 'inactive');
 });
 
+test('a fire answers 204 without an active rule, 202 with one, and the rule runs its action', async () => {
+  const auth = 'Basic ' + Buffer.from(GUEST).toString('base64');
+  const fire = (body) =>
+    fetch(`${apihost}/api/v1/namespaces/_/triggers/ring`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await ow.triggers.create({ name: 'ring', trigger: { parameters: [{ key: 'from', value: 'trigger' }] } });
+  await ow.actions.create({ name: 'on-ring', action: echoExec });
+  assert.equal((await fire({})).status, 204);
+
+  await ow.rules.create({ name: 'ring-rule', action: '/_/on-ring', trigger: '/_/ring' });
+  const fired = await ow.triggers.invoke({ name: 'ring', params: { bell: 'loud' } });
+  assert.match(fired.activationId, /^[0-9a-f]{32}$/);
+  const record = await eventually(() => ow.activations.get({ name: fired.activationId }));
+  assert.equal(record.name, 'ring');
+  assert.deepEqual(record.response.result, { bell: 'loud' });
+  assert.equal(record.logs.length, 1);
+  const line = JSON.parse(record.logs[0]);
+  assert.equal(line.success, true);
+  assert.equal(line.rule, 'guest/ring-rule');
+  assert.equal(line.action, 'guest/on-ring');
+  const caused = await eventually(() => ow.activations.get({ name: line.activationId }));
+  assert.equal(caused.name, 'on-ring');
+  assert.equal(caused.response.result.bell, 'loud');
+  assert.equal(caused.response.result.from, 'trigger');
+
+  await ow.rules.disable({ name: 'ring-rule' });
+  assert.equal((await fire({})).status, 204);
+  await ow.rules.enable({ name: 'ring-rule' });
+  const again = await fire({});
+  assert.equal(again.status, 202);
+  assert.match(again.headers.get('x-openwhisk-activation-id'), /^[0-9a-f]{32}$/);
+  await ow.triggers.delete({ name: 'ring' });
+  await ow.rules.delete({ name: 'ring-rule' });
+});
+
+test('the alarms feed fires a trigger every second and its lifecycle works', async () => {
+  const pkg = await ow.packages.get({ name: '/whisk.system/alarms' });
+  assert.deepEqual(pkg.feeds.map((f) => f.name).sort(), ['alarm', 'interval', 'once']);
+  await ow.triggers.create({ name: 'tock' });
+  await ow.actions.create({ name: 'on-tock', action: echoExec });
+  await ow.rules.create({ name: 'tock-rule', action: '/_/on-tock', trigger: '/_/tock' });
+  const since = Date.now();
+  await ow.feeds.create({
+    name: '/whisk.system/alarms/alarm',
+    trigger: 'tock',
+    params: { cron: '*/1 * * * * *', trigger_payload: { beat: 'tock' } },
+  });
+  const fired = await eventually(async () => {
+    const list = await ow.activations.list({ name: 'on-tock', since, docs: true });
+    return list.find((a) => a.response.result.beat === 'tock');
+  }, 15000);
+  assert.equal(fired.name, 'on-tock');
+  const read = await ow.actions.invoke({
+    name: '/whisk.system/alarms/alarm',
+    blocking: true,
+    result: true,
+    params: { lifecycleEvent: 'READ', triggerName: '/_/tock', authKey: GUEST },
+  });
+  assert.equal(read.config.cron, '*/1 * * * * *');
+  assert.equal(read.status.active, true);
+  await ow.feeds.delete({ name: '/whisk.system/alarms/alarm', trigger: 'tock' });
+  const err = await failure(() =>
+    ow.feeds.create({ name: '/whisk.system/alarms/alarm', trigger: 'tock', params: { cron: 'not a cron' } }),
+  );
+  assert.match(JSON.stringify(err.error), /cron pattern 'not a cron' is not valid/);
+  await ow.rules.delete({ name: 'tock-rule' });
+  await ow.triggers.delete({ name: 'tock' });
+});
+
 test('the minute throttle answers 429', async () => {
   const limited = await startWisp({ extraArgs: ['--dev', '--invocations-per-minute', '2'] });
   try {

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "whisk/builtin_runtime.h"
@@ -436,6 +437,129 @@ TEST_F(ControllerTest, BuiltinLogsFollowTheLogLimit) {
             std::string::npos);
   Result<InvokeReply> loud = Invoke("loud", Json::object());
   EXPECT_TRUE(loud.status().IsNotFound());
+}
+
+// --- triggers, rules and fires ------------------------------------------------
+
+class FireTest : public ControllerTest {
+ protected:
+  void PutTrigger(const std::string& name, Json body = Json::object()) {
+    Result<Json> put = controller_->PutTrigger(guest_, "guest", name, body, false);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  void PutRule(const std::string& name, const std::string& trigger, const std::string& action) {
+    Result<Json> put = controller_->PutRule(
+        guest_, "guest", name, Json{{"trigger", "/guest/" + trigger}, {"action", "/guest/" + action}}, false);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  Result<std::optional<std::string>> Fire(const std::string& trigger, Json payload, Json headers = Json()) {
+    return controller_->FireTrigger(guest_, "guest", trigger, std::move(payload), headers, "fire-trace");
+  }
+  std::vector<Json> Logs(const Json& record) {
+    std::vector<Json> out;
+    for (const Json& line : record.value("logs", Json::array())) out.push_back(Json::parse(line.get<std::string>()));
+    return out;
+  }
+};
+
+TEST_F(FireTest, NoActiveRuleIsNoActivation) {
+  PutTrigger("t");
+  Result<std::optional<std::string>> fired = Fire("t", Json::object());
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_FALSE(fired->has_value());
+  PutNative("a");
+  PutRule("r", "t", "a");
+  ASSERT_TRUE(controller_->SetRuleStatus(guest_, "guest", "r", Json{{"status", "inactive"}}).ok());
+  fired = Fire("t", Json::object());
+  ASSERT_TRUE(fired.ok());
+  EXPECT_FALSE(fired->has_value());
+  controller_->Drain();
+  EXPECT_TRUE(native_.requests.empty());
+}
+
+TEST_F(FireTest, EachActiveRuleInvokesItsActionWithMergedArgumentsAndTheTraceId) {
+  PutTrigger("t", Json::parse(R"({"parameters":[{"key":"p","value":"trigger"},{"key":"q","value":"trigger"}]})"));
+  PutNative("a");
+  PutNative("b");
+  PutRule("r1", "t", "a");
+  PutRule("r2", "t", "b");
+  Result<std::optional<std::string>> fired = Fire("t", Json::parse(R"({"q":"payload"})"), Json{{"x-custom", "h"}});
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  ASSERT_TRUE(fired->has_value());
+  controller_->Drain();
+  ASSERT_EQ(native_.requests.size(), 2u);
+  for (const RunRequest& request : native_.requests) {
+    EXPECT_EQ(request.value, Json::parse(R"({"p":"trigger","q":"payload","__ow_headers":{"x-custom":"h"}})"));
+    EXPECT_EQ(request.transaction_id, "fire-trace");
+  }
+  const Json record = Record(**fired);
+  EXPECT_EQ(record["name"], "t");
+  EXPECT_EQ(record["trace_id"], "fire-trace");
+  EXPECT_EQ(record["response"]["result"], Json::parse(R"({"q":"payload"})"));
+  EXPECT_EQ(record["annotations"], Json::array());
+  EXPECT_FALSE(ExtendedActivation(record).contains("end"));
+  const std::vector<Json> logs = Logs(record);
+  ASSERT_EQ(logs.size(), 2u);
+  std::set<std::string> actions;
+  for (const Json& line : logs) {
+    EXPECT_EQ(line["statusCode"], 0);
+    EXPECT_EQ(line["success"], true);
+    actions.insert(line["action"].get<std::string>());
+    const Json caused = Record(line["activationId"].get<std::string>());
+    EXPECT_EQ(caused["trace_id"], "fire-trace");
+    EXPECT_EQ("guest/" + caused["name"].get<std::string>(), line["action"]);
+    EXPECT_EQ(line["rule"], line["action"] == "guest/a" ? "guest/r1" : "guest/r2");
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"guest/a", "guest/b"}));
+}
+
+TEST_F(FireTest, ARuleWhoseActionIsGoneLogsTheError) {
+  PutTrigger("t");
+  PutNative("a");
+  PutRule("r", "t", "a");
+  ASSERT_TRUE(controller_->DeleteAction(guest_, EntityName{"guest", "", "a"}).ok());
+  Result<std::optional<std::string>> fired = Fire("t", Json::object());
+  ASSERT_TRUE(fired.ok());
+  ASSERT_TRUE(fired->has_value());
+  controller_->Drain();
+  const std::vector<Json> logs = Logs(Record(**fired));
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0]["statusCode"], 1);
+  EXPECT_EQ(logs[0]["success"], false);
+  EXPECT_EQ(logs[0]["error"], "The requested resource does not exist.");
+  EXPECT_FALSE(logs[0].contains("activationId"));
+}
+
+TEST_F(FireTest, FiresAreThrottledPerMinute) {
+  ControllerOptions options;
+  options.fires_per_minute = 2;
+  Make(options);
+  PutTrigger("t");
+  PutNative("a");
+  PutRule("r", "t", "a");
+  EXPECT_TRUE(Fire("t", Json::object()).ok());
+  EXPECT_TRUE(Fire("t", Json::object()).ok());
+  Result<std::optional<std::string>> third = Fire("t", Json::object());
+  EXPECT_EQ(third.status().code(), StatusCode::kResourceExhausted);
+  controller_->Drain();
+}
+
+TEST_F(FireTest, BadPayloadAndMissingTrigger) {
+  EXPECT_EQ(Fire("nope", Json::object()).status().code(), StatusCode::kNotFound);
+  PutTrigger("t");
+  EXPECT_EQ(Fire("t", Json::array()).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(FireTest, RuleStatusLivesOnTheTriggerAndRuleOutlivesIt) {
+  PutTrigger("t");
+  PutNative("a");
+  PutRule("r", "t", "a");
+  EXPECT_EQ(controller_->GetRule(guest_, "guest", "r")->value("status", ""), "active");
+  ASSERT_TRUE(controller_->DeleteTrigger(guest_, "guest", "t").ok());
+  EXPECT_EQ(controller_->GetRule(guest_, "guest", "r")->value("status", ""), "inactive");
+  EXPECT_EQ(controller_->SetRuleStatus(guest_, "guest", "r", Json{{"status", "active"}}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(controller_->DeleteRule(guest_, "guest", "r").ok());
 }
 
 }  // namespace
