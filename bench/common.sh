@@ -1,5 +1,5 @@
 # Sourced by the bench/*.sh scripts: the wisp binary, --help, --json FILE,
-# and die(). Each script sets nothing before sourcing but `set -euo pipefail`.
+# die() and stop_pid(). Each script sets nothing before sourcing but `set -euo pipefail`.
 
 bench_name=$(basename "${BASH_SOURCE[1]}")
 script_dir=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
@@ -27,4 +27,16 @@ parse_bench_args() {
             *) echo "$bench_name: unknown argument: $1 (try --help)" >&2; exit 2 ;;
         esac
     done
+}
+
+stop_pid() { # stop_pid PID [SECONDS=10]: TERM, wait up to SECONDS, then KILL
+    local pid=$1 tenths=$(( ${2:-10} * 10 )) i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < tenths; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }

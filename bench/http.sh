@@ -54,24 +54,13 @@ NGINX_BIN=$(command -v "$NGINX_BIN")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-http.XXXXXX")
 pids=()
 
-stop_pid() { # stop_pid PID: TERM, wait up to 5s, then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$? pid
     trap - EXIT INT TERM
     for pid in "${pids[@]}"; do
         # nginx workers are children of the master; TERM to the master stops them.
-        stop_pid "$pid"
+        stop_pid "$pid" 5
     done
     rm -rf "$tmp"
     exit "$rc"
@@ -276,7 +265,7 @@ echo
 run_wrk nginx "http://127.0.0.1:$nginx_port/ping" "$nginx_pid"
 nginx_rps=$r_rps nginx_p99=$r_p99 nginx_p99_ms=$r_p99_ms nginx_cpu=$r_cpu nginx_errors=$r_errors
 # Stop nginx so its idle workers are not around while wisp is measured.
-stop_pid "$nginx_pid"
+stop_pid "$nginx_pid" 5
 
 run_wrk wisp "http://127.0.0.1:$wisp_api_port/ping" "$wisp_pid"
 wisp_rps=$r_rps wisp_p99=$r_p99 wisp_p99_ms=$r_p99_ms wisp_cpu=$r_cpu wisp_errors=$r_errors

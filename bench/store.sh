@@ -83,22 +83,11 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-store.XXXXXX")
 pids=()
 
-stop_pid() { # stop_pid PID: TERM, wait up to 10s, then KILL
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$? pid
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do stop_pid "$pid"; done
+    for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
     rm -rf "$tmp"
     exit "$rc"
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <pthread.h>
 
+#include "cli/termination_signals.h"
 #include "http/health_routes.h"
 #include "http/router.h"
 #include "json/json.h"
@@ -34,17 +35,6 @@
 
 namespace wisp::cli {
 namespace {
-
-// Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
-// so that sigwait() below is the only place they arrive.
-sigset_t BlockTerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
 
 std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::Controller& controller,
                                         const whisk::Identities& identities) {
@@ -352,8 +342,7 @@ int RunServe(const ServeOptions& o) {
               server.port(api_index), keys->guest.c_str());
   std::fflush(stdout);
 
-  int signal = 0;
-  sigwait(&signals, &signal);
+  const int signal = WaitForTerminationSignal(signals);
   log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
   // Jobs first: a one-shot `/_replicate` request waits for its job, so the
   // server's handlers can only finish once the jobs have stopped.

@@ -8,6 +8,7 @@
 
 #include "apps/stackoverflow/slack_sim.h"
 #include "apps/stackoverflow/stackexchange_sim.h"
+#include "cli/termination_signals.h"
 
 namespace wisp::cli {
 
@@ -17,22 +18,6 @@ void AddCommonFlags(CLI::App* cmd, SimOptions& o) {
   cmd->add_option("--port", o.port, "port to listen on (0: any free port)");
   cmd->add_option("--bind", o.bind, "address to listen on")->capture_default_str();
   cmd->add_option("--fault-script", o.fault_script, "JSON-lines fault script (docs/simulators.md)");
-}
-
-// Waits for SIGINT or SIGTERM (blocked first, so that only sigwait sees them).
-int WaitForSignal(const sigset_t& set) {
-  int signal = 0;
-  sigwait(&set, &signal);
-  return 0;
-}
-
-sigset_t BlockSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
 }
 
 }  // namespace
@@ -63,7 +48,7 @@ int RunSimIfParsed(CLI::App& app, const SimOptions& o) {
     }
     faults = std::move(*loaded);
   }
-  const sigset_t signals = BlockSignals();
+  const sigset_t signals = BlockTerminationSignals();
   if (sim->get_subcommand("stackexchange")->parsed()) {
     stackoverflow::StackExchangeSimOptions options;
     options.seed = o.seed;
@@ -80,7 +65,8 @@ int RunSimIfParsed(CLI::App& app, const SimOptions& o) {
     std::printf("Stack Exchange simulator listening on %s (admin: /admin/questions, /admin/activity)\n",
                 server.base_url().c_str());
     std::fflush(stdout);
-    return WaitForSignal(signals);
+    WaitForTerminationSignal(signals);
+    return 0;
   }
   stackoverflow::SlackSimOptions options;
   options.faults = std::move(faults);
@@ -94,7 +80,8 @@ int RunSimIfParsed(CLI::App& app, const SimOptions& o) {
   std::printf("Slack simulator listening on http://%s:%u (webhook: %s, admin: /admin/messages)\n", o.bind.c_str(),
               server.port(), server.webhook_url().c_str());
   std::fflush(stdout);
-  return WaitForSignal(signals);
+  WaitForTerminationSignal(signals);
+  return 0;
 }
 
 }  // namespace wisp::cli

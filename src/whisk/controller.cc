@@ -483,24 +483,23 @@ Result<Json> Controller::ListActions(const Identity& caller, const std::string& 
 
 // --- invocation -------------------------------------------------------------
 
+// The spec's 429 text for a per-minute limit.
+static Status TooManyPerMinute(int64_t count, int64_t allowed) {
+  return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(count) +
+                                   ", allowed: " + std::to_string(allowed) + ").");
+}
+
 Status Controller::Admit(const std::string& ns) {
-  const int64_t minute = clock_.NowMillis() / 60'000;
   std::lock_guard<std::mutex> lock(throttle_mu_);
   Throttle& t = throttles_[ns];
-  if (t.minute != minute) {
-    t.minute = minute;
-    t.count = 0;
-  }
-  if (t.count + 1 > options_.invocations_per_minute) {
-    return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(t.count + 1) +
-                                     ", allowed: " + std::to_string(options_.invocations_per_minute) + ").");
-  }
+  const int64_t count = t.invocations.Next(clock_.NowMillis() / 60'000);
+  if (count > options_.invocations_per_minute) return TooManyPerMinute(count, options_.invocations_per_minute);
   if (t.in_flight + 1 > options_.concurrent_invocations) {
     return Status::ResourceExhausted(
         "Too many concurrent requests in flight (count: " + std::to_string(t.in_flight + 1) +
         ", allowed: " + std::to_string(options_.concurrent_invocations) + ").");
   }
-  ++t.count;
+  t.invocations.count = count;
   ++t.in_flight;
   return Status::Ok();
 }
@@ -1066,18 +1065,11 @@ Result<Json> Controller::ListRules(const Identity& caller, const std::string& ns
 // --- fires ------------------------------------------------------------------
 
 Status Controller::AdmitFire(const std::string& ns) {
-  const int64_t minute = clock_.NowMillis() / 60'000;
   std::lock_guard<std::mutex> lock(throttle_mu_);
-  Throttle& t = throttles_[ns];
-  if (t.fire_minute != minute) {
-    t.fire_minute = minute;
-    t.fires = 0;
-  }
-  if (t.fires + 1 > options_.fires_per_minute) {
-    return Status::ResourceExhausted("Too many requests in the last minute (count: " + std::to_string(t.fires + 1) +
-                                     ", allowed: " + std::to_string(options_.fires_per_minute) + ").");
-  }
-  ++t.fires;
+  MinuteCounter& fires = throttles_[ns].fires;
+  const int64_t count = fires.Next(clock_.NowMillis() / 60'000);
+  if (count > options_.fires_per_minute) return TooManyPerMinute(count, options_.fires_per_minute);
+  fires.count = count;
   return Status::Ok();
 }
 

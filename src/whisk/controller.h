@@ -176,12 +176,24 @@ class Controller {
   void StopWaiting();
 
  private:
-  struct Throttle {
+  // Events of the current clock minute, for a per-minute limit.
+  struct MinuteCounter {
     int64_t minute = 0;
     int64_t count = 0;
+    // Starts a new count when the minute changed; then the count this event
+    // would make.
+    int64_t Next(int64_t now_minute) {
+      if (minute != now_minute) {
+        minute = now_minute;
+        count = 0;
+      }
+      return count + 1;
+    }
+  };
+  struct Throttle {
+    MinuteCounter invocations;
+    MinuteCounter fires;
     int64_t in_flight = 0;
-    int64_t fire_minute = 0;
-    int64_t fires = 0;
   };
   struct Pending;
 
