@@ -1,13 +1,9 @@
 #include "whisk/cron.h"
 
-#include <time.h>
-
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cstdlib>
-#include <filesystem>
-#include <mutex>
+#include <memory>
 #include <vector>
 
 namespace wisp::whisk {
@@ -100,80 +96,10 @@ std::bitset<N> ToBits(const std::vector<bool>& bits) {
   return out;
 }
 
-// The C library's view of a zone, one conversion at a time: TZ is process
-// state.
-std::mutex& TzMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
-class ScopedTz {
- public:
-  explicit ScopedTz(const std::string& zone) : lock_(TzMutex()) {
-    if (const char* old = std::getenv("TZ")) saved_ = old;
-    setenv("TZ", zone.c_str(), 1);
-    tzset();
-  }
-  ~ScopedTz() {
-    if (saved_) {
-      setenv("TZ", saved_->c_str(), 1);
-    } else {
-      unsetenv("TZ");
-    }
-    tzset();
-  }
-
- private:
-  std::lock_guard<std::mutex> lock_;
-  std::optional<std::string> saved_;
-};
-
-// Civil seconds (local time written as if it were UTC) of a UTC instant.
-int64_t ToCivil(int64_t utc, const std::string& zone) {
-  if (zone.empty()) return utc;
-  ScopedTz tz(zone);
-  const time_t t = static_cast<time_t>(utc);
-  struct tm local {};
-  localtime_r(&t, &local);
-  return utc + local.tm_gmtoff;
-}
-
-// The UTC instant of civil seconds; DST gaps move forward, folds take the
-// first occurrence.
-int64_t FromCivil(int64_t civil, const std::string& zone) {
-  if (zone.empty()) return civil;
-  const auto day_point = std::chrono::floor<days>(Seconds(seconds(civil)));
-  const std::chrono::year_month_day ymd(day_point);
-  const int64_t in_day = civil - std::chrono::duration_cast<seconds>(day_point.time_since_epoch()).count();
-  ScopedTz tz(zone);
-  // The civil time as the C library's fields, with a DST guess for mktime.
-  auto civil_fields = [&](int isdst) {
-    struct tm fields {};
-    fields.tm_year = static_cast<int>(ymd.year()) - 1900;
-    fields.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
-    fields.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
-    fields.tm_hour = static_cast<int>(in_day / 3600);
-    fields.tm_min = static_cast<int>(in_day / 60 % 60);
-    fields.tm_sec = static_cast<int>(in_day % 60);
-    fields.tm_isdst = isdst;
-    return fields;
-  };
-  struct tm fields = civil_fields(1);  // the earlier reading of an ambiguous time is the DST one
-  const time_t dst = mktime(&fields);
-  struct tm check {};
-  localtime_r(&dst, &check);
-  if (check.tm_isdst > 0 && check.tm_hour == static_cast<int>(in_day / 3600)) return dst;
-  fields = civil_fields(-1);
-  return static_cast<int64_t>(mktime(&fields));
-}
-
 }  // namespace
 
 bool CronSchedule::IsKnownTimezone(const std::string& zone) {
-  if (zone.empty() || zone == "UTC") return true;
-  if (zone.find("..") != std::string::npos || zone.front() == '/') return false;
-  std::error_code ec;
-  return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / zone, ec);
+  return zone.empty() || zone == "UTC" || TimeZone::Load(zone).ok();
 }
 
 Result<CronSchedule> CronSchedule::Parse(std::string_view pattern, std::string timezone) {
@@ -185,12 +111,14 @@ Result<CronSchedule> CronSchedule::Parse(std::string_view pattern, std::string t
     if (!part.empty()) fields.push_back(part);
   }
   if (fields.size() != 5 && fields.size() != 6) return invalid("it needs 5 fields, or 6 with leading seconds");
-  if (!IsKnownTimezone(timezone)) {
-    return Status::InvalidArgument("timezone '" + timezone + "' is not a known IANA time zone");
-  }
   CronSchedule out;
   out.pattern_ = std::string(pattern);
-  out.timezone_ = timezone == "UTC" ? "" : std::move(timezone);
+  if (!timezone.empty() && timezone != "UTC") {
+    Result<TimeZone> zone = TimeZone::Load(timezone);
+    if (!zone.ok()) return Status::InvalidArgument("timezone '" + timezone + "' is not a known IANA time zone");
+    out.zone_ = std::make_shared<const TimeZone>(std::move(*zone));
+    out.timezone_ = std::move(timezone);
+  }
   if (fields.size() == 5) fields.insert(fields.begin(), "0");
   static const FieldSpec kSpecs[] = {{0, 59, nullptr, 0},
                                      {0, 59, nullptr, 0},
@@ -231,7 +159,7 @@ bool CronSchedule::DayMatches(int year, unsigned month, unsigned day) const {
 
 std::optional<CronSchedule::Seconds> CronSchedule::Next(Seconds after) const {
   const int64_t after_utc = after.time_since_epoch().count();
-  int64_t civil = ToCivil(after_utc, timezone_) + 1;
+  int64_t civil = (zone_ ? zone_->ToCivil(after_utc) : after_utc) + 1;
   const auto first_day = std::chrono::floor<days>(Seconds(seconds(civil)));
   const int last_year = static_cast<int>(std::chrono::year_month_day(first_day).year()) + 8;
   for (;;) {
@@ -266,7 +194,7 @@ std::optional<CronSchedule::Seconds> CronSchedule::Next(Seconds after) const {
       ++civil;
       continue;
     }
-    const int64_t utc = FromCivil(civil, timezone_);
+    const int64_t utc = zone_ ? zone_->ToUtc(civil) : civil;
     if (utc > after_utc) return Seconds(seconds(utc));
     ++civil;  // a fold: this civil time's instant is already past
   }

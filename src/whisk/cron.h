@@ -9,11 +9,9 @@
 // does (the classic cron OR rule); otherwise both must.
 //
 // Times are searched in the schedule's civil time: UTC, or an IANA zone
-// read from the system tzdata. libstdc++ 12 has no C++20 <chrono> zones, so
-// zone conversion goes through the C library (TZ + localtime_r/mktime),
-// serialized by a process-wide mutex. A local time skipped by a DST change
-// fires at the instant the C library maps it to (one hour later); a local
-// time that occurs twice fires once, at its first occurrence.
+// read from the system tzdata (util/time_zone.h). A local time skipped by a
+// DST change fires at the instant mktime() would map it to (one hour later);
+// a local time that occurs twice fires once, at its first occurrence.
 //
 // Thread-safety: a CronSchedule is immutable after Parse(); Next() may be
 // called from any thread.
@@ -21,11 +19,13 @@
 
 #include <bitset>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "util/result.h"
+#include "util/time_zone.h"
 
 namespace wisp::whisk {
 
@@ -50,7 +50,8 @@ class CronSchedule {
   bool DayMatches(int year, unsigned month, unsigned day) const;
 
   std::string pattern_;
-  std::string timezone_;
+  std::string timezone_;                  // "" for UTC
+  std::shared_ptr<const TimeZone> zone_;  // null for UTC
   std::bitset<60> seconds_;
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
