@@ -88,9 +88,9 @@ struct InvokeReply {
 struct ResolvedAction {
   EntityName name;                  // where the action document lives
   std::shared_ptr<const Json> doc;  // the action document (shared with the controller's cache)
-  Json parameters;       // package < binding < action, as [{key, value}]
-  std::string binding;   // "ns/pkg" of the binding it was reached through, or ""
-  std::string name_key;  // "[pkg/]name" as the caller named it (the list filter key)
+  Json parameters;                  // package < binding < action, as [{key, value}]
+  std::string binding;              // "ns/pkg" of the binding it was reached through, or ""
+  std::string name_key;             // "[pkg/]name" as the caller named it (the list filter key)
 };
 
 class Controller {
@@ -108,6 +108,13 @@ class Controller {
   // `feed: true`), each of kind builtin with code "<package>/<feed>", which
   // must be registered on the builtin runtime. Before Start().
   void AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds);
+  // A published package /whisk.system/<package> with default `parameters`
+  // ([{key, value}]) and `actions` of kind builtin with code
+  // "<package>/<action>", registered on the builtin runtime. Start()
+  // installs it, and rewrites the package when its parameters changed.
+  // Before Start().
+  void AddCatalogPackage(std::string package, std::string description, Json parameters,
+                         std::vector<std::string> actions);
 
   // Opens the system databases and installs the /whisk.system/utils
   // catalog (one action per name given to SetBuiltinNames that it knows).
@@ -246,19 +253,21 @@ class Controller {
   Clock& clock_;
   std::map<std::string, ActionRuntime*> runtimes_;
   std::vector<std::string> builtin_names_;
-  struct FeedPackage {
+  struct CatalogPackage {
     std::string package;
     std::string description;
     std::vector<std::string> feeds;
+    bool is_feed = true;              // actions annotated `feed: true`
+    Json parameters = Json::array();  // the package's defaults
   };
-  std::vector<FeedPackage> feed_packages_;
+  std::vector<CatalogPackage> catalog_packages_;
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;
 
   std::mutex waiting_mu_;
-  bool stop_waiting_ = false;                          // GUARDED_BY(waiting_mu_)
-  std::vector<std::shared_ptr<Pending>> waiting_;      // GUARDED_BY(waiting_mu_): blocking invokes waiting
+  bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)
+  std::vector<std::shared_ptr<Pending>> waiting_;  // GUARDED_BY(waiting_mu_): blocking invokes waiting
 
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;
@@ -268,8 +277,8 @@ class Controller {
   // reads its action (code included) without going to SQLite. Any write, by
   // the controller or on the CouchDB port, moves update_seq and empties it.
   std::mutex cache_mu_;
-  int64_t cache_seq_ = -1;                                               // GUARDED_BY(cache_mu_)
-  std::map<std::string, std::shared_ptr<const Json>> cache_;             // GUARDED_BY(cache_mu_)
+  int64_t cache_seq_ = -1;                                    // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const Json>> cache_;  // GUARDED_BY(cache_mu_)
 
   mutable std::mutex api_host_mu_;
   std::string api_host_;  // GUARDED_BY(api_host_mu_)
