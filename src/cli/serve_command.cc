@@ -1,11 +1,11 @@
 #include "cli/serve_command.h"
 
-#include <pthread.h>
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"
 #include "cli/termination_signals.h"
@@ -52,9 +52,8 @@ std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::C
 std::shared_ptr<http::Router> CouchRouter(store::Store& store, const store::CouchApiOptions& options) {
   auto router = std::make_shared<http::Router>();
   // CouchDB's health check: open to anonymous callers, like `GET /`.
-  router->Get(
-      "/_up", [](http::Request&) { return http::Response::Json(200, R"({"status":"ok","seeds":{}})"); },
-      http::Dispatch::kInline);
+  router->Get("/_up", [](http::Request&) { return http::Response::Json(200, R"({"status":"ok","seeds":{}})"); },
+              http::Dispatch::kInline);
   store::AddCouchRoutes(*router, store, options);
   return router;
 }
@@ -107,8 +106,7 @@ void AddTimeoutOption(CLI::App& app, const std::string& name, std::chrono::milli
 
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   CLI::App* serve = app.add_subcommand("serve", "Run the server: the OpenWhisk port and the CouchDB port");
-  serve->add_option("--data-dir", o.data_dir, "Directory for the server's state (created if missing)")
-      ->capture_default_str();
+  serve->add_option("--data-dir", o.data_dir, "Directory for the server's state (created if missing)")->capture_default_str();
   serve->add_option("--bind", o.bind, "Address both ports listen on")->capture_default_str();
   serve->add_option("--api-port", o.api_port, "OpenWhisk API port (0 picks a free one)")->capture_default_str();
   serve->add_option("--couch-port", o.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
@@ -120,7 +118,8 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "CouchDB server admin as NAME:PASSWORD (default: admin with a password kept in DATA/admin.json)");
   serve->add_option("--jwt-key", o.jwt_keys,
                     "CouchDB JWT auth: an HS256/384/512 secret as BASE64, or KID:BASE64 (repeatable)");
-  serve->add_option("--jwt-roles-claim-path", o.jwt_roles_claim_path, "Dotted path of the roles in a JWT's claims")
+  serve->add_option("--jwt-roles-claim-path", o.jwt_roles_claim_path,
+                    "Dotted path of the roles in a JWT's claims")
       ->capture_default_str();
   serve->add_option("--jwt-required-claims", o.jwt_required_claims, "Claims every JWT must have")
       ->delimiter(',')
@@ -144,24 +143,20 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--guest-key", o.guest_key,
                     "The guest namespace's key as UUID:KEY (default: generated once, kept in DATA/whisk_auth.json)");
   serve->add_flag("--dev", o.dev, "Use OpenWhisk standalone's well-known guest and whisk.system keys");
-  serve
-      ->add_option("--invocations-per-minute", o.invocations_per_minute,
-                   "Action invocations per namespace and minute; more get 429")
+  serve->add_option("--invocations-per-minute", o.invocations_per_minute,
+                    "Action invocations per namespace and minute; more get 429")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve
-      ->add_option("--concurrent-invocations", o.concurrent_invocations,
-                   "Activations in flight per namespace; more get 429")
+  serve->add_option("--concurrent-invocations", o.concurrent_invocations,
+                    "Activations in flight per namespace; more get 429")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve
-      ->add_option("--native-idle-timeout-ms", o.native_idle_timeout_ms,
-                   "A warm actionloop process idle this long is stopped (scale to zero)")
+  serve->add_option("--native-idle-timeout-ms", o.native_idle_timeout_ms,
+                    "A warm actionloop process idle this long is stopped (scale to zero)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve
-      ->add_option("--native-max-processes", o.native_max_processes,
-                   "Actionloop processes alive at once, over all actions")
+  serve->add_option("--native-max-processes", o.native_max_processes,
+                    "Actionloop processes alive at once, over all actions")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
@@ -216,8 +211,8 @@ int RunServe(const ServeOptions& o) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return 2;
   }
-  if (Status s =
-          identities.Add(std::string(whisk::kSystemNamespace), std::string(whisk::kSystemNamespace), keys->system);
+  if (Status s = identities.Add(std::string(whisk::kSystemNamespace), std::string(whisk::kSystemNamespace),
+                                keys->system);
       !s.ok()) {
     std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
     return 2;
@@ -312,8 +307,8 @@ int RunServe(const ServeOptions& o) {
   api.cors.origins = {"*"};
   api.cors.credentials = false;
   api.cors.methods = "GET, DELETE, POST, PUT, HEAD";
-  api.cors.allowed_headers = {"authorization", "origin",     "x-requested-with", "content-type",
-                              "accept",        "user-agent", "x-request-id"};
+  api.cors.allowed_headers = {"authorization", "origin", "x-requested-with", "content-type", "accept", "user-agent",
+                              "x-request-id"};
   const size_t api_index = server.AddListener(std::move(api));
 
   http::ListenerOptions couch;
@@ -331,31 +326,13 @@ int RunServe(const ServeOptions& o) {
   couch.cors.credentials = true;
   couch.cors.methods = "GET, PUT, POST, HEAD, DELETE, COPY, OPTIONS";
   // CouchDB's default allow-list (spec couchdb.md §4), so PouchDB's preflights pass.
-  couch.cors.allowed_headers = {"accept",
-                                "accept-language",
-                                "authorization",
-                                "content-length",
-                                "content-range",
-                                "content-type",
-                                "destination",
-                                "expires",
-                                "if-match",
-                                "if-none-match",
-                                "last-modified",
-                                "origin",
-                                "pragma",
-                                "referer",
-                                "x-couch-full-commit",
-                                "x-couch-id",
-                                "x-couch-persist",
-                                "x-couchdb-www-authenticate",
-                                "x-http-method-override",
-                                "x-requested-with",
-                                "x-couchdb-vhost-path",
-                                "x-request-id"};
-  couch.cors.exposed_headers =
-      "accept-ranges, cache-control, content-type, etag, server, x-couch-request-id, "
-      "x-couch-update-newrev, x-request-id";
+  couch.cors.allowed_headers = {"accept", "accept-language", "authorization", "content-length", "content-range",
+                                "content-type", "destination", "expires", "if-match", "if-none-match",
+                                "last-modified", "origin", "pragma", "referer", "x-couch-full-commit", "x-couch-id",
+                                "x-couch-persist", "x-couchdb-www-authenticate", "x-http-method-override",
+                                "x-requested-with", "x-couchdb-vhost-path", "x-request-id"};
+  couch.cors.exposed_headers = "accept-ranges, cache-control, content-type, etag, server, x-couch-request-id, "
+                               "x-couch-update-newrev, x-request-id";
   const size_t couch_index = server.AddListener(std::move(couch));
 
   if (Status s = server.Start(); !s.ok()) {
@@ -368,13 +345,13 @@ int RunServe(const ServeOptions& o) {
   }
   const char* scheme = o.tls_cert.empty() ? "http" : "https";
   controller.SetApiHost(std::string(scheme) + "://" + o.bind + ":" + std::to_string(server.port(api_index)));
-  std::printf(
-      "wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
-      "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
-      "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",
-      WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(), server.port(couch_index),
-      couch_api.admin_name.c_str(), couch_api.admin_password.c_str(), admin_source.c_str(), o.data_dir.c_str(),
-      keys->source.c_str(), scheme, o.bind.c_str(), server.port(api_index), keys->guest.c_str());
+  std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
+              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
+              "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",
+              WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
+              server.port(couch_index), couch_api.admin_name.c_str(), couch_api.admin_password.c_str(),
+              admin_source.c_str(), o.data_dir.c_str(), keys->source.c_str(), scheme, o.bind.c_str(),
+              server.port(api_index), keys->guest.c_str());
   std::fflush(stdout);
 
   const int signal = WaitForTerminationSignal(signals);

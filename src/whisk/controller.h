@@ -88,9 +88,9 @@ struct InvokeReply {
 struct ResolvedAction {
   EntityName name;                  // where the action document lives
   std::shared_ptr<const Json> doc;  // the action document (shared with the controller's cache)
-  Json parameters;                  // package < binding < action, as [{key, value}]
-  std::string binding;              // "ns/pkg" of the binding it was reached through, or ""
-  std::string name_key;             // "[pkg/]name" as the caller named it (the list filter key)
+  Json parameters;       // package < binding < action, as [{key, value}]
+  std::string binding;   // "ns/pkg" of the binding it was reached through, or ""
+  std::string name_key;  // "[pkg/]name" as the caller named it (the list filter key)
 };
 
 class Controller {
@@ -266,8 +266,8 @@ class Controller {
   std::unique_ptr<ThreadPool> pool_;
 
   std::mutex waiting_mu_;
-  bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)
-  std::vector<std::shared_ptr<Pending>> waiting_;  // GUARDED_BY(waiting_mu_): blocking invokes waiting
+  bool stop_waiting_ = false;                          // GUARDED_BY(waiting_mu_)
+  std::vector<std::shared_ptr<Pending>> waiting_;      // GUARDED_BY(waiting_mu_): blocking invokes waiting
 
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;
@@ -277,8 +277,8 @@ class Controller {
   // reads its action (code included) without going to SQLite. Any write, by
   // the controller or on the CouchDB port, moves update_seq and empties it.
   std::mutex cache_mu_;
-  int64_t cache_seq_ = -1;                                    // GUARDED_BY(cache_mu_)
-  std::map<std::string, std::shared_ptr<const Json>> cache_;  // GUARDED_BY(cache_mu_)
+  int64_t cache_seq_ = -1;                                               // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const Json>> cache_;             // GUARDED_BY(cache_mu_)
 
   mutable std::mutex api_host_mu_;
   std::string api_host_;  // GUARDED_BY(api_host_mu_)
