@@ -7,7 +7,9 @@
 #include <fstream>
 #include <pthread.h>
 
+#include "apps/stackoverflow/actions.h"
 #include "cli/termination_signals.h"
+#include "http/client.h"
 #include "http/health_routes.h"
 #include "http/router.h"
 #include "json/json.h"
@@ -233,6 +235,7 @@ int RunServe(const ServeOptions& o) {
   couch_api.replication = &replication;
 
   whisk::BuiltinRuntime builtin_runtime;
+  http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
   whisk::RegisterUtilsCatalog(builtin_runtime);
   whisk::ControllerOptions controller_options;
   controller_options.invocations_per_minute = o.invocations_per_minute;
@@ -254,6 +257,15 @@ int RunServe(const ServeOptions& o) {
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
+  const stackoverflow::PipelineServices pipeline{
+      .store = **store,
+      .controller = controller,
+      .identity_of = [&identities](const std::string& ns) { return identities.Find(ns); },
+      .http = pipeline_http,
+      .clock = Clock::System(),
+      .sleep = {},
+      .slack_sleep = {}};
+  stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
     return 1;

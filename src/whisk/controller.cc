@@ -98,7 +98,14 @@ void Controller::SetBuiltinNames(std::vector<std::string> names) { builtin_names
 
 void Controller::AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds) {
   for (const std::string& feed : feeds) builtin_names_.push_back(package + "/" + feed);
-  feed_packages_.push_back({std::move(package), std::move(description), std::move(feeds)});
+  catalog_packages_.push_back({std::move(package), std::move(description), std::move(feeds)});
+}
+
+void Controller::AddCatalogPackage(std::string package, std::string description, Json parameters,
+                                   std::vector<std::string> actions) {
+  for (const std::string& action : actions) builtin_names_.push_back(package + "/" + action);
+  catalog_packages_.push_back(
+      {std::move(package), std::move(description), std::move(actions), false, std::move(parameters)});
 }
 
 Status Controller::Start() {
@@ -121,18 +128,24 @@ Status Controller::Start() {
   if (!existing_pkg.ok()) {
     WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, "utils", package, false).status());
   }
-  for (const FeedPackage& feeds : feed_packages_) {
+  for (const CatalogPackage& feeds : catalog_packages_) {
     const Json body = {{"publish", true},
+                       {"parameters", feeds.parameters},
                        {"annotations", Json::array({{{"key", "description"}, {"value", feeds.description}}})}};
-    if (!LoadDoc(std::string(kSystemNamespace) + "/" + feeds.package).ok()) {
+    Result<Json> existing_package = LoadDoc(std::string(kSystemNamespace) + "/" + feeds.package);
+    if (!existing_package.ok()) {
       WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, feeds.package, body, false).status());
+    } else if (existing_package->value("parameters", Json::array()) != feeds.parameters) {
+      WISP_RETURN_IF_ERROR(PutPackage(system, system.namespace_name, feeds.package, body, true).status());
     }
     for (const std::string& feed : feeds.feeds) {
       EntityName name{std::string(kSystemNamespace), feeds.package, feed};
       const Json exec = {{"kind", "builtin"}, {"code", feeds.package + "/" + feed}};
       Result<Json> existing = LoadDoc(name.DocId());
       if (existing.ok() && existing->value("exec", Json::object()).value("code", "") == exec["code"]) continue;
-      const Json action = {{"exec", exec}, {"annotations", Json::array({{{"key", "feed"}, {"value", true}}})}};
+      const Json action = {
+          {"exec", exec},
+          {"annotations", feeds.is_feed ? Json::array({{{"key", "feed"}, {"value", true}}}) : Json::array()}};
       WISP_RETURN_IF_ERROR(PutAction(system, name, action, true).status());
     }
   }

@@ -108,6 +108,13 @@ class Controller {
   // `feed: true`), each of kind builtin with code "<package>/<feed>", which
   // must be registered on the builtin runtime. Before Start().
   void AddFeedPackage(std::string package, std::string description, std::vector<std::string> feeds);
+  // A published package /whisk.system/<package> with default `parameters`
+  // ([{key, value}]) and `actions` of kind builtin with code
+  // "<package>/<action>", registered on the builtin runtime. Start()
+  // installs it, and rewrites the package when its parameters changed.
+  // Before Start().
+  void AddCatalogPackage(std::string package, std::string description, Json parameters,
+                         std::vector<std::string> actions);
 
   // Opens the system databases and installs the /whisk.system/utils
   // catalog (one action per name given to SetBuiltinNames that it knows).
@@ -246,12 +253,14 @@ class Controller {
   Clock& clock_;
   std::map<std::string, ActionRuntime*> runtimes_;
   std::vector<std::string> builtin_names_;
-  struct FeedPackage {
+  struct CatalogPackage {
     std::string package;
     std::string description;
     std::vector<std::string> feeds;
+    bool is_feed = true;              // actions annotated `feed: true`
+    Json parameters = Json::array();  // the package's defaults
   };
-  std::vector<FeedPackage> feed_packages_;
+  std::vector<CatalogPackage> catalog_packages_;
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;

@@ -1,0 +1,53 @@
+// QuestionStore: the few document operations the pipeline's actions need on
+// the questions database, over the embedded store (in-process, no HTTP) or
+// over a remote CouchDB (HTTP, for the `store_url` parameter).
+//
+// A missing database is created on the first write, so a fresh deployment
+// needs no setup. Conflicts come back as StatusCode::kConflict, so callers
+// re-read and retry; other failures carry the store's reason.
+//
+// Thread-safety: both implementations may be used from several threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/client.h"
+#include "json/json.h"
+#include "store/store.h"
+#include "util/result.h"
+
+namespace wisp::stackoverflow {
+
+class QuestionStore {
+ public:
+  virtual ~QuestionStore() = default;
+
+  // The current document `id` (with `_rev`), or nullopt when it does not
+  // exist or was deleted.
+  virtual Result<std::optional<Json>> Get(const std::string& id) = 0;
+  // Writes `doc` (`_id` set; `_rev` set to update). Conflict on a stale or
+  // missing `_rev`. Returns the new revision.
+  virtual Result<std::string> Put(const Json& doc) = 0;
+  // `_local/<name>` documents: not replicated, last write wins.
+  virtual Result<std::optional<Json>> GetLocal(const std::string& name) = 0;
+  virtual Status PutLocal(const std::string& name, const Json& doc) = 0;
+};
+
+// Where the questions live, as the package parameters say.
+struct QuestionStoreConfig {
+  std::string dbname = "questions";
+  std::string url;  // empty: the embedded store
+  std::string username;
+  std::string password;
+};
+
+// The embedded store's database `dbname` (created when missing).
+std::unique_ptr<QuestionStore> EmbeddedQuestionStore(store::Store& store, std::string dbname);
+
+// Database `config.dbname` of the CouchDB at `config.url`, with basic
+// authentication when a username is given.
+std::unique_ptr<QuestionStore> RemoteQuestionStore(http::Client& http, QuestionStoreConfig config);
+
+}  // namespace wisp::stackoverflow
