@@ -7,7 +7,7 @@ The modules form one chain, each allowed to use only those below it:
 
 and third-party headers stay inside the module that owns them (STYLE.md):
 sqlite3.h only under store/, sockets, Asio and Beast only under http/, curl
-only under http/, spdlog only under util/, CLI11 only under cli/, libzip
+only under http/, spdlog only under util/, CLI11 and yaml-cpp only under cli/, libzip
 only under whisk/ (native action payloads). nlohmann
 belongs to json/, whose header re-exports it as the DOM, so modules above
 json may use it through "json/json.h" but not directly.
@@ -32,6 +32,7 @@ OWNED_HEADERS = {
     "openssl/": {"http", "store"},
     "spdlog/": {"util"},
     "CLI/": {"cli"},
+    "yaml-cpp/": {"cli"},
     "nlohmann/": {"json"},
     "zip.h": {"whisk"},
 }

@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
-  libzip-dev
+  libzip-dev libyaml-cpp-dev
   openssl curl nginx-light wrk clang-format clang-tidy
   clang-14 libfuzzer-14-dev
   nodejs npm

@@ -1,7 +1,10 @@
 // The wisp binary: `wisp serve`, and the wsk-compatible client commands
-// (property, action, activation, package, trigger, rule, namespace, list).
+// (property, action, activation, package, trigger, rule, namespace, list),
+// `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
 
+#include "cli/demo_command.h"
+#include "cli/deploy_commands.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
 #include "cli/wsk_commands.h"
@@ -17,11 +20,14 @@ int main(int argc, char** argv) {
 
   wisp::cli::WskCommands client_commands;
   wisp::cli::AddWskCommands(app, client_commands);
+  wisp::cli::AddDeployCommands(app, client_commands);
 
   wisp::cli::ServeOptions serve_options;
   CLI::App* serve = wisp::cli::AddServeCommand(app, serve_options);
   wisp::cli::SimOptions sim_options;
   wisp::cli::AddSimCommand(app, sim_options);
+  wisp::cli::DemoOptions demo_options;
+  CLI::App* demo = wisp::cli::AddDemoCommand(app, demo_options);
 
   try {
     app.parse(argc, argv);
@@ -30,6 +36,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // wsk's exit code for bad arguments
   }
   if (serve->parsed()) return wisp::cli::RunServe(serve_options);
+  if (demo->parsed()) return wisp::cli::RunDemo(demo_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;

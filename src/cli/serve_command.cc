@@ -164,78 +164,94 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   return serve;
 }
 
-int RunServe(const ServeOptions& o) {
-  log::Options log_options;
-  if (!log::ParseLevel(o.log_level, &log_options.level)) {
-    std::fprintf(stderr, "wisp serve: unknown --log-level '%s'\n", o.log_level.c_str());
-    return 2;
+struct WispServer::Parts {
+  ServeOptions options;
+  store::CouchApiOptions couch_api;
+  std::string admin_source;
+  whisk::WhiskKeys keys;
+  whisk::Identities identities;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::ReplicationManager> replication;
+  whisk::BuiltinRuntime builtin_runtime;
+  http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
+  std::unique_ptr<whisk::NativeRuntime> native_runtime;
+  std::unique_ptr<whisk::Controller> controller;
+  std::unique_ptr<whisk::AlarmScheduler> alarms;
+  MetricsRegistry metrics;
+  std::unique_ptr<http::Server> server;
+  size_t api_index = 0;
+  size_t couch_index = 0;
+  bool stopped = false;
+
+  std::string Url(size_t listener) const {
+    return std::string(options.tls_cert.empty() ? "http" : "https") + "://" + options.bind + ":" +
+           std::to_string(server->port(listener));
   }
-  log_options.file = o.log_file;
-  if (Status s = log::Configure(log_options); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return 1;
-  }
+};
+
+WispServer::WispServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+WispServer::~WispServer() { Stop(); }
+
+std::string WispServer::api_url() const { return parts_->Url(parts_->api_index); }
+std::string WispServer::couch_url() const { return parts_->Url(parts_->couch_index); }
+const std::string& WispServer::guest_key() const { return parts_->keys.guest; }
+const std::string& WispServer::admin_name() const { return parts_->couch_api.admin_name; }
+const std::string& WispServer::admin_password() const { return parts_->couch_api.admin_password; }
+
+std::string WispServer::Banner() const {
+  const Parts& p = *parts_;
+  return std::string("wisp ") + WISP_VERSION + " serving\n  OpenWhisk API  " + api_url() +
+         "  (ping: /ping, metrics: /metrics)\n  CouchDB API    " + couch_url() + "/\n  CouchDB admin  " +
+         p.couch_api.admin_name + ":" + p.couch_api.admin_password + " (" + p.admin_source + ")\n  data dir       " +
+         p.options.data_dir + "\n  OpenWhisk key  guest (" + p.keys.source + "); for ~/.wskprops:\nAPIHOST=" +
+         api_url() + "\nAUTH=" + p.keys.guest + "\n";
+}
+
+Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
+  auto parts = std::make_unique<Parts>();
+  Parts& p = *parts;
+  p.options = o;
   if (o.tls_cert.empty() != o.tls_key.empty()) {
-    std::fprintf(stderr, "wisp serve: --tls-cert and --tls-key go together\n");
-    return 2;
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
   }
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "wisp serve: cannot create data dir %s: %s\n", o.data_dir.c_str(), ec.message().c_str());
-    return 1;
-  }
+  if (ec) return Status::IoError("cannot create data dir " + o.data_dir + ": " + ec.message());
 
-  store::CouchApiOptions couch_api;
-  std::string admin_source;
-  if (Status s = ResolveAdmin(o, couch_api, admin_source); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return s.IsInvalidArgument() ? 2 : 1;
-  }
+  store::CouchApiOptions& couch_api = p.couch_api;
+  WISP_RETURN_IF_ERROR(ResolveAdmin(o, couch_api, p.admin_source));
   for (const std::string& key : o.jwt_keys) {
     if (Status s = store::AddJwtKey(couch_api.jwt, key); !s.ok()) {
-      std::fprintf(stderr, "wisp serve: --jwt-key: %s\n", s.message().c_str());
-      return 2;
+      return Status::InvalidArgument("--jwt-key: " + s.message());
     }
   }
   couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;
   couch_api.jwt.required_claims = o.jwt_required_claims;
 
-  Result<whisk::WhiskKeys> keys = whisk::ResolveWhiskKeys(o.data_dir, o.guest_key, o.dev);
-  if (!keys.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", keys.status().ToString().c_str());
-    return keys.status().IsInvalidArgument() ? 2 : 1;
-  }
-  whisk::Identities identities;
-  if (Status s = identities.Add("guest", "guest", keys->guest); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return 2;
-  }
+  WISP_ASSIGN_OR_RETURN(p.keys, whisk::ResolveWhiskKeys(o.data_dir, o.guest_key, o.dev));
+  whisk::Identities& identities = p.identities;
+  if (Status s = identities.Add("guest", "guest", p.keys.guest); !s.ok()) return Status::InvalidArgument(s.message());
   if (Status s = identities.Add(std::string(whisk::kSystemNamespace), std::string(whisk::kSystemNamespace),
-                                keys->system);
+                                p.keys.system);
       !s.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return 2;
+    return Status::InvalidArgument(s.message());
   }
-
-  const sigset_t signals = BlockTerminationSignals();
 
   store::DatabaseOptions db_options;
   db_options.max_document_bytes = o.max_document_bytes;
   Result<std::unique_ptr<store::Store>> store = store::Store::Open(o.data_dir, db_options);
   if (!store.ok()) {
-    std::fprintf(stderr, "wisp serve: cannot open the store in %s: %s\n", o.data_dir.c_str(),
-                 store.status().ToString().c_str());
-    return 1;
+    return Status::IoError("cannot open the store in " + o.data_dir + ": " + store.status().ToString());
   }
+  p.store = std::move(*store);
 
   // Replication jobs: `/_replicate`, and the `_replicator` database once the
   // ports are up (a job may replicate through this server's own port).
-  store::ReplicationManager replication(**store);
-  couch_api.replication = &replication;
+  p.replication = std::make_unique<store::ReplicationManager>(*p.store);
+  couch_api.replication = p.replication.get();
 
-  whisk::BuiltinRuntime builtin_runtime;
-  http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
+  whisk::BuiltinRuntime& builtin_runtime = p.builtin_runtime;
   whisk::RegisterUtilsCatalog(builtin_runtime);
   whisk::ControllerOptions controller_options;
   controller_options.invocations_per_minute = o.invocations_per_minute;
@@ -247,35 +263,35 @@ int RunServe(const ServeOptions& o) {
   native_options.max_processes = o.native_max_processes;
   Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);
   if (!native_runtime.ok()) {
-    std::fprintf(stderr, "wisp serve: cannot start the native runtime: %s\n",
-                 native_runtime.status().ToString().c_str());
-    return 1;
+    return Status::Internal("cannot start the native runtime: " + native_runtime.status().ToString());
   }
-  whisk::Controller controller(**store, controller_options);
+  p.native_runtime = std::move(*native_runtime);
+  p.controller = std::make_unique<whisk::Controller>(*p.store, controller_options);
+  whisk::Controller& controller = *p.controller;
   controller.SetRuntime("builtin", &builtin_runtime);
-  controller.SetRuntime("native", native_runtime->get());
+  controller.SetRuntime("native", p.native_runtime.get());
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
-  whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
+  p.alarms = std::make_unique<whisk::AlarmScheduler>(*p.store, Clock::System(),
+                                                     whisk::AlarmFirePath(controller, identities));
+  whisk::AlarmScheduler& alarms = *p.alarms;
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
   const stackoverflow::PipelineServices pipeline{
-      .store = **store,
+      .store = *p.store,
       .controller = controller,
       .identity_of = [&identities](const std::string& ns) { return identities.Find(ns); },
-      .http = pipeline_http,
+      .http = p.pipeline_http,
       .clock = Clock::System(),
       .sleep = {},
       .slack_sleep = {}};
   stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, pipeline);
   if (Status s = controller.Start(); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
-    return 1;
+    return Status::Internal("cannot start the OpenWhisk controller: " + s.ToString());
   }
   if (Status s = alarms.Start(); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: cannot start the alarms scheduler: %s\n", s.ToString().c_str());
-    return 1;
+    return Status::Internal("cannot start the alarms scheduler: " + s.ToString());
   }
 
-  MetricsRegistry metrics;
+  MetricsRegistry& metrics = p.metrics;
   const auto started = Clock::System().SteadyNow();
   const double start_time = static_cast<double>(Clock::System().NowMillis()) / 1000.0;
   metrics.AddCallbackGauge("wisp_uptime_seconds", "Seconds since this wisp process started.", [started] {
@@ -291,7 +307,8 @@ int RunServe(const ServeOptions& o) {
   server_options.io_threads = o.io_threads;
   server_options.worker_threads = o.worker_threads;
   server_options.metrics = &metrics;
-  http::Server server(server_options);
+  p.server = std::make_unique<http::Server>(server_options);
+  http::Server& server = *p.server;
 
   http::ListenerOptions api;
   api.name = "api";
@@ -309,7 +326,7 @@ int RunServe(const ServeOptions& o) {
   api.cors.methods = "GET, DELETE, POST, PUT, HEAD";
   api.cors.allowed_headers = {"authorization", "origin", "x-requested-with", "content-type", "accept", "user-agent",
                               "x-request-id"};
-  const size_t api_index = server.AddListener(std::move(api));
+  p.api_index = server.AddListener(std::move(api));
 
   http::ListenerOptions couch;
   couch.name = "couch";
@@ -318,7 +335,7 @@ int RunServe(const ServeOptions& o) {
   couch.tls_cert_file = o.tls_cert;
   couch.tls_key_file = o.tls_key;
   couch.limits = o.limits;
-  couch.router = CouchRouter(**store, couch_api);
+  couch.router = CouchRouter(*p.store, couch_api);
   couch.render_error = store::RenderCouchError;
   // PouchDB sends credentials on every request, so allowed origins are echoed (spec couchdb.md §4).
   couch.cors.enabled = !o.cors_origins.empty();
@@ -333,40 +350,61 @@ int RunServe(const ServeOptions& o) {
                                 "x-requested-with", "x-couchdb-vhost-path", "x-request-id"};
   couch.cors.exposed_headers = "accept-ranges, cache-control, content-type, etag, server, x-couch-request-id, "
                                "x-couch-update-newrev, x-request-id";
-  const size_t couch_index = server.AddListener(std::move(couch));
+  p.couch_index = server.AddListener(std::move(couch));
 
+  // From here on the destructor's Stop() unwinds whatever has started.
+  std::unique_ptr<WispServer> running(new WispServer(std::move(parts)));
   if (Status s = server.Start(); !s.ok()) {
     log::Error("cli", "cannot start", {{"error", s.message()}});
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return 1;
+    return s;
   }
-  if (Status s = replication.Start(); !s.ok()) {
+  if (Status s = running->parts_->replication->Start(); !s.ok()) {
     log::Error("cli", "cannot start the replicator", {{"error", s.message()}});
   }
-  const char* scheme = o.tls_cert.empty() ? "http" : "https";
-  controller.SetApiHost(std::string(scheme) + "://" + o.bind + ":" + std::to_string(server.port(api_index)));
-  std::printf("wisp %s serving\n  OpenWhisk API  %s://%s:%u  (ping: /ping, metrics: /metrics)\n"
-              "  CouchDB API    %s://%s:%u/\n  CouchDB admin  %s:%s (%s)\n  data dir       %s\n"
-              "  OpenWhisk key  guest (%s); for ~/.wskprops:\nAPIHOST=%s://%s:%u\nAUTH=%s\n",
-              WISP_VERSION, scheme, o.bind.c_str(), server.port(api_index), scheme, o.bind.c_str(),
-              server.port(couch_index), couch_api.admin_name.c_str(), couch_api.admin_password.c_str(),
-              admin_source.c_str(), o.data_dir.c_str(), keys->source.c_str(), scheme, o.bind.c_str(),
-              server.port(api_index), keys->guest.c_str());
-  std::fflush(stdout);
+  controller.SetApiHost(running->api_url());
+  return running;
+}
 
-  const int signal = WaitForTerminationSignal(signals);
-  log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+void WispServer::Stop() {
+  Parts& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
   // Jobs first: a one-shot `/_replicate` request waits for its job, so the
   // server's handlers can only finish once the jobs have stopped.
-  replication.Stop();
-  alarms.Stop();  // no new fires during shutdown
+  p.replication->Stop();
+  p.alarms->Stop();  // no new fires during shutdown
 
   // Blocking invokes answer 202 at once instead of holding the workers that
   // server.Stop() joins; then the actionloop processes go, so activations
   // still queued fail fast instead of holding the controller's shutdown.
-  controller.StopWaiting();
-  server.Stop();
-  (*native_runtime)->Shutdown();
+  p.controller->StopWaiting();
+  p.server->Stop();
+  p.native_runtime->Shutdown();
+}
+
+int RunServe(const ServeOptions& o) {
+  log::Options log_options;
+  if (!log::ParseLevel(o.log_level, &log_options.level)) {
+    std::fprintf(stderr, "wisp serve: unknown --log-level '%s'\n", o.log_level.c_str());
+    return 2;
+  }
+  log_options.file = o.log_file;
+  if (Status s = log::Configure(log_options); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  const sigset_t signals = BlockTerminationSignals();
+  Result<std::unique_ptr<WispServer>> server = WispServer::Start(o);
+  if (!server.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", server.status().message().c_str());
+    return server.status().IsInvalidArgument() ? 2 : 1;
+  }
+  std::printf("%s", (*server)->Banner().c_str());
+  std::fflush(stdout);
+
+  const int signal = WaitForTerminationSignal(signals);
+  log::Info("cli", "shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*server)->Stop();
   return 0;
 }
 

@@ -1,16 +1,19 @@
 // `wisp serve`: the composition root that starts every face of wisp.
 //
-// It builds the routers of the OpenWhisk port and the CouchDB port, wires the
-// metrics registry, starts the HTTP server, and runs until SIGINT or SIGTERM,
-// then shuts down gracefully. Later modules add their routes here; lower
-// modules never reach up for them.
+// WispServer builds the routers of the OpenWhisk port and the CouchDB port,
+// wires the metrics registry and starts the HTTP server; `wisp serve` runs
+// one until SIGINT or SIGTERM, and `wisp demo` runs one in-process next to
+// the simulators. Later modules add their routes here; lower modules never
+// reach up for them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "http/server.h"
+#include "util/result.h"
 
 namespace CLI {
 class App;
@@ -47,6 +50,42 @@ struct ServeOptions {
 
 // Registers `serve` and its flags on `app`; `options` is filled by parsing.
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options);
+
+// Every part of a running server: the store, the controller and its runtimes,
+// the alarms scheduler, the replicator and both listeners.
+//
+// Thread-safety: Start(), Stop() and the accessors from one thread (the one
+// that blocked SIGINT and SIGTERM before calling Start(), so that no server
+// thread receives them).
+class WispServer {
+ public:
+  // Opens the data directory and starts both ports. Logging must already be
+  // configured. InvalidArgument: a bad option (exit code 2); any other error:
+  // the server could not start (exit code 1).
+  static Result<std::unique_ptr<WispServer>> Start(const ServeOptions& options);
+  ~WispServer();  // Stop()
+  WispServer(const WispServer&) = delete;
+  WispServer& operator=(const WispServer&) = delete;
+
+  // Stops gracefully: replication and alarms first, then waiting clients,
+  // the listeners and the actionloop processes. Idempotent.
+  void Stop();
+
+  // "http://BIND:PORT" (https with TLS) of the OpenWhisk and CouchDB ports.
+  std::string api_url() const;
+  std::string couch_url() const;
+  // The guest namespace's UUID:KEY, for ~/.wskprops.
+  const std::string& guest_key() const;
+  const std::string& admin_name() const;
+  const std::string& admin_password() const;
+  // The lines `wisp serve` prints once it is up: ports, admin, key.
+  std::string Banner() const;
+
+ private:
+  struct Parts;
+  explicit WispServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
 
 // Runs the server until a termination signal. Returns the process exit code.
 int RunServe(const ServeOptions& options);

@@ -271,28 +271,7 @@ Result<Json> ActionBody(const ActionOpts& o, const Session& s, bool update) {
       if (!part.empty()) components.push_back(s.Name(part).Full());
     body["exec"] = {{"kind", "sequence"}, {"components", components}};
   } else if (!o.artifact.empty()) {
-    std::string kind = Lower(o.kind);
-    if (o.native) kind = "native";
-    Json exec = Json::object();
-    if (kind == "builtin" || kind == "builtin:default") {
-      // A built-in names a compiled-in function; a file may hold that name.
-      Result<std::string> text = ReadFile(o.artifact);
-      std::string code = text.ok() ? *text : o.artifact;
-      while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back()))) code.pop_back();
-      exec = {{"kind", kind}, {"code", code}};
-    } else {
-      Result<std::string> bytes = ReadFile(o.artifact);
-      if (!bytes.ok()) return bytes.status();
-      if (kind.empty()) kind = InferKind(o.artifact);
-      if (kind.empty()) {
-        return Status::InvalidArgument("Cannot infer the kind of '" + o.artifact +
-                                       "': give --kind KIND or --native (wisp runs kinds native and builtin).");
-      }
-      bool binary = EndsWith(o.artifact, ".zip") || EndsWith(o.artifact, ".jar") || LooksBinary(*bytes);
-      exec = {{"kind", kind}, {"code", binary ? Base64Encode(*bytes) : *bytes}};
-    }
-    if (!o.main.empty()) exec["main"] = o.main;
-    body["exec"] = exec;
+    WISP_ASSIGN_OR_RETURN(body["exec"], ExecFromArtifact(o.artifact, o.native ? "native" : o.kind, o.main));
   } else if (!update) {
     return Status::InvalidArgument("An action name and code artifact are required.");
   }
@@ -1142,6 +1121,31 @@ void AddNamespaceAndList(CLI::App& app, WskCommands& c) {
 }
 
 }  // namespace
+
+Result<Json> ExecFromArtifact(const std::string& artifact, const std::string& requested_kind,
+                              const std::string& main) {
+  std::string kind = Lower(requested_kind);
+  Json exec = Json::object();
+  if (kind == "builtin" || kind == "builtin:default") {
+    // A built-in names a compiled-in function; a file may hold that name.
+    Result<std::string> text = ReadFile(artifact);
+    std::string code = text.ok() ? *text : artifact;
+    while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back()))) code.pop_back();
+    exec = {{"kind", kind}, {"code", code}};
+  } else {
+    Result<std::string> bytes = ReadFile(artifact);
+    if (!bytes.ok()) return bytes.status();
+    if (kind.empty()) kind = InferKind(artifact);
+    if (kind.empty()) {
+      return Status::InvalidArgument("Cannot infer the kind of '" + artifact +
+                                     "': give --kind KIND or --native (wisp runs kinds native and builtin).");
+    }
+    bool binary = EndsWith(artifact, ".zip") || EndsWith(artifact, ".jar") || LooksBinary(*bytes);
+    exec = {{"kind", kind}, {"code", binary ? Base64Encode(*bytes) : *bytes}};
+  }
+  if (!main.empty()) exec["main"] = main;
+  return exec;
+}
 
 void AddWskCommands(CLI::App& app, WskCommands& c) {
   // Global flags, accepted before or after the command as wsk does.

@@ -29,4 +29,12 @@ struct WskCommands {
 // Registers every client command and the global flags on `app`.
 void AddWskCommands(CLI::App& app, WskCommands& commands);
 
+// The `exec` of an action whose code is the file `artifact`, as `action
+// create NAME FILE [--kind KIND] [--main MAIN]` sends it: for kind builtin
+// the function name (the file's text, or `artifact` itself when no such
+// file); otherwise the file's text, base64 when binary, with the kind
+// inferred from the file when `kind` is empty. NotFound: no such file;
+// InvalidArgument: the kind cannot be inferred.
+Result<Json> ExecFromArtifact(const std::string& artifact, const std::string& kind, const std::string& main);
+
 }  // namespace wisp::cli

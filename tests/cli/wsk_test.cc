@@ -1,87 +1,15 @@
 // The wsk-compatible client commands, run as a user runs them: the real
 // `wisp` binary against a running `wisp serve`, with a temporary
 // WSK_CONFIG_FILE. Each test asserts the printed lines and exit codes.
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/stat.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <regex>
-#include <sstream>
-
-#include "testing/subprocess.h"
+#include "cli/wsk_fixture.h"
 
 namespace wisp {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Subprocess;
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/wisp-wsk-XXXXXX";
-  return mkdtemp(tmpl);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class WskTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = TempDir();
-    server_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{WISP_BINARY, "serve", "--data-dir", dir_ + "/data", "--api-port", "0", "--couch-port",
-                                 "0", "--log-file", dir_ + "/wisp.log"},
-        dir_ + "/server-stderr.txt");
-    ASSERT_TRUE(server_->started());
-    std::string apihost = server_->ReadLineContaining("APIHOST=", 20s);
-    std::string auth = server_->ReadLineContaining("AUTH=", 5s);
-    ASSERT_FALSE(apihost.empty()) << server_->output();
-    apihost_ = apihost.substr(apihost.find('=') + 1);
-    auth_ = auth.substr(auth.find('=') + 1);
-    while (!apihost_.empty() && std::isspace(static_cast<unsigned char>(apihost_.back()))) apihost_.pop_back();
-    while (!auth_.empty() && std::isspace(static_cast<unsigned char>(auth_.back()))) auth_.pop_back();
-    props_ = dir_ + "/wskprops";
-    setenv("WSK_CONFIG_FILE", props_.c_str(), 1);
-    unsetenv("WHISK_AUTH");
-    unsetenv("WHISK_APIHOST");
-    unsetenv("WHISK_NAMESPACE");
-  }
-
-  void TearDown() override { server_->Signal(SIGTERM, 20s); }
-
-  Outcome Wisp(std::vector<std::string> args) {
-    args.insert(args.begin(), WISP_BINARY);
-    std::string err_file = dir_ + "/client-stderr-" + std::to_string(runs_++) + ".txt";
-    Subprocess p(args, err_file);
-    Outcome r;
-    p.ReadLineContaining("\x01 never printed", 60s);  // returns when stdout closes
-    r.code = p.Wait(30s);
-    r.out = p.output();
-    r.err = ReadAll(err_file);
-    return r;
-  }
-
-  void Configure() {
-    Outcome r = Wisp({"property", "set", "--apihost", apihost_, "--auth", auth_});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-
-  std::string dir_, props_, apihost_, auth_;
-  int runs_ = 0;
-  std::unique_ptr<Subprocess> server_;
-};
+using testing::Outcome;
+using testing::ReadAll;
+using testing::WskTest;
 
 TEST_F(WskTest, PropertySetGetUnsetUseTheWskpropsFile) {
   Outcome set = Wisp({"property", "set", "--apihost", apihost_, "--auth", auth_});
@@ -238,6 +166,40 @@ TEST_F(WskTest, PackagesTriggersRulesAndList) {
   EXPECT_EQ(Wisp({"package", "delete", "mine"}).out, "ok: deleted package mine\n");
   EXPECT_EQ(Wisp({"package", "delete", "utils"}).out, "ok: deleted package utils\n");
   EXPECT_EQ(Wisp({"trigger", "get", "tick"}).code, 404 - 256);
+}
+
+// A fire without an active rule is a 204 and no activation; with one, the
+// trigger's activation names the rule, and the rule runs the action with the
+// trigger's parameters and the fire's payload.
+TEST_F(WskTest, TriggerFireRunsTheActionOfAnActiveRule) {
+  Configure();
+  ASSERT_EQ(Wisp({"trigger", "create", "tick", "-p", "from", "trigger"}).code, 0);
+  Outcome idle = Wisp({"trigger", "fire", "tick"});
+  EXPECT_EQ(idle.code, 0) << idle.err;
+  EXPECT_EQ(idle.out, "ok: triggered /_/tick\n");
+
+  ASSERT_EQ(Wisp({"action", "create", "echo", "--kind", "builtin", "echo"}).code, 0);
+  ASSERT_EQ(Wisp({"rule", "create", "onTick", "tick", "echo"}).code, 0);
+  Outcome fired = Wisp({"trigger", "fire", "tick", "-p", "n", "7"});
+  EXPECT_EQ(fired.code, 0) << fired.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(fired.out, m, std::regex("ok: triggered /_/tick with id ([0-9a-f]{32})\n"))) << fired.out;
+  Outcome record = Wisp({"activation", "get", m[1].str()});
+  EXPECT_EQ(record.code, 0) << record.err;
+  EXPECT_NE(record.out.find("\"name\": \"tick\""), std::string::npos) << record.out;
+  EXPECT_NE(record.out.find("\\\"rule\\\":\\\"guest/onTick\\\""), std::string::npos) << record.out;
+
+  // The rule's activation is asynchronous: wait for it with a deadline.
+  std::string echo_id;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (echo_id.empty() && std::chrono::steady_clock::now() < deadline) {
+    Outcome list = Wisp({"activation", "list", "echo"});
+    if (std::regex_search(list.out, m, std::regex("([0-9a-f]{32}) builtin .* /guest/echo:"))) echo_id = m[1];
+  }
+  ASSERT_FALSE(echo_id.empty()) << "the rule never ran echo";
+  Outcome result = Wisp({"activation", "result", echo_id});
+  EXPECT_NE(result.out.find("\"from\": \"trigger\""), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\"n\": 7"), std::string::npos) << result.out;
 }
 
 // A feed is an ordinary action the client invokes with a lifecycle event; a
