@@ -174,6 +174,9 @@ struct WispServer::Parts {
   std::unique_ptr<store::ReplicationManager> replication;
   whisk::BuiltinRuntime builtin_runtime;
   http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
+  // What the pipeline's actions hold on to; declared before the controller so
+  // that it outlives every activation.
+  std::unique_ptr<stackoverflow::PipelineServices> pipeline;
   std::unique_ptr<whisk::NativeRuntime> native_runtime;
   std::unique_ptr<whisk::Controller> controller;
   std::unique_ptr<whisk::AlarmScheduler> alarms;
@@ -275,15 +278,15 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
                                                      whisk::AlarmFirePath(controller, identities));
   whisk::AlarmScheduler& alarms = *p.alarms;
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
-  const stackoverflow::PipelineServices pipeline{
+  p.pipeline.reset(new stackoverflow::PipelineServices{
       .store = *p.store,
       .controller = controller,
-      .identity_of = [&identities](const std::string& ns) { return identities.Find(ns); },
+      .identity_of = [&p](const std::string& ns) { return p.identities.Find(ns); },
       .http = p.pipeline_http,
       .clock = Clock::System(),
       .sleep = {},
-      .slack_sleep = {}};
-  stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, pipeline);
+      .slack_sleep = {}});
+  stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, *p.pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     return Status::Internal("cannot start the OpenWhisk controller: " + s.ToString());
   }
