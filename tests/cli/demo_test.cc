@@ -9,9 +9,11 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "cli/wsk_fixture.h"
 #include "http/client.h"
+#include "json/json.h"
 #include "util/base64.h"
 
 namespace wisp {
@@ -122,6 +124,75 @@ TEST(DemoTest, RunsServerSimulatorsManifestAndUserUntilCtrlC) {
 
   EXPECT_EQ(demo.Signal(SIGINT, 30s), 0) << testing::ReadAll(dir + "/demo-stderr.txt");
   EXPECT_NE(demo.output().find("wisp demo stopped.\n"), std::string::npos);
+}
+
+// The built-in manifest on the built-in package: questions flow from the
+// simulated Stack Exchange into the questions database, and Slack hears about
+// each new one exactly once.
+TEST(DemoTest, QuestionsFlowIntoTheStoreAndEachNewOneReachesSlackOnce) {
+  const std::string dir = testing::MakeTempDir();
+  Subprocess demo({WISP_BINARY, "demo", "--data-dir", dir + "/data", "--api-port", "0", "--couch-port", "0", "--user",
+                   "alice:s3cret-pw", "--cron", "*/2 * * * * *", "--event-interval", "1"},
+                  dir + "/demo-stderr.txt");
+  ASSERT_TRUE(demo.started());
+  ASSERT_NE(demo.ReadLineContaining("Ctrl-C stops everything.", 60s), "")
+      << demo.output() << testing::ReadAll(dir + "/demo-stderr.txt");
+  const std::string banner = demo.output();
+  std::string couch = UrlAfter(banner, "CouchDB API");
+  if (!couch.empty() && couch.back() == '/') couch.pop_back();
+  const std::string slack = UrlAfter(banner, "Slack webhook");
+  const std::string slack_admin = slack.substr(0, slack.find("/services/")) + "/admin/messages";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("\\(admin ([^:]+):([^)]+)\\)"))) << banner;
+  const std::string admin = m[1].str() + ":" + m[2].str();
+
+  http::Client client;
+  auto get_json = [&](const std::string& url, const std::string& credentials) {
+    http::ClientRequest request;
+    request.url = url;
+    if (!credentials.empty()) request.headers.Set("Authorization", "Basic " + Base64Encode(credentials));
+    Result<http::ClientResponse> response = client.Send(request);
+    if (!response.ok() || response->status != 200) return Json();
+    Result<Json> parsed = json::Parse(response->body);
+    return parsed.ok() ? *parsed : Json();
+  };
+  // The ids of the questions stored and notified, and the question ids named
+  // by Slack's messages, once they agree (a message and its notified_at are
+  // written one after the other, so the two are compared when both settled).
+  std::multiset<std::string> posted;
+  std::set<std::string> notified;
+  size_t stored = 0;
+  Json since = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    // Each round waits for the next change to the questions database.
+    const Json changes = get_json(couch + "/questions/_changes?feed=longpoll&timeout=10000&since=" +
+                                      (since.is_string() ? since.get<std::string>() : since.dump()),
+                                  admin);
+    if (changes.is_object() && changes.contains("last_seq")) since = changes["last_seq"];
+    const Json docs = get_json(couch + "/questions/_all_docs?include_docs=true", admin);
+    const Json messages = get_json(slack_admin, "");
+    if (!docs.is_object() || !messages.is_object()) continue;
+    notified.clear();
+    stored = 0;
+    for (const Json& row : docs["rows"]) {
+      if (row["doc"].value("type", "") != "question") continue;
+      ++stored;
+      if (row["doc"].contains("notified_at")) notified.insert(row["id"].get<std::string>());
+    }
+    posted.clear();
+    for (const Json& message : messages["messages"]) {
+      const std::string text = message["payload"].value("text", "");
+      if (std::regex_search(text, m, std::regex("stackoverflow\\.com/questions/([0-9]+)/"))) posted.insert(m[1]);
+    }
+    if (stored >= 10 && !posted.empty() && posted.size() == notified.size()) break;
+  }
+  EXPECT_GE(stored, 10u) << "questions did not reach the store";
+  ASSERT_FALSE(posted.empty()) << "Slack heard nothing";
+  EXPECT_EQ(std::set<std::string>(posted.begin(), posted.end()).size(), posted.size()) << "a question was posted twice";
+  EXPECT_EQ(std::set<std::string>(posted.begin(), posted.end()), notified);
+
+  EXPECT_EQ(demo.Signal(SIGINT, 30s), 0) << testing::ReadAll(dir + "/demo-stderr.txt");
 }
 
 TEST(DemoTest, BadUserFlagExitsTwo) {
