@@ -26,6 +26,9 @@ constexpr int64_t kKeyedMaxPages = 1000;
 // Conflicting writes of one document before the action gives up (each
 // retry re-reads, so only a writer storm gets this far).
 constexpr int kMaxConflictRetries = 20;
+// How long a notifier's claim on a message holds: longer than the Slack
+// client's retries (5 attempts, backoff up to 60 s, Retry-After) take.
+constexpr int64_t kNotifyLeaseMillis = 10 * 60 * 1000;
 // How long the invoker waits for one handler activation.
 constexpr milliseconds kHandlerWait{10 * 60 * 1000};
 // A throttled invoke (429) is retried this long before the item counts as failed.
@@ -370,18 +373,48 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   if (id.empty()) return Error(logs, "notifier: the input needs `id` (the storer's result)");
 
   std::unique_ptr<QuestionStore> store = StoreFor(services, args);
-  Result<std::optional<Json>> doc = store->Get(id);
-  if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
-  if (!doc->has_value()) return Error(logs, "notifier: question " + id + " is not stored");
-  if ((*doc)->contains("notified_at")) {
-    result["reason"] = "already notified";
-    result["notified_at"] = (**doc)["notified_at"];
-    return result;
+  // Claim the message before sending it. Two notifiers of one question (two
+  // searches whose tags overlap, or a poll overlapping a slow one) race here,
+  // and the document's revision lets only one of them win. A claim older than
+  // the lease belongs to a notifier that died between claiming and recording,
+  // and is taken over.
+  Json claimed;
+  for (int attempt = 0; claimed.is_null(); ++attempt) {
+    if (attempt == kMaxConflictRetries) {
+      return Error(logs, "notifier: question " + id + " kept changing; gave up claiming its message");
+    }
+    Result<std::optional<Json>> doc = store->Get(id);
+    if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
+    if (!doc->has_value()) return Error(logs, "notifier: question " + id + " is not stored");
+    Json current = std::move(**doc);
+    if (current.contains("notified_at")) {
+      result["reason"] = "already notified";
+      result["notified_at"] = current["notified_at"];
+      return result;
+    }
+    const int64_t now_ms = services.clock.NowMillis();
+    const Json& claim = current.value("notify_claim", Json::object());
+    if (claim.is_object() && now_ms - json::GetInt(claim, "at_ms", 0) < kNotifyLeaseMillis) {
+      result["reason"] = "another notifier is sending it";
+      return result;
+    }
+    current["notify_claim"] = {{"at", FormatIso8601(services.clock.Now())}, {"at_ms", now_ms}};
+    Result<std::string> rev = store->Put(current);
+    if (rev.ok()) {
+      current["_rev"] = *rev;
+      claimed = std::move(current);
+    } else if (!rev.status().IsConflict()) {
+      return Error(logs, "notifier: cannot claim the message of question " + id + ": " + rev.status().ToString());
+    }
   }
-  const Json& question = args.contains("question") ? args["question"] : (**doc)["question"];
+  const Json& question = args.contains("question") ? args["question"] : claimed["question"];
 
   SlackClient slack(services.http, {}, RealSleepUnless(services.slack_sleep ? services.slack_sleep : services.sleep));
   if (Status posted = slack.Post(slack_url, NewQuestionMessage(question)); !posted.ok()) {
+    // Give the claim back, so that the next poll tries again at once.
+    Json released = claimed;
+    released.erase("notify_claim");
+    (void)store->Put(released);
     return Error(logs, "notifier: Slack did not take the message for question " + id + ": " + posted.ToString());
   }
   const std::string bot_url = Param(args, "botURL");
@@ -395,13 +428,15 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   }
 
   const std::string notified_at = FormatIso8601(services.clock.Now());
+  Json updated = std::move(claimed);
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     if (attempt > 0) {
-      doc = store->Get(id);
+      Result<std::optional<Json>> doc = store->Get(id);
       if (!doc.ok() || !doc->has_value()) break;
+      updated = std::move(**doc);
     }
-    Json updated = std::move(**doc);
     if (updated.contains("notified_at")) break;  // recorded meanwhile
+    updated.erase("notify_claim");
     updated["notified_at"] = notified_at;
     Result<std::string> rev = store->Put(updated);
     if (rev.ok()) {

@@ -417,6 +417,59 @@ TEST_F(PipelineTest, NotifierPostsOnceAndRecordsNotifiedAt) {
   EXPECT_EQ(bot.payload["data"]["question_id"], args["question"]["question_id"]);
 }
 
+// Two searches whose tags overlap, or a poll that overlaps a slow one, run
+// the notifier of one question at the same time: Slack still hears once.
+TEST_F(PipelineTest, ConcurrentNotifiersOfOneQuestionPostOnce) {
+  // Slack is slow on the first message, so the others arrive while it is out.
+  StartSims("", R"({"request": 1, "fault": "slow", "ms": 300})");
+  Json args = Params();
+  args["question"] = se_->Truth().front();
+  const Json stored = StoreQuestion(*services_, args, logs_);
+  for (const auto& [k, v] : stored.items()) args[k] = v;
+  ASSERT_EQ(args["notify"], true);
+
+  constexpr int kNotifiers = 6;
+  std::vector<Json> results(kNotifiers);
+  std::vector<std::vector<std::string>> logs(kNotifiers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kNotifiers; ++i) {
+    threads.emplace_back([&, i] { results[i] = NotifyNewQuestion(*services_, args, logs[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+
+  int sent = 0;
+  for (const Json& r : results) {
+    EXPECT_FALSE(r.contains("error")) << r.dump();
+    if (r.value("notified", false)) ++sent;
+  }
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(NotifiedIds(), std::vector<std::string>{stored["id"].get<std::string>()});
+  const Json doc = Doc(stored["id"]);
+  EXPECT_TRUE(doc.contains("notified_at"));
+  EXPECT_FALSE(doc.contains("notify_claim"));
+}
+
+// A notifier that died after claiming leaves a claim; once its lease is over,
+// a later poll sends the message.
+TEST_F(PipelineTest, AnExpiredClaimIsTakenOver) {
+  StartSims();
+  Json args = Params();
+  args["question"] = se_->Truth().front();
+  const Json stored = StoreQuestion(*services_, args, logs_);
+  for (const auto& [k, v] : stored.items()) args[k] = v;
+  Triage(stored["id"], Json{{"notify_claim", {{"at_ms", clock_.NowMillis()}}}});
+
+  Json out = NotifyNewQuestion(*services_, args, logs_);
+  EXPECT_EQ(out["notified"], false);
+  EXPECT_EQ(out["reason"], "another notifier is sending it");
+  EXPECT_TRUE(NotifiedIds().empty());
+
+  clock_.Advance(std::chrono::minutes(11));
+  out = NotifyNewQuestion(*services_, args, logs_);
+  EXPECT_EQ(out["notified"], true) << out.dump();
+  EXPECT_EQ(NotifiedIds(), std::vector<std::string>{stored["id"].get<std::string>()});
+}
+
 TEST_F(PipelineTest, NotifierSkipsUpdatesAndRunsWithoutSlack) {
   StartSims();
   Json args = Params();
