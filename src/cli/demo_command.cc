@@ -32,8 +32,7 @@ Status EnsureDashboardUser(const WispServer& server, const std::string& name, co
   const std::string url = server.couch_url() + "/_users/" + UrlEncode("org.couchdb.user:" + name);
   http::ClientRequest request;
   request.url = url;
-  request.headers.Set("Authorization",
-                      "Basic " + Base64Encode(server.admin_name() + ":" + server.admin_password()));
+  request.headers.Set("Authorization", "Basic " + Base64Encode(server.admin_name() + ":" + server.admin_password()));
   request.headers.Set("Content-Type", "application/json");
   Json doc = {{"_id", "org.couchdb.user:" + name},
               {"name", name},
@@ -53,8 +52,7 @@ Status EnsureDashboardUser(const WispServer& server, const std::string& name, co
     WISP_ASSIGN_OR_RETURN(http::ClientResponse put, client.Send(request));
     if (put.status == 201 || put.status == 202) return Status::Ok();
     if (put.status != 409) {
-      return Status::Internal("cannot create the dashboard user: HTTP " + std::to_string(put.status) + " " +
-                              put.body);
+      return Status::Internal("cannot create the dashboard user: HTTP " + std::to_string(put.status) + " " + put.body);
     }
   }
   return Status::Conflict("cannot create the dashboard user: its document keeps changing");
@@ -80,8 +78,7 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--api-port", o.serve.api_port, "OpenWhisk API and dashboard port (0 picks a free one)")
       ->capture_default_str();
   demo->add_option("--couch-port", o.serve.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
-  demo->add_option("--user", o.user,
-                   "Dashboard user as NAME:PASSWORD (default: advocate with a new random password)");
+  demo->add_option("--user", o.user, "Dashboard user as NAME:PASSWORD (default: advocate with a new random password)");
   demo->add_option("--manifest", o.manifest, "Deploy this wskdeploy manifest instead of the built-in one");
   demo->add_option("--stackexchange-url", o.stackexchange_url,
                    "Use this Stack Exchange API (e.g. https://api.stackexchange.com/2.3) instead of the simulator");
@@ -185,8 +182,8 @@ int RunDemo(const DemoOptions& o) {
   std::printf("\nwisp demo is running: every search runs on the schedule %s\n", o.cron.c_str());
   std::printf("  Dashboard       %s/  (user %s, password %s)\n", api.c_str(), user.c_str(), password.c_str());
   std::printf("  OpenWhisk API   %s  (AUTH=%s)\n", api.c_str(), (*server)->guest_key().c_str());
-  std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(),
-              (*server)->admin_name().c_str(), (*server)->admin_password().c_str());
+  std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(), (*server)->admin_name().c_str(),
+              (*server)->admin_password().c_str());
   std::printf("  Stack Exchange  %s%s\n", stackexchange_url.c_str(),
               stackexchange ? "  (simulator; its questions: /admin/questions)" : "");
   std::printf("  Slack webhook   %s%s\n", slack_url.c_str(),

@@ -129,15 +129,14 @@ bool Deployer::PutIfChanged(const std::string& type, const std::string& collecti
   return true;
 }
 
-bool Deployer::InvokeFeed(const std::string& feed, const std::string& event, const std::string& trigger,
-                          Json params) {
+bool Deployer::InvokeFeed(const std::string& feed, const std::string& event, const std::string& trigger, Json params) {
   params["lifecycleEvent"] = event;
   params["triggerName"] = "/" + client_.config().namespace_ + "/" + trigger;
   params["authKey"] = client_.config().auth;
   const QualifiedName f = ParseQualifiedName(feed, client_.config().namespace_);
-  std::optional<WskReply> r = Call("invoke the feed action '" + feed + "' with " + event + " for trigger '" +
-                                       trigger + "'",
-                                   "POST", f.Path("actions") + "?blocking=true&result=false", &params);
+  std::optional<WskReply> r =
+      Call("invoke the feed action '" + feed + "' with " + event + " for trigger '" + trigger + "'", "POST",
+           f.Path("actions") + "?blocking=true&result=false", &params);
   if (!r) return false;
   const Json response = r->json.is_object() ? r->json.value("response", Json::object()) : Json::object();
   if (r->status == 202 || !response.value("success", true)) {
@@ -158,8 +157,7 @@ bool Deployer::DeployTrigger(const ManifestEntity& trigger) {
   std::optional<Json> existing = Get("triggers", trigger.name);
   if (!existing) return false;
   const bool unchanged = !existing->is_null() && HasAnnotations(*existing, desired.body["annotations"]) &&
-                         AsObject(existing->value("parameters", Json::array())) ==
-                             AsObject(desired.body["parameters"]);
+                         AsObject(existing->value("parameters", Json::array())) == AsObject(desired.body["parameters"]);
   if (!existing->is_null() && !unchanged) {
     // The old feed goes first: its inputs or the feed itself changed.
     const std::string old_feed = AsObject(existing->value("annotations", Json::array())).value("feed", "");
@@ -184,11 +182,10 @@ bool Deployer::DeployTrigger(const ManifestEntity& trigger) {
 bool Deployer::DeployRule(const ManifestEntity& rule) {
   std::optional<Json> existing = Get("rules", rule.name);
   if (!existing) return false;
-  const bool same_link = !existing->is_null() &&
-                         EntityRef(existing->value("trigger", Json::object())) ==
-                             Resolved(rule.body["trigger"].get<std::string>()) &&
-                         EntityRef(existing->value("action", Json::object())) ==
-                             Resolved(rule.body["action"].get<std::string>());
+  const bool same_link =
+      !existing->is_null() &&
+      EntityRef(existing->value("trigger", Json::object())) == Resolved(rule.body["trigger"].get<std::string>()) &&
+      EntityRef(existing->value("action", Json::object())) == Resolved(rule.body["action"].get<std::string>());
   if (same_link && json::GetString(*existing, "status") == "inactive") {
     // A manifest's rules are active; enabling is the only change needed.
     const Json body = {{"status", "active"}, {"trigger", nullptr}, {"action", nullptr}};
@@ -208,8 +205,8 @@ int Deployer::Deploy(const Manifest& m) {
     std::optional<Json> existing = Get("packages", package.name);
     if (!existing) return exit_code_;
     const bool unchanged =
-        !existing->is_null() && AsObject(existing->value("parameters", Json::array())) ==
-                                    AsObject(package.body["parameters"]) &&
+        !existing->is_null() &&
+        AsObject(existing->value("parameters", Json::array())) == AsObject(package.body["parameters"]) &&
         HasAnnotations(*existing, package.body["annotations"]) &&
         (!package.body.contains("publish") || existing->value("publish", false) == package.body["publish"]);
     if (!PutIfChanged("package", "packages", package, *existing, unchanged)) return exit_code_;

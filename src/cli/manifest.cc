@@ -19,16 +19,16 @@ namespace {
 // description, outputs) are accepted and have no effect.
 const std::set<std::string> kTopKeys = {"project", "packages", "package"};
 const std::set<std::string> kProjectKeys = {"name", "version", "license", "description", "packages"};
-const std::set<std::string> kPackageKeys = {"name",       "version",  "license",   "description", "public",
-                                            "inputs",     "annotations", "actions", "sequences",   "triggers",
-                                            "rules",      "dependencies"};
-const std::set<std::string> kActionKeys = {"function", "code",       "runtime",     "kind",   "main",   "inputs",
-                                           "outputs",  "annotations", "limits",     "web",    "web-export",
-                                           "native",   "version",    "license",     "description"};
+const std::set<std::string> kPackageKeys = {"name",      "version",  "license",     "description",
+                                            "public",    "inputs",   "annotations", "actions",
+                                            "sequences", "triggers", "rules",       "dependencies"};
+const std::set<std::string> kActionKeys = {"function",   "code",    "runtime",     "kind",    "main",
+                                           "inputs",     "outputs", "annotations", "limits",  "web",
+                                           "web-export", "native",  "version",     "license", "description"};
 const std::set<std::string> kLimitKeys = {"timeout", "memorySize", "logSize"};
 const std::set<std::string> kSequenceKeys = {"actions", "inputs", "annotations", "web", "web-export", "description"};
-const std::set<std::string> kTriggerKeys = {"feed", "source", "inputs", "annotations", "version", "license",
-                                            "description"};
+const std::set<std::string> kTriggerKeys = {"feed",    "source",  "inputs",     "annotations",
+                                            "version", "license", "description"};
 const std::set<std::string> kRuleKeys = {"trigger", "action", "version", "license", "description"};
 const std::set<std::string> kDependencyKeys = {"location", "inputs", "annotations", "version"};
 // A mapping input with only these keys is wskdeploy's typed parameter.
@@ -122,7 +122,7 @@ class Parser {
     if (!node) return out;
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: `it->` yields a temporary, so no reference
       Json value;
       bool typed = v.IsMap() && v.size() > 0;
       if (typed) {
@@ -222,7 +222,7 @@ class Parser {
 
   Status Dependency(const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "dependency `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping with a `location`");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kDependencyKeys, where));
@@ -244,7 +244,7 @@ class Parser {
 
   Status Action(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "action `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kActionKeys, where));
@@ -263,9 +263,8 @@ class Parser {
       if (!builtin && !std::filesystem::exists(file)) {
         return Error(node["function"], where + ": file '" + file.string() + "' does not exist");
       }
-      Result<Json> exec = ExecFromArtifact(builtin && !std::filesystem::exists(file) ? Scalar(node["function"])
-                                                                                      : file.string(),
-                                           kind, main);
+      Result<Json> exec = ExecFromArtifact(
+          builtin && !std::filesystem::exists(file) ? Scalar(node["function"]) : file.string(), kind, main);
       if (!exec.ok()) return Error(node["function"], where + ": " + exec.status().message());
       action.body["exec"] = *exec;
     } else {
@@ -288,7 +287,8 @@ class Parser {
           Result<Json> number = json::Parse(v.get<std::string>());
           if (number.ok()) v = *number;
         }
-        if (!v.is_number_integer()) return Error(limits[yaml_key], "`" + std::string(yaml_key) + "` must be an integer");
+        if (!v.is_number_integer())
+          return Error(limits[yaml_key], "`" + std::string(yaml_key) + "` must be an integer");
         l[wire_key] = v;
       }
       action.body["limits"] = l;
@@ -299,7 +299,7 @@ class Parser {
 
   Status Sequence(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "sequence `" + name + "`";
     if (!node.IsMap() || !node["actions"]) return Error(node, where + " needs `actions: a, b, ...`");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kSequenceKeys, where));
@@ -330,7 +330,7 @@ class Parser {
   // Triggers and rules belong to the namespace, whichever package lists them.
   Status Trigger(const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "trigger `" + name + "`";
     ManifestEntity trigger{name, Json::object(), "", Json(), node.Mark().line + 1};
     if (!node.IsNull()) {
@@ -361,7 +361,7 @@ class Parser {
 
   Status Rule(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "rule `" + name + "`";
     if (!node.IsMap() || !node["trigger"] || !node["action"]) {
       return Error(node, where + " needs a `trigger` and an `action`");
