@@ -84,8 +84,9 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
                    "Use this Stack Exchange API (e.g. https://api.stackexchange.com/2.3) instead of the simulator");
   demo->add_option("--apikey", o.apikey, "Stack Exchange app key (a larger daily quota)");
   demo->add_option("--slack-url", o.slack_url, "Post to this Slack incoming webhook instead of the simulator");
-  demo->add_option("--cron", o.cron, "Schedule of every search (5 fields, or 6 with seconds first)")
-      ->capture_default_str();
+  demo->add_option("--cron", o.cron,
+                   "Schedule of every search, 5 fields or 6 with seconds first (default: */10 * * * * * on the "
+                   "simulator, */5 * * * * on the real API, whose daily quota is small)");
   demo->add_option("--seed", o.seed, "Seed of the simulated Stack Exchange world")->capture_default_str();
   demo->add_option("--event-interval", o.event_interval_s, "Mean seconds between simulated Stack Exchange events")
       ->check(CLI::PositiveNumber)
@@ -134,6 +135,9 @@ int RunDemo(const DemoOptions& o) {
     stackoverflow::StackExchangeSimOptions options;
     options.seed = o.seed;
     options.event_interval = std::chrono::seconds(o.event_interval_s);
+    // Three searches every 10 s would spend the real API's anonymous daily
+    // quota (300) in minutes; the demo is meant to run for hours.
+    options.quota_anonymous = 100'000;
     stackexchange = std::make_unique<stackoverflow::StackExchangeSim>(Clock::System(), std::move(options));
     if (Status s = stackexchange->Start(); !s.ok()) {
       std::fprintf(stderr, "wisp demo: cannot start the Stack Exchange simulator: %s\n", s.ToString().c_str());
@@ -158,8 +162,9 @@ int RunDemo(const DemoOptions& o) {
   config.auth = (*server)->guest_key();
   config.namespace_ = "_";
   WskClient client(config);
+  const std::string cron = !o.cron.empty() ? o.cron : stackexchange ? "*/10 * * * * *" : "*/5 * * * *";
   const EnvLookup env = DemoEnvironment(
-      {{"SO_API_URL", stackexchange_url}, {"SO_API_KEY", o.apikey}, {"SLACK_URL", slack_url}, {"SO_CRON", o.cron}});
+      {{"SO_API_URL", stackexchange_url}, {"SO_API_KEY", o.apikey}, {"SLACK_URL", slack_url}, {"SO_CRON", cron}});
   Result<Manifest> manifest = o.manifest.empty()
                                   ? ParseManifest(kStackoverflowManifest, ".", "manifest.yaml (built in)", env)
                                   : LoadManifest(o.manifest, env);
@@ -179,7 +184,7 @@ int RunDemo(const DemoOptions& o) {
   }
 
   const std::string api = (*server)->api_url();
-  std::printf("\nwisp demo is running: every search runs on the schedule %s\n", o.cron.c_str());
+  std::printf("\nwisp demo is running: every search runs on the schedule %s\n", cron.c_str());
   std::printf("  Dashboard       %s/  (user %s, password %s)\n", api.c_str(), user.c_str(), password.c_str());
   std::printf("  OpenWhisk API   %s  (AUTH=%s)\n", api.c_str(), (*server)->guest_key().c_str());
   std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(), (*server)->admin_name().c_str(),
