@@ -3,8 +3,8 @@
 // and a clean stop on Ctrl-C.
 //
 // The built-in Stack Overflow manifest needs the /whisk.system/stackoverflow
-// package; this test deploys its own manifest (--manifest) with the same
-// variables, bound to /whisk.system/utils instead.
+// package: one test gives it a stand-in of four echo actions, the other
+// deploys its own manifest (--manifest) with the same variables.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -122,6 +122,77 @@ TEST(DemoTest, RunsServerSimulatorsManifestAndUserUntilCtrlC) {
 
   EXPECT_EQ(demo.Signal(SIGINT, 30s), 0) << testing::ReadAll(dir + "/demo-stderr.txt");
   EXPECT_NE(demo.output().find("wisp demo stopped.\n"), std::string::npos);
+}
+
+// The built-in manifest, deployed on a data dir whose /whisk.system/stackoverflow
+// is a stand-in: four echo actions. The fast schedule runs socron, whose
+// result carries the trigger's payload and the binding's simulator URL.
+TEST(DemoTest, BuiltInManifestRunsTheSearchesOnTheSimulator) {
+  const std::string dir = testing::MakeTempDir();
+  {
+    Subprocess serve({WISP_BINARY, "serve", "--data-dir", dir + "/data", "--api-port", "0", "--couch-port", "0",
+                      "--log-file", dir + "/serve.log"},
+                     dir + "/serve-stderr.txt");
+    const std::string line = serve.ReadLineContaining("APIHOST=", 30s);
+    ASSERT_FALSE(line.empty()) << serve.output();
+    const std::string apihost = line.substr(line.find('=') + 1, line.find_last_not_of("\r\n") - line.find('='));
+    std::smatch m;
+    const std::string keys = testing::ReadAll(dir + "/data/whisk_auth.json");
+    ASSERT_TRUE(std::regex_search(keys, m, std::regex("\"whisk.system\":\"([^\"]+)\""))) << keys;
+    const std::string system_key = m[1];
+    auto as_system = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {WISP_BINARY, "--apihost", apihost, "--auth", system_key});
+      Subprocess p(args, dir + "/client-stderr.txt");
+      p.ReadLineContaining("\x01 never printed", 30s);
+      return p.Wait(30s);
+    };
+    ASSERT_EQ(as_system({"package", "update", "stackoverflow", "--shared", "yes"}), 0)
+        << testing::ReadAll(dir + "/client-stderr.txt");
+    for (const char* action : {"collector", "invoker", "storer", "notifier"}) {
+      ASSERT_EQ(as_system({"action", "update", std::string("stackoverflow/") + action, "--kind", "builtin", "echo"}), 0)
+          << testing::ReadAll(dir + "/client-stderr.txt");
+    }
+    ASSERT_EQ(serve.Signal(SIGTERM, 30s), 0);
+  }
+
+  Subprocess demo({WISP_BINARY, "demo", "--data-dir", dir + "/data", "--api-port", "0", "--couch-port", "0", "--cron",
+                   "*/1 * * * * *"},
+                  dir + "/demo-stderr.txt");
+  ASSERT_NE(demo.ReadLineContaining("Ctrl-C stops everything.", 60s), "")
+      << demo.output() << testing::ReadAll(dir + "/demo-stderr.txt");
+  const std::string banner = demo.output();
+  for (const char* line :
+       {"created binding so\n", "created sequence stackoverflow/socron\n", "created sequence stackoverflow/qhandler\n",
+        "created trigger so-serverless-or\n", "created rule so-nodejs-openwhisk-and-rule\n"}) {
+    EXPECT_NE(banner.find(line), std::string::npos) << line << banner;
+  }
+  EXPECT_TRUE(std::regex_search(banner, std::regex("Dashboard +http://127.0.0.1:[0-9]+/  \\(user advocate, "
+                                                   "password [A-Za-z0-9]+\\)")))
+      << banner;
+  const std::string api = UrlAfter(banner, "OpenWhisk API");
+  const std::string stackexchange = UrlAfter(banner, "Stack Exchange");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("\\(AUTH=([^)]+)\\)"))) << banner;
+  const std::string auth = m[1];
+
+  std::string socron_id;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (socron_id.empty() && std::chrono::steady_clock::now() < deadline) {
+    Subprocess list({WISP_BINARY, "--apihost", api, "--auth", auth, "activation", "list"}, dir + "/list-stderr.txt");
+    list.ReadLineContaining("\x01 never printed", 30s);
+    list.Wait(30s);
+    if (std::regex_search(list.output(), m, std::regex("([0-9a-f]{32}) sequence .* /guest/socron:"))) {
+      socron_id = m[1];
+    }
+  }
+  ASSERT_FALSE(socron_id.empty()) << "no search ran";
+  Subprocess result({WISP_BINARY, "--apihost", api, "--auth", auth, "activation", "result", socron_id},
+                    dir + "/result-stderr.txt");
+  result.ReadLineContaining("\x01 never printed", 30s);
+  result.Wait(30s);
+  EXPECT_NE(result.output().find("\"search_type\": \""), std::string::npos) << result.output();
+  EXPECT_NE(result.output().find("\"api_url\": \"" + stackexchange + "\""), std::string::npos) << result.output();
+  EXPECT_EQ(demo.Signal(SIGINT, 30s), 0);
 }
 
 TEST(DemoTest, BadUserFlagExitsTwo) {
