@@ -1,6 +1,7 @@
 #include "cli/deployer.h"
 
 #include <cinttypes>
+#include <map>
 #include <set>
 
 namespace wisp::cli {
@@ -233,6 +234,7 @@ int Deployer::Deploy(const Manifest& m) {
     }
     if (!PutIfChanged("binding", "packages", binding, *existing, unchanged)) return exit_code_;
   }
+  std::map<std::string, Json> package_parameters;  // read once per package
   for (const auto* group : {&m.actions, &m.sequences}) {
     const bool sequences = group == &m.sequences;
     for (const ManifestEntity& action : *group) {
@@ -243,9 +245,16 @@ int Deployer::Deploy(const Manifest& m) {
         // An action reads back with its package's parameters merged in.
         Json expected_parameters = Json::object();
         if (const size_t slash = action.name.find('/'); slash != std::string::npos) {
-          std::optional<Json> package = Get("packages", action.name.substr(0, slash));
-          if (!package) return exit_code_;
-          if (!package->is_null()) expected_parameters = AsObject(package->value("parameters", Json::array()));
+          const std::string package_name = action.name.substr(0, slash);
+          auto cached = package_parameters.find(package_name);
+          if (cached == package_parameters.end()) {
+            std::optional<Json> package = Get("packages", package_name);
+            if (!package) return exit_code_;
+            Json parameters =
+                package->is_null() ? Json::object() : AsObject(package->value("parameters", Json::array()));
+            cached = package_parameters.emplace(package_name, std::move(parameters)).first;
+          }
+          expected_parameters = cached->second;
         }
         const Json own = AsObject(action.body["parameters"]);
         for (const auto& [key, value] : own.items()) expected_parameters[key] = value;
