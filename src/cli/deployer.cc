@@ -32,6 +32,7 @@ Json AsObject(const Json& key_values, const std::set<std::string>& ignore = {}) 
   Json out = Json::object();
   if (!key_values.is_array()) return out;
   for (const Json& kv : key_values) {
+    if (!kv.is_object()) continue;
     const std::string key = json::GetString(kv, "key");
     if (!ignore.count(key)) out[key] = kv.value("value", Json());
   }
@@ -85,8 +86,14 @@ std::optional<Json> Deployer::Get(const std::string& collection, const std::stri
   const QualifiedName q = ParseQualifiedName(name, client_.config().namespace_);
   Result<WskReply> r = client_.Send("GET", q.Path(collection) + query);
   if (r.ok() && r->status == 404) return Json();
-  if (r.ok() && r->status == 200) return std::move(r->json);
+  if (r.ok() && r->status == 200 && r->json.is_object()) return std::move(r->json);
   const std::string what = "get " + name;
+  if (r.ok() && r->status == 200) {
+    std::fprintf(err_, "error: Unable to %s: the API host answered with something that is not an entity\n",
+                 what.c_str());
+    exit_code_ = 1;
+    return std::nullopt;
+  }
   Fail(what, r);
   return std::nullopt;
 }
@@ -139,8 +146,9 @@ bool Deployer::InvokeFeed(const std::string& feed, const std::string& event, con
       Call("invoke the feed action '" + feed + "' with " + event + " for trigger '" + trigger + "'", "POST",
            f.Path("actions") + "?blocking=true&result=false", &params);
   if (!r) return false;
-  const Json response = r->json.is_object() ? r->json.value("response", Json::object()) : Json::object();
-  if (r->status == 202 || !response.value("success", true)) {
+  Json response = r->json.is_object() ? r->json.value("response", Json::object()) : Json::object();
+  if (!response.is_object()) response = Json::object();
+  if (r->status == 202 || response.value("success", Json(true)) == false) {
     std::fprintf(err_, "error: The feed action '%s' failed on %s for trigger '%s': %s\n", feed.c_str(), event.c_str(),
                  trigger.c_str(),
                  r->status == 202 ? "it did not finish in time" : json::Dump(response.value("result", Json())).c_str());
@@ -161,7 +169,7 @@ bool Deployer::DeployTrigger(const ManifestEntity& trigger) {
                          AsObject(existing->value("parameters", Json::array())) == AsObject(desired.body["parameters"]);
   if (!existing->is_null() && !unchanged) {
     // The old feed goes first: its inputs or the feed itself changed.
-    const std::string old_feed = AsObject(existing->value("annotations", Json::array())).value("feed", "");
+    const std::string old_feed = json::GetString(AsObject(existing->value("annotations", Json::array())), "feed");
     if (!old_feed.empty() && !InvokeFeed(old_feed, "DELETE", trigger.name, Json::object())) {
       std::fprintf(err_, "warning: went on without deleting the old feed of trigger '%s'\n", trigger.name.c_str());
       exit_code_ = 0;
@@ -259,7 +267,8 @@ int Deployer::Deploy(const Manifest& m) {
         const Json own = AsObject(action.body["parameters"]);
         for (const auto& [key, value] : own.items()) expected_parameters[key] = value;
         const Json& want = action.body["exec"];
-        const Json have = existing->value("exec", Json::object());
+        Json have = existing->value("exec", Json::object());
+        if (!have.is_object()) have = Json::object();
         unchanged = json::GetString(have, "kind") == json::GetString(want, "kind") &&
                     HasAnnotations(*existing, action.body["annotations"]) &&
                     AsObject(existing->value("parameters", Json::array()), {"_actions"}) == expected_parameters;
@@ -275,7 +284,8 @@ int Deployer::Deploy(const Manifest& m) {
           unchanged = unchanged && have.value("code", Json()) == want["code"] &&
                       (!want.contains("main") || have.value("main", Json()) == want["main"]);
         }
-        const Json limits = existing->value("limits", Json::object());
+        Json limits = existing->value("limits", Json::object());
+        if (!limits.is_object()) limits = Json::object();
         const Json want_limits = action.body.value("limits", Json::object());
         for (const auto& [key, value] : want_limits.items()) {
           unchanged = unchanged && limits.value(key, Json()) == value;
@@ -330,7 +340,7 @@ int Deployer::Undeploy(const Manifest& m) {
       Report("already gone:", "trigger", trigger.name);
       continue;
     }
-    const std::string feed = AsObject(existing->value("annotations", Json::array())).value("feed", "");
+    const std::string feed = json::GetString(AsObject(existing->value("annotations", Json::array())), "feed");
     if (!feed.empty() && !InvokeFeed(feed, "DELETE", trigger.name, Json::object())) keep(false);
     keep(Delete("trigger", "triggers", trigger.name));
   }

@@ -83,6 +83,16 @@ class Parser {
     return Status::Ok();
   }
 
+  // Keys whose value must be one value (a name, a path, a flag), not a list or mapping.
+  Status CheckScalars(const YAML::Node& map, std::initializer_list<const char*> keys, const std::string& where) const {
+    for (const char* key : keys) {
+      const YAML::Node value = map[key];
+      if (value && !value.IsScalar())
+        return Error(value, "`" + std::string(key) + "` in " + where + " must be one value");
+    }
+    return Status::Ok();
+  }
+
   std::string Scalar(const YAML::Node& node) const { return SubstituteEnvironment(node.Scalar(), env_); }
 
   // A YAML value as JSON, with the YAML 1.2 core schema: quoted scalars and
@@ -188,6 +198,7 @@ class Parser {
     if (node.IsNull()) return Status::Ok();
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kPackageKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"public"}, where));
     // wskdeploy's package `default` holds entities outside any package.
     const std::string pkg = name == "default" ? "" : name;
     if (!pkg.empty()) {
@@ -226,6 +237,7 @@ class Parser {
     const std::string where = "dependency `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping with a `location`");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kDependencyKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"location"}, where));
     const std::string location = node["location"] ? Scalar(node["location"]) : "";
     // Only bindings: wisp does not fetch packages from git repositories.
     const size_t slash = location.find('/', 1);
@@ -248,6 +260,8 @@ class Parser {
     const std::string where = "action `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kActionKeys, where));
+    WISP_RETURN_IF_ERROR(
+        CheckScalars(node, {"function", "code", "runtime", "kind", "main", "native", "web", "web-export"}, where));
     ManifestEntity action{pkg.empty() ? name : pkg + "/" + name, Json::object(), "", Json(), node.Mark().line + 1};
     std::string kind = node["runtime"] ? Scalar(node["runtime"]) : node["kind"] ? Scalar(node["kind"]) : "";
     if (node["native"] && Scalar(node["native"]) == "true") kind = "native";
@@ -260,8 +274,8 @@ class Parser {
       std::filesystem::path file = Scalar(node["function"]);
       if (file.is_relative()) file = std::filesystem::path(base_dir_) / file;
       const bool builtin = kind == "builtin" || kind == "builtin:default";
-      if (!builtin && !std::filesystem::exists(file)) {
-        return Error(node["function"], where + ": file '" + file.string() + "' does not exist");
+      if (!builtin && !std::filesystem::is_regular_file(file)) {
+        return Error(node["function"], where + ": file '" + file.string() + "' does not exist or is not a file");
       }
       Result<Json> exec = ExecFromArtifact(
           builtin && !std::filesystem::exists(file) ? Scalar(node["function"]) : file.string(), kind, main);
@@ -336,6 +350,7 @@ class Parser {
     if (!node.IsNull()) {
       if (!node.IsMap()) return Error(node, where + " must be a mapping");
       WISP_RETURN_IF_ERROR(CheckKeys(node, kTriggerKeys, where));
+      WISP_RETURN_IF_ERROR(CheckScalars(node, {"feed", "source"}, where));
     }
     const YAML::Node feed = node.IsMap() ? (node["feed"] ? node["feed"] : node["source"]) : YAML::Node();
     WISP_ASSIGN_OR_RETURN(Json inputs, KeyValues(node.IsMap() ? node["inputs"] : YAML::Node(), "inputs of " + where));
@@ -367,6 +382,7 @@ class Parser {
       return Error(node, where + " needs a `trigger` and an `action`");
     }
     WISP_RETURN_IF_ERROR(CheckKeys(node, kRuleKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"trigger", "action"}, where));
     ManifestEntity rule{name, Json::object(), "", Json(), node.Mark().line + 1};
     rule.body = {{"trigger", Qualified(Scalar(node["trigger"]))}, {"action", ActionRef(Scalar(node["action"]), pkg)}};
     for (const ManifestEntity& other : out.rules) {
@@ -442,6 +458,8 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& base_
     return manifest;
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(origin + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {  // e.g. a file system error on a `function` path
+    return Status::InvalidArgument(origin + ": " + e.what());
   }
 }
 

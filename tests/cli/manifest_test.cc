@@ -140,7 +140,9 @@ TEST(ManifestTest, ErrorsNameTheFileAndLine) {
   EXPECT_EQ(error("packages:\n  p:\n    actions:\n      a: { code: x }\n"),
             "m.yaml:4: action `a`: inline `code` needs a `runtime`");
   EXPECT_EQ(error("packages:\n  p:\n    actions:\n      a: { function: nosuch.js }\n"),
-            "m.yaml:4: action `a`: file './nosuch.js' does not exist");
+            "m.yaml:4: action `a`: file './nosuch.js' does not exist or is not a file");
+  EXPECT_EQ(error("packages:\n  p:\n    rules:\n      r: { trigger: [t], action: a }\n"),
+            "m.yaml:4: `trigger` in rule `r` must be one value");
   EXPECT_EQ(error("packages:\n  p:\n    rules:\n      r: { trigger: t }\n"),
             "m.yaml:4: rule `r` needs a `trigger` and an `action`");
   EXPECT_EQ(
