@@ -1,5 +1,5 @@
 # The two commands a new machine needs:
-#   make demo   installs what is missing, builds, and runs wisp
+#   make demo   installs what is missing, builds, and runs `wisp demo` (the pipeline on simulators)
 #   make test   installs what is missing, builds, and runs every test
 #
 # Everything else here is for developers: see CONTRIBUTING.md.
@@ -11,12 +11,10 @@ CMAKE_FLAGS ?=
 
 .PHONY: demo test setup build asan tsan fuzz bench-http format clean
 
+# `make demo` runs the Stack Overflow pipeline on the simulators (README.md,
+# "The demo"); DEMO_FLAGS passes flags, e.g. DEMO_FLAGS="--slack-url https://hooks.slack.com/...".
 demo: build
-	@echo "wisp: starting 'wisp serve'. The Stack Overflow pipeline and the dashboard arrive with"
-	@echo "      issues E and F; today this serves the OpenWhisk API (/api/v1, with /whisk.system/utils),"
-	@echo "      /ping and /metrics on :3233 and the CouchDB API (the document store) on :5984, with"
-	@echo "      the CouchDB admin and the APIHOST=/AUTH= lines for ~/.wskprops printed below."
-	./$(BUILD_DIR)/wisp serve
+	./$(BUILD_DIR)/wisp demo $(DEMO_FLAGS)
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

@@ -32,8 +32,7 @@ Status EnsureDashboardUser(const WispServer& server, const std::string& name, co
   const std::string url = server.couch_url() + "/_users/" + UrlEncode("org.couchdb.user:" + name);
   http::ClientRequest request;
   request.url = url;
-  request.headers.Set("Authorization",
-                      "Basic " + Base64Encode(server.admin_name() + ":" + server.admin_password()));
+  request.headers.Set("Authorization", "Basic " + Base64Encode(server.admin_name() + ":" + server.admin_password()));
   request.headers.Set("Content-Type", "application/json");
   Json doc = {{"_id", "org.couchdb.user:" + name},
               {"name", name},
@@ -53,8 +52,7 @@ Status EnsureDashboardUser(const WispServer& server, const std::string& name, co
     WISP_ASSIGN_OR_RETURN(http::ClientResponse put, client.Send(request));
     if (put.status == 201 || put.status == 202) return Status::Ok();
     if (put.status != 409) {
-      return Status::Internal("cannot create the dashboard user: HTTP " + std::to_string(put.status) + " " +
-                              put.body);
+      return Status::Internal("cannot create the dashboard user: HTTP " + std::to_string(put.status) + " " + put.body);
     }
   }
   return Status::Conflict("cannot create the dashboard user: its document keeps changing");
@@ -80,15 +78,15 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--api-port", o.serve.api_port, "OpenWhisk API and dashboard port (0 picks a free one)")
       ->capture_default_str();
   demo->add_option("--couch-port", o.serve.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
-  demo->add_option("--user", o.user,
-                   "Dashboard user as NAME:PASSWORD (default: advocate with a new random password)");
+  demo->add_option("--user", o.user, "Dashboard user as NAME:PASSWORD (default: advocate with a new random password)");
   demo->add_option("--manifest", o.manifest, "Deploy this wskdeploy manifest instead of the built-in one");
   demo->add_option("--stackexchange-url", o.stackexchange_url,
                    "Use this Stack Exchange API (e.g. https://api.stackexchange.com/2.3) instead of the simulator");
   demo->add_option("--apikey", o.apikey, "Stack Exchange app key (a larger daily quota)");
   demo->add_option("--slack-url", o.slack_url, "Post to this Slack incoming webhook instead of the simulator");
-  demo->add_option("--cron", o.cron, "Schedule of every search (5 fields, or 6 with seconds first)")
-      ->capture_default_str();
+  demo->add_option("--cron", o.cron,
+                   "Schedule of every search, 5 fields or 6 with seconds first (default: */10 * * * * * on the "
+                   "simulator, */5 * * * * on the real API, whose daily quota is small)");
   demo->add_option("--seed", o.seed, "Seed of the simulated Stack Exchange world")->capture_default_str();
   demo->add_option("--event-interval", o.event_interval_s, "Mean seconds between simulated Stack Exchange events")
       ->check(CLI::PositiveNumber)
@@ -137,6 +135,9 @@ int RunDemo(const DemoOptions& o) {
     stackoverflow::StackExchangeSimOptions options;
     options.seed = o.seed;
     options.event_interval = std::chrono::seconds(o.event_interval_s);
+    // Three searches every 10 s would spend the real API's anonymous daily
+    // quota (300) in minutes; the demo is meant to run for hours.
+    options.quota_anonymous = 100'000;
     stackexchange = std::make_unique<stackoverflow::StackExchangeSim>(Clock::System(), std::move(options));
     if (Status s = stackexchange->Start(); !s.ok()) {
       std::fprintf(stderr, "wisp demo: cannot start the Stack Exchange simulator: %s\n", s.ToString().c_str());
@@ -161,8 +162,9 @@ int RunDemo(const DemoOptions& o) {
   config.auth = (*server)->guest_key();
   config.namespace_ = "_";
   WskClient client(config);
+  const std::string cron = !o.cron.empty() ? o.cron : stackexchange ? "*/10 * * * * *" : "*/5 * * * *";
   const EnvLookup env = DemoEnvironment(
-      {{"SO_API_URL", stackexchange_url}, {"SO_API_KEY", o.apikey}, {"SLACK_URL", slack_url}, {"SO_CRON", o.cron}});
+      {{"SO_API_URL", stackexchange_url}, {"SO_API_KEY", o.apikey}, {"SLACK_URL", slack_url}, {"SO_CRON", cron}});
   Result<Manifest> manifest = o.manifest.empty()
                                   ? ParseManifest(kStackoverflowManifest, ".", "manifest.yaml (built in)", env)
                                   : LoadManifest(o.manifest, env);
@@ -182,11 +184,11 @@ int RunDemo(const DemoOptions& o) {
   }
 
   const std::string api = (*server)->api_url();
-  std::printf("\nwisp demo is running: every search runs on the schedule %s\n", o.cron.c_str());
+  std::printf("\nwisp demo is running: every search runs on the schedule %s\n", cron.c_str());
   std::printf("  Dashboard       %s/  (user %s, password %s)\n", api.c_str(), user.c_str(), password.c_str());
   std::printf("  OpenWhisk API   %s  (AUTH=%s)\n", api.c_str(), (*server)->guest_key().c_str());
-  std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(),
-              (*server)->admin_name().c_str(), (*server)->admin_password().c_str());
+  std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(), (*server)->admin_name().c_str(),
+              (*server)->admin_password().c_str());
   std::printf("  Stack Exchange  %s%s\n", stackexchange_url.c_str(),
               stackexchange ? "  (simulator; its questions: /admin/questions)" : "");
   std::printf("  Slack webhook   %s%s\n", slack_url.c_str(),

@@ -23,15 +23,15 @@ class App;
 namespace wisp::cli {
 
 struct DemoOptions {
-  ServeOptions serve;            // data dir, ports, logging of the embedded server
-  std::string user;              // NAME:PASSWORD of the dashboard user; empty: advocate with a new password
-  std::string manifest;          // empty: the built-in Stack Overflow manifest
-  std::string stackexchange_url; // empty: the simulator
-  std::string apikey;            // Stack Exchange app key
-  std::string slack_url;         // empty: the simulator's webhook
-  std::string cron = "*/10 * * * * *";  // every search trigger's schedule
-  uint64_t seed = 1;             // the Stack Exchange simulator's world
-  int64_t event_interval_s = 20; // mean seconds between new simulated events
+  ServeOptions serve;             // data dir, ports, logging of the embedded server
+  std::string user;               // NAME:PASSWORD of the dashboard user; empty: advocate with a new password
+  std::string manifest;           // empty: the built-in Stack Overflow manifest
+  std::string stackexchange_url;  // empty: the simulator
+  std::string apikey;             // Stack Exchange app key
+  std::string slack_url;          // empty: the simulator's webhook
+  std::string cron;   // every search trigger's schedule; empty: every 10 s on the simulator, 5 min on the real API
+  uint64_t seed = 1;  // the Stack Exchange simulator's world
+  int64_t event_interval_s = 20;  // mean seconds between new simulated events
 };
 
 // The text of src/apps/stackoverflow/manifest.yaml (generated at build time).

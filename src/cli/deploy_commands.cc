@@ -17,7 +17,7 @@ constexpr int kUsageExit = 2;
 // wskdeploy's default: manifest.yaml, else manifest.yml, in the current directory.
 std::string DefaultManifest() {
   return std::filesystem::exists("manifest.yaml") || !std::filesystem::exists("manifest.yml") ? "manifest.yaml"
-                                                                                               : "manifest.yml";
+                                                                                              : "manifest.yml";
 }
 
 // The manifest, or nullopt after printing why not (exit code 2).

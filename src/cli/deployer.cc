@@ -1,6 +1,7 @@
 #include "cli/deployer.h"
 
 #include <cinttypes>
+#include <map>
 #include <set>
 
 namespace wisp::cli {
@@ -31,6 +32,7 @@ Json AsObject(const Json& key_values, const std::set<std::string>& ignore = {}) 
   Json out = Json::object();
   if (!key_values.is_array()) return out;
   for (const Json& kv : key_values) {
+    if (!kv.is_object()) continue;
     const std::string key = json::GetString(kv, "key");
     if (!ignore.count(key)) out[key] = kv.value("value", Json());
   }
@@ -84,8 +86,14 @@ std::optional<Json> Deployer::Get(const std::string& collection, const std::stri
   const QualifiedName q = ParseQualifiedName(name, client_.config().namespace_);
   Result<WskReply> r = client_.Send("GET", q.Path(collection) + query);
   if (r.ok() && r->status == 404) return Json();
-  if (r.ok() && r->status == 200) return std::move(r->json);
+  if (r.ok() && r->status == 200 && r->json.is_object()) return std::move(r->json);
   const std::string what = "get " + name;
+  if (r.ok() && r->status == 200) {
+    std::fprintf(err_, "error: Unable to %s: the API host answered with something that is not an entity\n",
+                 what.c_str());
+    exit_code_ = 1;
+    return std::nullopt;
+  }
   Fail(what, r);
   return std::nullopt;
 }
@@ -129,18 +137,18 @@ bool Deployer::PutIfChanged(const std::string& type, const std::string& collecti
   return true;
 }
 
-bool Deployer::InvokeFeed(const std::string& feed, const std::string& event, const std::string& trigger,
-                          Json params) {
+bool Deployer::InvokeFeed(const std::string& feed, const std::string& event, const std::string& trigger, Json params) {
   params["lifecycleEvent"] = event;
   params["triggerName"] = "/" + client_.config().namespace_ + "/" + trigger;
   params["authKey"] = client_.config().auth;
   const QualifiedName f = ParseQualifiedName(feed, client_.config().namespace_);
-  std::optional<WskReply> r = Call("invoke the feed action '" + feed + "' with " + event + " for trigger '" +
-                                       trigger + "'",
-                                   "POST", f.Path("actions") + "?blocking=true&result=false", &params);
+  std::optional<WskReply> r =
+      Call("invoke the feed action '" + feed + "' with " + event + " for trigger '" + trigger + "'", "POST",
+           f.Path("actions") + "?blocking=true&result=false", &params);
   if (!r) return false;
-  const Json response = r->json.is_object() ? r->json.value("response", Json::object()) : Json::object();
-  if (r->status == 202 || !response.value("success", true)) {
+  Json response = r->json.is_object() ? r->json.value("response", Json::object()) : Json::object();
+  if (!response.is_object()) response = Json::object();
+  if (r->status == 202 || response.value("success", Json(true)) == false) {
     std::fprintf(err_, "error: The feed action '%s' failed on %s for trigger '%s': %s\n", feed.c_str(), event.c_str(),
                  trigger.c_str(),
                  r->status == 202 ? "it did not finish in time" : json::Dump(response.value("result", Json())).c_str());
@@ -158,11 +166,10 @@ bool Deployer::DeployTrigger(const ManifestEntity& trigger) {
   std::optional<Json> existing = Get("triggers", trigger.name);
   if (!existing) return false;
   const bool unchanged = !existing->is_null() && HasAnnotations(*existing, desired.body["annotations"]) &&
-                         AsObject(existing->value("parameters", Json::array())) ==
-                             AsObject(desired.body["parameters"]);
+                         AsObject(existing->value("parameters", Json::array())) == AsObject(desired.body["parameters"]);
   if (!existing->is_null() && !unchanged) {
     // The old feed goes first: its inputs or the feed itself changed.
-    const std::string old_feed = AsObject(existing->value("annotations", Json::array())).value("feed", "");
+    const std::string old_feed = json::GetString(AsObject(existing->value("annotations", Json::array())), "feed");
     if (!old_feed.empty() && !InvokeFeed(old_feed, "DELETE", trigger.name, Json::object())) {
       std::fprintf(err_, "warning: went on without deleting the old feed of trigger '%s'\n", trigger.name.c_str());
       exit_code_ = 0;
@@ -184,11 +191,10 @@ bool Deployer::DeployTrigger(const ManifestEntity& trigger) {
 bool Deployer::DeployRule(const ManifestEntity& rule) {
   std::optional<Json> existing = Get("rules", rule.name);
   if (!existing) return false;
-  const bool same_link = !existing->is_null() &&
-                         EntityRef(existing->value("trigger", Json::object())) ==
-                             Resolved(rule.body["trigger"].get<std::string>()) &&
-                         EntityRef(existing->value("action", Json::object())) ==
-                             Resolved(rule.body["action"].get<std::string>());
+  const bool same_link =
+      !existing->is_null() &&
+      EntityRef(existing->value("trigger", Json::object())) == Resolved(rule.body["trigger"].get<std::string>()) &&
+      EntityRef(existing->value("action", Json::object())) == Resolved(rule.body["action"].get<std::string>());
   if (same_link && json::GetString(*existing, "status") == "inactive") {
     // A manifest's rules are active; enabling is the only change needed.
     const Json body = {{"status", "active"}, {"trigger", nullptr}, {"action", nullptr}};
@@ -208,8 +214,8 @@ int Deployer::Deploy(const Manifest& m) {
     std::optional<Json> existing = Get("packages", package.name);
     if (!existing) return exit_code_;
     const bool unchanged =
-        !existing->is_null() && AsObject(existing->value("parameters", Json::array())) ==
-                                    AsObject(package.body["parameters"]) &&
+        !existing->is_null() &&
+        AsObject(existing->value("parameters", Json::array())) == AsObject(package.body["parameters"]) &&
         HasAnnotations(*existing, package.body["annotations"]) &&
         (!package.body.contains("publish") || existing->value("publish", false) == package.body["publish"]);
     if (!PutIfChanged("package", "packages", package, *existing, unchanged)) return exit_code_;
@@ -236,6 +242,7 @@ int Deployer::Deploy(const Manifest& m) {
     }
     if (!PutIfChanged("binding", "packages", binding, *existing, unchanged)) return exit_code_;
   }
+  std::map<std::string, Json> package_parameters;  // read once per package
   for (const auto* group : {&m.actions, &m.sequences}) {
     const bool sequences = group == &m.sequences;
     for (const ManifestEntity& action : *group) {
@@ -246,14 +253,22 @@ int Deployer::Deploy(const Manifest& m) {
         // An action reads back with its package's parameters merged in.
         Json expected_parameters = Json::object();
         if (const size_t slash = action.name.find('/'); slash != std::string::npos) {
-          std::optional<Json> package = Get("packages", action.name.substr(0, slash));
-          if (!package) return exit_code_;
-          if (!package->is_null()) expected_parameters = AsObject(package->value("parameters", Json::array()));
+          const std::string package_name = action.name.substr(0, slash);
+          auto cached = package_parameters.find(package_name);
+          if (cached == package_parameters.end()) {
+            std::optional<Json> package = Get("packages", package_name);
+            if (!package) return exit_code_;
+            Json parameters =
+                package->is_null() ? Json::object() : AsObject(package->value("parameters", Json::array()));
+            cached = package_parameters.emplace(package_name, std::move(parameters)).first;
+          }
+          expected_parameters = cached->second;
         }
         const Json own = AsObject(action.body["parameters"]);
         for (const auto& [key, value] : own.items()) expected_parameters[key] = value;
         const Json& want = action.body["exec"];
-        const Json have = existing->value("exec", Json::object());
+        Json have = existing->value("exec", Json::object());
+        if (!have.is_object()) have = Json::object();
         unchanged = json::GetString(have, "kind") == json::GetString(want, "kind") &&
                     HasAnnotations(*existing, action.body["annotations"]) &&
                     AsObject(existing->value("parameters", Json::array()), {"_actions"}) == expected_parameters;
@@ -269,7 +284,8 @@ int Deployer::Deploy(const Manifest& m) {
           unchanged = unchanged && have.value("code", Json()) == want["code"] &&
                       (!want.contains("main") || have.value("main", Json()) == want["main"]);
         }
-        const Json limits = existing->value("limits", Json::object());
+        Json limits = existing->value("limits", Json::object());
+        if (!limits.is_object()) limits = Json::object();
         const Json want_limits = action.body.value("limits", Json::object());
         for (const auto& [key, value] : want_limits.items()) {
           unchanged = unchanged && limits.value(key, Json()) == value;
@@ -324,7 +340,7 @@ int Deployer::Undeploy(const Manifest& m) {
       Report("already gone:", "trigger", trigger.name);
       continue;
     }
-    const std::string feed = AsObject(existing->value("annotations", Json::array())).value("feed", "");
+    const std::string feed = json::GetString(AsObject(existing->value("annotations", Json::array())), "feed");
     if (!feed.empty() && !InvokeFeed(feed, "DELETE", trigger.name, Json::object())) keep(false);
     keep(Delete("trigger", "triggers", trigger.name));
   }

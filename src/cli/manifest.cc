@@ -19,16 +19,16 @@ namespace {
 // description, outputs) are accepted and have no effect.
 const std::set<std::string> kTopKeys = {"project", "packages", "package"};
 const std::set<std::string> kProjectKeys = {"name", "version", "license", "description", "packages"};
-const std::set<std::string> kPackageKeys = {"name",       "version",  "license",   "description", "public",
-                                            "inputs",     "annotations", "actions", "sequences",   "triggers",
-                                            "rules",      "dependencies"};
-const std::set<std::string> kActionKeys = {"function", "code",       "runtime",     "kind",   "main",   "inputs",
-                                           "outputs",  "annotations", "limits",     "web",    "web-export",
-                                           "native",   "version",    "license",     "description"};
+const std::set<std::string> kPackageKeys = {"name",      "version",  "license",     "description",
+                                            "public",    "inputs",   "annotations", "actions",
+                                            "sequences", "triggers", "rules",       "dependencies"};
+const std::set<std::string> kActionKeys = {"function",   "code",    "runtime",     "kind",    "main",
+                                           "inputs",     "outputs", "annotations", "limits",  "web",
+                                           "web-export", "native",  "version",     "license", "description"};
 const std::set<std::string> kLimitKeys = {"timeout", "memorySize", "logSize"};
 const std::set<std::string> kSequenceKeys = {"actions", "inputs", "annotations", "web", "web-export", "description"};
-const std::set<std::string> kTriggerKeys = {"feed", "source", "inputs", "annotations", "version", "license",
-                                            "description"};
+const std::set<std::string> kTriggerKeys = {"feed",    "source",  "inputs",     "annotations",
+                                            "version", "license", "description"};
 const std::set<std::string> kRuleKeys = {"trigger", "action", "version", "license", "description"};
 const std::set<std::string> kDependencyKeys = {"location", "inputs", "annotations", "version"};
 // A mapping input with only these keys is wskdeploy's typed parameter.
@@ -83,6 +83,16 @@ class Parser {
     return Status::Ok();
   }
 
+  // Keys whose value must be one value (a name, a path, a flag), not a list or mapping.
+  Status CheckScalars(const YAML::Node& map, std::initializer_list<const char*> keys, const std::string& where) const {
+    for (const char* key : keys) {
+      const YAML::Node value = map[key];
+      if (value && !value.IsScalar())
+        return Error(value, "`" + std::string(key) + "` in " + where + " must be one value");
+    }
+    return Status::Ok();
+  }
+
   std::string Scalar(const YAML::Node& node) const { return SubstituteEnvironment(node.Scalar(), env_); }
 
   // A YAML value as JSON, with the YAML 1.2 core schema: quoted scalars and
@@ -122,7 +132,7 @@ class Parser {
     if (!node) return out;
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: `it->` yields a temporary, so no reference
       Json value;
       bool typed = v.IsMap() && v.size() > 0;
       if (typed) {
@@ -188,6 +198,7 @@ class Parser {
     if (node.IsNull()) return Status::Ok();
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kPackageKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"public"}, where));
     // wskdeploy's package `default` holds entities outside any package.
     const std::string pkg = name == "default" ? "" : name;
     if (!pkg.empty()) {
@@ -222,10 +233,11 @@ class Parser {
 
   Status Dependency(const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "dependency `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping with a `location`");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kDependencyKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"location"}, where));
     const std::string location = node["location"] ? Scalar(node["location"]) : "";
     // Only bindings: wisp does not fetch packages from git repositories.
     const size_t slash = location.find('/', 1);
@@ -244,10 +256,12 @@ class Parser {
 
   Status Action(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "action `" + name + "`";
     if (!node.IsMap()) return Error(node, where + " must be a mapping");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kActionKeys, where));
+    WISP_RETURN_IF_ERROR(
+        CheckScalars(node, {"function", "code", "runtime", "kind", "main", "native", "web", "web-export"}, where));
     ManifestEntity action{pkg.empty() ? name : pkg + "/" + name, Json::object(), "", Json(), node.Mark().line + 1};
     std::string kind = node["runtime"] ? Scalar(node["runtime"]) : node["kind"] ? Scalar(node["kind"]) : "";
     if (node["native"] && Scalar(node["native"]) == "true") kind = "native";
@@ -260,12 +274,11 @@ class Parser {
       std::filesystem::path file = Scalar(node["function"]);
       if (file.is_relative()) file = std::filesystem::path(base_dir_) / file;
       const bool builtin = kind == "builtin" || kind == "builtin:default";
-      if (!builtin && !std::filesystem::exists(file)) {
-        return Error(node["function"], where + ": file '" + file.string() + "' does not exist");
+      if (!builtin && !std::filesystem::is_regular_file(file)) {
+        return Error(node["function"], where + ": file '" + file.string() + "' does not exist or is not a file");
       }
-      Result<Json> exec = ExecFromArtifact(builtin && !std::filesystem::exists(file) ? Scalar(node["function"])
-                                                                                      : file.string(),
-                                           kind, main);
+      Result<Json> exec = ExecFromArtifact(
+          builtin && !std::filesystem::exists(file) ? Scalar(node["function"]) : file.string(), kind, main);
       if (!exec.ok()) return Error(node["function"], where + ": " + exec.status().message());
       action.body["exec"] = *exec;
     } else {
@@ -288,7 +301,8 @@ class Parser {
           Result<Json> number = json::Parse(v.get<std::string>());
           if (number.ok()) v = *number;
         }
-        if (!v.is_number_integer()) return Error(limits[yaml_key], "`" + std::string(yaml_key) + "` must be an integer");
+        if (!v.is_number_integer())
+          return Error(limits[yaml_key], "`" + std::string(yaml_key) + "` must be an integer");
         l[wire_key] = v;
       }
       action.body["limits"] = l;
@@ -299,7 +313,7 @@ class Parser {
 
   Status Sequence(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "sequence `" + name + "`";
     if (!node.IsMap() || !node["actions"]) return Error(node, where + " needs `actions: a, b, ...`");
     WISP_RETURN_IF_ERROR(CheckKeys(node, kSequenceKeys, where));
@@ -330,12 +344,13 @@ class Parser {
   // Triggers and rules belong to the namespace, whichever package lists them.
   Status Trigger(const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "trigger `" + name + "`";
     ManifestEntity trigger{name, Json::object(), "", Json(), node.Mark().line + 1};
     if (!node.IsNull()) {
       if (!node.IsMap()) return Error(node, where + " must be a mapping");
       WISP_RETURN_IF_ERROR(CheckKeys(node, kTriggerKeys, where));
+      WISP_RETURN_IF_ERROR(CheckScalars(node, {"feed", "source"}, where));
     }
     const YAML::Node feed = node.IsMap() ? (node["feed"] ? node["feed"] : node["source"]) : YAML::Node();
     WISP_ASSIGN_OR_RETURN(Json inputs, KeyValues(node.IsMap() ? node["inputs"] : YAML::Node(), "inputs of " + where));
@@ -361,12 +376,13 @@ class Parser {
 
   Status Rule(const std::string& pkg, const YAML::const_iterator& it, Manifest& out) {
     const std::string name = it->first.Scalar();
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;
     const std::string where = "rule `" + name + "`";
     if (!node.IsMap() || !node["trigger"] || !node["action"]) {
       return Error(node, where + " needs a `trigger` and an `action`");
     }
     WISP_RETURN_IF_ERROR(CheckKeys(node, kRuleKeys, where));
+    WISP_RETURN_IF_ERROR(CheckScalars(node, {"trigger", "action"}, where));
     ManifestEntity rule{name, Json::object(), "", Json(), node.Mark().line + 1};
     rule.body = {{"trigger", Qualified(Scalar(node["trigger"]))}, {"action", ActionRef(Scalar(node["action"]), pkg)}};
     for (const ManifestEntity& other : out.rules) {
@@ -442,6 +458,8 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& base_
     return manifest;
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(origin + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {  // e.g. a file system error on a `function` path
+    return Status::InvalidArgument(origin + ": " + e.what());
   }
 }
 

@@ -25,11 +25,11 @@ namespace wisp::cli {
 
 // One entity of the manifest.
 struct ManifestEntity {
-  std::string name;   // relative to the namespace: "pkg", "pkg/action", "trigger"
-  Json body;          // the PUT body: parameters, annotations, exec, limits, binding, trigger/action
-  std::string feed;   // triggers: the feed action, fully qualified ("/whisk.system/alarms/alarm"); "" none
-  Json feed_inputs;   // triggers with a feed: what the feed action receives on CREATE
-  int line = 0;       // where the manifest declares it (1-based)
+  std::string name;  // relative to the namespace: "pkg", "pkg/action", "trigger"
+  Json body;         // the PUT body: parameters, annotations, exec, limits, binding, trigger/action
+  std::string feed;  // triggers: the feed action, fully qualified ("/whisk.system/alarms/alarm"); "" none
+  Json feed_inputs;  // triggers with a feed: what the feed action receives on CREATE
+  int line = 0;      // where the manifest declares it (1-based)
 };
 
 struct Manifest {

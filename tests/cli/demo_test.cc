@@ -3,8 +3,8 @@
 // and a clean stop on Ctrl-C.
 //
 // The built-in Stack Overflow manifest needs the /whisk.system/stackoverflow
-// package; this test deploys its own manifest (--manifest) with the same
-// variables, bound to /whisk.system/utils instead.
+// package: one test gives it a stand-in of four echo actions, the other
+// deploys its own manifest (--manifest) with the same variables.
 #include <gtest/gtest.h>
 
 #include <fstream>

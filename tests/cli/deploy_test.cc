@@ -39,7 +39,7 @@ class DeployTest : public testing::WskTest {
   }
 
   std::vector<std::string> Versions() {
-    return {Version("package", "demo"),  Version("package", "utils"),  Version("action", "demo/echo"),
+    return {Version("package", "demo"),      Version("package", "utils"),  Version("action", "demo/echo"),
             Version("action", "demo/twice"), Version("trigger", "yearly"), Version("trigger", "poke"),
             Version("rule", "on-yearly"),    Version("rule", "on-poke")};
   }
@@ -97,7 +97,8 @@ TEST_F(DeployTest, SecondDeployChangesNothingChangedInputsUpdateUndeployLeavesNo
   EXPECT_EQ(first.out,
             "created package demo\ncreated binding utils\ncreated action demo/echo\ncreated sequence demo/twice\n"
             "created trigger yearly\ncreated trigger poke\ncreated rule on-yearly\ncreated rule on-poke\n"
-            "ok: deployed " + manifest_ + ": 8 created, 0 updated, 0 unchanged\n");
+            "ok: deployed " +
+                manifest_ + ": 8 created, 0 updated, 0 unchanged\n");
   EXPECT_EQ(FeedCalls(), 1u) << "the alarm feed got CREATE once";
   const std::vector<std::string> versions = Versions();
   for (const std::string& v : versions) EXPECT_EQ(v, "0.0.1");
@@ -116,7 +117,8 @@ TEST_F(DeployTest, SecondDeployChangesNothingChangedInputsUpdateUndeployLeavesNo
             "unchanged package demo\nunchanged binding utils\nunchanged action demo/echo\n"
             "unchanged sequence demo/twice\nunchanged trigger yearly\nunchanged trigger poke\n"
             "unchanged rule on-yearly\nunchanged rule on-poke\n"
-            "ok: deployed " + manifest_ + ": 0 created, 0 updated, 8 unchanged\n");
+            "ok: deployed " +
+                manifest_ + ": 0 created, 0 updated, 8 unchanged\n");
   EXPECT_EQ(Versions(), versions) << "nothing was written again";
   EXPECT_EQ(FeedCalls(), 1u) << "the feed was not created again";
 
@@ -145,7 +147,8 @@ TEST_F(DeployTest, SecondDeployChangesNothingChangedInputsUpdateUndeployLeavesNo
   EXPECT_EQ(undeploy.out,
             "deleted rule on-yearly\ndeleted rule on-poke\ndeleted trigger yearly\ndeleted trigger poke\n"
             "deleted sequence demo/twice\ndeleted action demo/echo\ndeleted binding utils\ndeleted package demo\n"
-            "ok: undeployed " + manifest_ + ": 8 deleted, 0 already gone\n");
+            "ok: undeployed " +
+                manifest_ + ": 8 deleted, 0 already gone\n");
   EXPECT_EQ(FeedCalls(), 4u) << "the feed got DELETE";
   EXPECT_EQ(Wisp({"list"}).out, "Entities in namespace: default\npackages\nactions\ntriggers\nrules\n");
 
@@ -179,7 +182,8 @@ TEST_F(DeployTest, BadManifestsAndRefusedEntitiesFailClearly) {
   Outcome refused = Wisp({"deploy", "-m", manifest_});
   EXPECT_EQ(refused.code, 400 - 256) << refused.err;
   EXPECT_NE(refused.out.find("created trigger t\n"), std::string::npos) << refused.out;
-  EXPECT_TRUE(std::regex_search(refused.err, std::regex("^error: Unable to create rule 'r': .*does not exist.* \\(code ")))
+  EXPECT_TRUE(
+      std::regex_search(refused.err, std::regex("^error: Unable to create rule 'r': .*does not exist.* \\(code ")))
       << refused.err;
   EXPECT_NE(refused.err.find("stopped (1 created, 0 updated before the error)"), std::string::npos) << refused.err;
 

@@ -110,9 +110,10 @@ packages:
 }
 
 TEST(ManifestTest, DefaultPackageHoldsEntitiesOutsideAnyPackage) {
-  Result<Manifest> m = ParseManifest("packages:\n  default:\n    actions:\n      a: { code: echo, runtime: builtin }\n"
-                                     "    rules:\n      r: { trigger: t, action: a }\n",
-                                     ".", "m.yaml", Env({}));
+  Result<Manifest> m = ParseManifest(
+      "packages:\n  default:\n    actions:\n      a: { code: echo, runtime: builtin }\n"
+      "    rules:\n      r: { trigger: t, action: a }\n",
+      ".", "m.yaml", Env({}));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE(m->packages.empty());
   EXPECT_EQ(m->actions[0].name, "a");
@@ -122,7 +123,8 @@ TEST(ManifestTest, DefaultPackageHoldsEntitiesOutsideAnyPackage) {
 TEST(ManifestTest, FunctionFileIsReadRelativeToTheManifest) {
   testing::TempDir dir;
   std::ofstream(dir.path() + "/run.sh") << "#!/bin/sh\necho hi\n";
-  std::ofstream(dir.path() + "/m.yaml") << "packages:\n  p:\n    actions:\n      run: { function: run.sh, runtime: native }\n";
+  std::ofstream(dir.path() + "/m.yaml")
+      << "packages:\n  p:\n    actions:\n      run: { function: run.sh, runtime: native }\n";
   Result<Manifest> m = LoadManifest(dir.path() + "/m.yaml", Env({}));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->actions[0].body["exec"]["kind"], "native");
@@ -138,11 +140,14 @@ TEST(ManifestTest, ErrorsNameTheFileAndLine) {
   EXPECT_EQ(error("packages:\n  p:\n    actions:\n      a: { code: x }\n"),
             "m.yaml:4: action `a`: inline `code` needs a `runtime`");
   EXPECT_EQ(error("packages:\n  p:\n    actions:\n      a: { function: nosuch.js }\n"),
-            "m.yaml:4: action `a`: file './nosuch.js' does not exist");
+            "m.yaml:4: action `a`: file './nosuch.js' does not exist or is not a file");
+  EXPECT_EQ(error("packages:\n  p:\n    rules:\n      r: { trigger: [t], action: a }\n"),
+            "m.yaml:4: `trigger` in rule `r` must be one value");
   EXPECT_EQ(error("packages:\n  p:\n    rules:\n      r: { trigger: t }\n"),
             "m.yaml:4: rule `r` needs a `trigger` and an `action`");
-  EXPECT_EQ(error("packages:\n  p:\n    dependencies:\n      d: { location: github.com/x/y }\n"),
-            "m.yaml:4: dependency `d`: `location` must name a package as /NAMESPACE/PACKAGE (wisp deploys bindings only)");
+  EXPECT_EQ(
+      error("packages:\n  p:\n    dependencies:\n      d: { location: github.com/x/y }\n"),
+      "m.yaml:4: dependency `d`: `location` must name a package as /NAMESPACE/PACKAGE (wisp deploys bindings only)");
   EXPECT_EQ(error("packages:\n  p:\n    apis: {}\n"),
             "m.yaml:3: `apis` in package `p` is not supported by wisp deploy (docs/cli.md)");
   EXPECT_EQ(error("packages:\n  p:\n    actions:\n      a: { code: x, runtime: builtin, web: maybe }\n"),
