@@ -21,8 +21,10 @@ using std::chrono::milliseconds;
 constexpr int64_t kDefaultOverlapSeconds = 60;
 // The first poll of a tag set, without a watermark, starts this far back.
 constexpr int64_t kDefaultFirstLookbackSeconds = 30 * 24 * 3600;
-// Pages a keyed caller may read in one poll (anonymous callers: 25).
-constexpr int64_t kKeyedMaxPages = 1000;
+// Pages one poll reads at most: a poll's items travel as one activation
+// result, which the controller bounds (1 MB by default; a question with its
+// body is about 2.5 KB). A larger backlog is read over several polls.
+constexpr int64_t kDefaultMaxPages = 3;
 // Conflicting writes of one document before the action gives up (each
 // retry re-reads, so only a writer storm gets this far).
 constexpr int kMaxConflictRetries = 20;
@@ -130,16 +132,22 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
   options.base_url = Param(args, "api_url", options.base_url);
   options.site = Param(args, "site", options.site);
   options.key = Param(args, "apikey");
-  if (!options.key.empty()) options.max_pages = static_cast<int>(json::GetInt(args, "max_pages", kKeyedMaxPages));
+  const int64_t max_pages = std::clamp<int64_t>(json::GetInt(args, "max_pages", kDefaultMaxPages), 1,
+                                                options.key.empty() ? options.max_pages : 100'000);
+  options.max_pages = static_cast<int>(max_pages);
 
   const std::string watermark_name = WatermarkName(options.site, search_type, *tags);
   std::unique_ptr<QuestionStore> store = StoreFor(services, args);
   Result<std::optional<Json>> stored = store->GetLocal(watermark_name);
   if (!stored.ok()) return Error(logs, "collector: cannot read the watermark: " + stored.status().ToString());
   const std::optional<int64_t> watermark = StoredWatermark(*stored);
-  const PollWindow window =
-      NextWindow(watermark, NowSeconds(services.clock), json::GetInt(args, "overlap_seconds", kDefaultOverlapSeconds),
-                 json::GetInt(args, "first_lookback_seconds", kDefaultFirstLookbackSeconds));
+  // After a poll that stopped early the mark is the last activity read, and
+  // the next window starts exactly there: with an overlap, a backlog denser
+  // than one poll's pages per overlap would be read again and again.
+  const bool resume = *stored && (**stored).value("partial", false);
+  const int64_t overlap = resume ? 0 : json::GetInt(args, "overlap_seconds", kDefaultOverlapSeconds);
+  const PollWindow window = NextWindow(watermark, NowSeconds(services.clock), overlap,
+                                       json::GetInt(args, "first_lookback_seconds", kDefaultFirstLookbackSeconds));
 
   // Oldest activity first: when paging stops early (depth, quota), what was
   // read is a prefix in time, and the watermark can move to its end.
@@ -163,11 +171,12 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
                  " pages, activity " + std::to_string(window.min) + ".." + std::to_string(window.max) +
                  ", quota left " + std::to_string(found->quota_remaining));
 
-  Json result = {{"watermark", {{"name", watermark_name}, {"value", next ? Json(*next) : Json()}}},
-                 {"window", {{"min", window.min}, {"max", window.max}}},
-                 {"complete", found->complete},
-                 {"pages", found->pages},
-                 {"quota_remaining", found->quota_remaining}};
+  Json result = {
+      {"watermark", {{"name", watermark_name}, {"value", next ? Json(*next) : Json()}, {"partial", !found->complete}}},
+      {"window", {{"min", window.min}, {"max", window.max}}},
+      {"complete", found->complete},
+      {"pages", found->pages},
+      {"quota_remaining", found->quota_remaining}};
   result["items"] = Json(std::move(found->items));
   return result;
 }
@@ -280,10 +289,10 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
     Result<std::optional<Json>> current = store->GetLocal(name);
     const std::optional<int64_t> old = current.ok() ? StoredWatermark(*current) : std::nullopt;
     const int64_t moved = std::max(old.value_or(0), value.get<int64_t>());
-    Status written =
-        current.ok()
-            ? store->PutLocal(name, Json{{"watermark", moved}, {"updated_at", FormatIso8601(services.clock.Now())}})
-            : current.status();
+    const Json doc = {{"watermark", moved},
+                      {"partial", watermark.value("partial", false)},
+                      {"updated_at", FormatIso8601(services.clock.Now())}};
+    Status written = current.ok() ? store->PutLocal(name, doc) : current.status();
     if (written.ok()) {
       advanced = true;
     } else {
@@ -291,6 +300,7 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
     }
   }
   result["watermark"] = {{"name", name}, {"value", value}, {"advanced", advanced}};
+  result["complete"] = args.value("complete", false);  // the collector read the whole window
   if (!advanced) {
     result["watermark"]["reason"] = reason;
     logs.push_back("the watermark stays: " + reason);

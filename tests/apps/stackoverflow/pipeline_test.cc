@@ -537,6 +537,24 @@ TEST_F(PipelineTest, FivePollsKeepTheDatabaseEqualToTheWorld) {
   EXPECT_EQ(doc["notes"], triage["notes"]);
 }
 
+TEST_F(PipelineTest, ABacklogLargerThanOnePollIsReadOverSeveralPolls) {
+  StartSims();
+  Deploy({{"max_pages", 1}});
+  int polls = 0;
+  int64_t invoked = 0;
+  for (bool complete = false; !complete && polls < 10; ++polls) {
+    const Json result = Poll();
+    ASSERT_EQ(result["failed"], 0) << result.dump();
+    EXPECT_EQ(result["watermark"]["advanced"], true);
+    EXPECT_LE(result["invoked"].get<int64_t>(), 100);
+    invoked += result["invoked"].get<int64_t>();
+    complete = result["complete"];
+  }
+  EXPECT_GT(polls, 1);
+  ExpectFinalState();
+  EXPECT_LE(static_cast<size_t>(invoked), Docs().size() + 2 * polls) << "a poll re-reads only its first second";
+}
+
 TEST_F(PipelineTest, AFiredTriggerRunsThePollThroughItsRule) {
   StartSims();
   Deploy();
@@ -643,9 +661,10 @@ INSTANTIATE_TEST_SUITE_P(
                                 "{\"request\": 1, \"fault\": \"http\", \"status\": 429, \"retry_after\": 1}\n"
                                 "{\"request\": 2, \"fault\": \"http\", \"status\": 500}",
                                 0, 2},
-                      // Slack down longer than one activation's retries: items fail, the
+                      // Slack down longer than one activation's retries (60 failures, at
+                      // most 5 per item and 8 items in flight: some items fail), the
                       // watermark stays, and later polls send what is owed.
-                      FaultCase{"slack_outage", "", R"({"from": 1, "to": 25, "fault": "http", "status": 500})", 0, 25,
+                      FaultCase{"slack_outage", "", R"({"from": 1, "to": 60, "fault": "http", "status": 500})", 0, 60,
                                 true}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
 
