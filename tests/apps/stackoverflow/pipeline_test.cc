@@ -8,6 +8,7 @@
 // no real time, and the world only changes when the test moves the clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <regex>
 #include <set>
 #include <thread>
@@ -56,6 +57,17 @@ class PipelineTest : public ::testing::Test {
                          .sleep = [this](milliseconds d) { clock_.Advance(d); },
                          // The Slack simulator does not enforce Retry-After: no time needs to pass.
                          .slack_sleep = [](milliseconds) {}});
+    // A handler that measures how many of its activations run at once.
+    builtin_.Register("probe", [this](const Json& args, whisk::BuiltinContext&) {
+      const int now = ++probe_in_flight_;
+      for (int seen = probe_max_in_flight_; now > seen && !probe_max_in_flight_.compare_exchange_weak(seen, now);) {
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+      --probe_in_flight_;
+      if (args["question"].value("fail", false)) return Json{{"error", "probe: told to fail"}};
+      return Json{{"id", std::to_string(args["question"].value("question_id", 0))}, {"status", "new"}};
+    });
+    controller_->SetBuiltinNames({"probe"});  // installed as /whisk.system/utils/probe
     InstallStackoverflowCatalog(builtin_, *controller_, *services_);
     controller_->SetRuntime("builtin", &builtin_);
     ASSERT_TRUE(controller_->Start().ok());
@@ -255,6 +267,8 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<PipelineServices> services_;
   std::unique_ptr<whisk::Controller> controller_;  // last: it stops before what its actions use
   std::vector<std::string> logs_;
+  std::atomic<int> probe_in_flight_{0};
+  std::atomic<int> probe_max_in_flight_{0};
 };
 
 // --- the package --------------------------------------------------------------
@@ -491,6 +505,58 @@ TEST_F(PipelineTest, ApiErrorIsAnApplicationErrorWithTheReasonInTheLogs) {
   EXPECT_EQ((*record)["response"]["statusCode"], 1);  // application error
   EXPECT_NE((*record)["response"]["result"]["error"].get<std::string>().find("bad_parameter"), std::string::npos);
   EXPECT_NE(json::Dump((*record)["logs"]).find("site is invalid"), std::string::npos);
+}
+
+// --- invoker ------------------------------------------------------------------
+
+TEST_F(PipelineTest, InvokerBoundsTheActivationsInFlightAndRecordsEachOne) {
+  StartSims();
+  Json args = Params();
+  args["handler"] = "/whisk.system/utils/probe";
+  args["concurrency"] = 4;
+  args["items"] = Json::array();
+  for (int i = 1; i <= 40; ++i) args["items"].push_back({{"question_id", i}});
+  args["watermark"] = {{"name", "so-watermark:test"}, {"value", 1700000000}};
+  const Json out = InvokeHandlers(*services_, "guest", "trace-invoker", args, logs_);
+  EXPECT_EQ(out["invoked"], 40);
+  EXPECT_EQ(out["new"], 40);
+  EXPECT_EQ(out["failed"], 0);
+  EXPECT_EQ(probe_max_in_flight_, 4) << "never more than `concurrency`, and that many when there is work";
+  std::set<std::string> ids;
+  for (const Json& id : out["activation_ids"]) {
+    ids.insert(id.get<std::string>());
+    auto record = controller_->GetActivation(guest_, "guest", id.get<std::string>());
+    ASSERT_TRUE(record.ok()) << "each item has its own activation record";
+    EXPECT_EQ((*record)["name"], "probe");
+    EXPECT_EQ((*record)["trace_id"], "trace-invoker");
+  }
+  EXPECT_EQ(ids.size(), 40u);
+  EXPECT_EQ(out["watermark"]["advanced"], true);
+  auto stored = Db()->GetLocal("_local/so-watermark:test");
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ((*stored)["watermark"], 1700000000);
+}
+
+TEST_F(PipelineTest, InvokerKeepsTheWatermarkWhenAnItemFails) {
+  StartSims();
+  Json args = Params();
+  args["handler"] = "/whisk.system/utils/probe";
+  args["items"] = Json::array({{{"question_id", 1}}, {{"question_id", 2}, {"fail", true}}, {{"question_id", 3}}});
+  args["watermark"] = {{"name", "so-watermark:test"}, {"value", 1700000000}};
+  const Json out = InvokeHandlers(*services_, "guest", "", args, logs_);
+  EXPECT_EQ(out["new"], 2);
+  EXPECT_EQ(out["failed"], 1);
+  EXPECT_EQ(out["watermark"]["advanced"], false);
+  EXPECT_NE(out["watermark"]["reason"].get<std::string>().find("1 of 3 items failed"), std::string::npos);
+  ASSERT_EQ(out["failures"].size(), 1u);
+  EXPECT_EQ(out["failures"][0]["question_id"], 2);
+  EXPECT_NE(out["failures"][0]["error"].get<std::string>().find("told to fail"), std::string::npos);
+  auto db = store_->GetDatabase("questions");
+  EXPECT_TRUE(!db.ok() || !(*db)->GetLocal("_local/so-watermark:test").ok()) << "the watermark did not move";
+
+  // A handler that does not exist fails every item, visibly.
+  args["handler"] = "stackoverflow/nothing";
+  EXPECT_EQ(InvokeHandlers(*services_, "guest", "", args, logs_)["failed"], 3);
 }
 
 // --- end to end ---------------------------------------------------------------
