@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -85,6 +87,21 @@ std::string Param(const Json& args, std::string_view key, std::string fallback =
 std::optional<int64_t> StoredWatermark(const std::optional<Json>& doc) {
   if (!doc || !doc->contains("watermark") || !(*doc)["watermark"].is_number_integer()) return std::nullopt;
   return (*doc)["watermark"].get<int64_t>();
+}
+
+// The lock that lets one notification at a time through a webhook, from
+// the read of `notified_at` to its write. A crash can then catch at most one
+// message between Slack's 200 and the record (DESIGN §5: one duplicate per
+// crash, not one per notifier in flight), and two activations for the same
+// question cannot both send. Slack takes about one message a second per
+// webhook anyway, so nothing is lost by the wait.
+std::mutex& WebhookLock(const std::string& url) {
+  static std::mutex registry_mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;  // GUARDED_BY(registry_mu), never shrinks
+  std::lock_guard<std::mutex> lock(registry_mu);
+  std::unique_ptr<std::mutex>& mu = locks[url];
+  if (!mu) mu = std::make_unique<std::mutex>();
+  return *mu;
 }
 
 // One handler activation, as the invoker saw it end.
@@ -380,6 +397,7 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   if (id.empty()) return Error(logs, "notifier: the input needs `id` (the storer's result)");
 
   std::unique_ptr<QuestionStore> store = StoreFor(services, args);
+  std::lock_guard<std::mutex> one_at_a_time(WebhookLock(slack_url));
   Result<std::optional<Json>> doc = store->Get(id);
   if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
   if (!doc->has_value()) return Error(logs, "notifier: question " + id + " is not stored");
