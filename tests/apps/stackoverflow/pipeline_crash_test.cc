@@ -113,7 +113,9 @@ TEST(PipelineCrash, KillNineDuringAnIngestLosesNoQuestionAndNoNotification) {
       for (int i = 0; i < 100 && poll(api).ok(); ++i) {
       }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 2500)(rng)));
+    // A random point of the ingest: a larger world takes proportionally longer.
+    const int scale = std::max(1, se_options.initial_questions / 1200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 2500)(rng) * scale));
     EXPECT_EQ(server.process->Signal(SIGKILL, 10s), 128 + SIGKILL);
     poller.join();
     server = StartWisp(dir.path());
@@ -121,7 +123,8 @@ TEST(PipelineCrash, KillNineDuringAnIngestLosesNoQuestionAndNoNotification) {
   }
   // The cron goes on until a poll reads the whole window and stores all of it.
   bool clean = false;
-  for (int i = 0; i < 30 && !clean; ++i) {
+  // (A poll reads at most 300 questions.)
+  for (int i = 0; i < 30 + se_options.initial_questions / 300 && !clean; ++i) {
     Result<Json> result = poll(server.api);
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     clean = (*result)["failed"] == 0 && (*result)["complete"] == true && (*result)["watermark"]["advanced"] == true;
