@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"
@@ -236,6 +237,8 @@ int RunServe(const ServeOptions& o) {
 
   whisk::BuiltinRuntime builtin_runtime;
   http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
+  // Declared before the controller, whose activations use it until it stops.
+  std::optional<stackoverflow::PipelineServices> pipeline;
   whisk::RegisterUtilsCatalog(builtin_runtime);
   whisk::ControllerOptions controller_options;
   controller_options.invocations_per_minute = o.invocations_per_minute;
@@ -257,15 +260,15 @@ int RunServe(const ServeOptions& o) {
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
-  const stackoverflow::PipelineServices pipeline{
+  pipeline.emplace(stackoverflow::PipelineServices{
       .store = **store,
       .controller = controller,
       .identity_of = [&identities](const std::string& ns) { return identities.Find(ns); },
       .http = pipeline_http,
       .clock = Clock::System(),
       .sleep = {},
-      .slack_sleep = {}};
-  stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, pipeline);
+      .slack_sleep = {}});
+  stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, *pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     std::fprintf(stderr, "wisp serve: cannot start the OpenWhisk controller: %s\n", s.ToString().c_str());
     return 1;
