@@ -71,6 +71,11 @@ EnvLookup DemoEnvironment(std::map<std::string, std::string> overrides) {
 
 CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   o.serve.data_dir = "./wisp-demo-data";
+  // Every question is three activations (qhandler, storer, notifier): the
+  // standalone defaults of 60 a minute and 30 at once would make the first
+  // polls queue behind the throttle.
+  o.serve.invocations_per_minute = 100'000;
+  o.serve.concurrent_invocations = 200;
   CLI::App* demo = app.add_subcommand(
       "demo", "Run the Stack Overflow pipeline on one machine: server, simulators, deployed manifest, dashboard user");
   demo->add_option("--data-dir", o.serve.data_dir, "Directory for the server's state (created if missing)")

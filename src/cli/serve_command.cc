@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -21,14 +23,13 @@ using std::chrono::milliseconds;
 constexpr int64_t kDefaultOverlapSeconds = 60;
 // The first poll of a tag set, without a watermark, starts this far back.
 constexpr int64_t kDefaultFirstLookbackSeconds = 30 * 24 * 3600;
-// Pages a keyed caller may read in one poll (anonymous callers: 25).
-constexpr int64_t kKeyedMaxPages = 1000;
+// Pages one poll reads at most: a poll's items travel as one activation
+// result, which the controller bounds (1 MB by default; a question with its
+// body is about 2.5 KB). A larger backlog is read over several polls.
+constexpr int64_t kDefaultMaxPages = 3;
 // Conflicting writes of one document before the action gives up (each
 // retry re-reads, so only a writer storm gets this far).
 constexpr int kMaxConflictRetries = 20;
-// How long a notifier's claim on a message holds: longer than the Slack
-// client's retries (5 attempts, backoff up to 60 s, Retry-After) take.
-constexpr int64_t kNotifyLeaseMillis = 10 * 60 * 1000;
 // How long the invoker waits for one handler activation.
 constexpr milliseconds kHandlerWait{10 * 60 * 1000};
 // A throttled invoke (429) is retried this long before the item counts as failed.
@@ -88,6 +89,21 @@ std::optional<int64_t> StoredWatermark(const std::optional<Json>& doc) {
   return (*doc)["watermark"].get<int64_t>();
 }
 
+// The lock that lets one notification at a time through a webhook, from
+// the read of `notified_at` to its write. A crash can then catch at most one
+// message between Slack's 200 and the record (DESIGN §5: one duplicate per
+// crash, not one per notifier in flight), and two activations for the same
+// question cannot both send. Slack takes about one message a second per
+// webhook anyway, so nothing is lost by the wait.
+std::mutex& WebhookLock(const std::string& url) {
+  static std::mutex registry_mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;  // GUARDED_BY(registry_mu), never shrinks
+  std::lock_guard<std::mutex> lock(registry_mu);
+  std::unique_ptr<std::mutex>& mu = locks[url];
+  if (!mu) mu = std::make_unique<std::mutex>();
+  return *mu;
+}
+
 // One handler activation, as the invoker saw it end.
 struct HandlerOutcome {
   std::string activation_id;
@@ -133,16 +149,22 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
   options.base_url = Param(args, "api_url", options.base_url);
   options.site = Param(args, "site", options.site);
   options.key = Param(args, "apikey");
-  if (!options.key.empty()) options.max_pages = static_cast<int>(json::GetInt(args, "max_pages", kKeyedMaxPages));
+  const int64_t max_pages = std::clamp<int64_t>(json::GetInt(args, "max_pages", kDefaultMaxPages), 1,
+                                                options.key.empty() ? options.max_pages : 100'000);
+  options.max_pages = static_cast<int>(max_pages);
 
   const std::string watermark_name = WatermarkName(options.site, search_type, *tags);
   std::unique_ptr<QuestionStore> store = StoreFor(services, args);
   Result<std::optional<Json>> stored = store->GetLocal(watermark_name);
   if (!stored.ok()) return Error(logs, "collector: cannot read the watermark: " + stored.status().ToString());
   const std::optional<int64_t> watermark = StoredWatermark(*stored);
-  const PollWindow window =
-      NextWindow(watermark, NowSeconds(services.clock), json::GetInt(args, "overlap_seconds", kDefaultOverlapSeconds),
-                 json::GetInt(args, "first_lookback_seconds", kDefaultFirstLookbackSeconds));
+  // After a poll that stopped early the mark is the last activity read, and
+  // the next window starts exactly there: with an overlap, a backlog denser
+  // than one poll's pages per overlap would be read again and again.
+  const bool resume = *stored && (**stored).value("partial", false);
+  const int64_t overlap = resume ? 0 : json::GetInt(args, "overlap_seconds", kDefaultOverlapSeconds);
+  const PollWindow window = NextWindow(watermark, NowSeconds(services.clock), overlap,
+                                       json::GetInt(args, "first_lookback_seconds", kDefaultFirstLookbackSeconds));
 
   // Oldest activity first: when paging stops early (depth, quota), what was
   // read is a prefix in time, and the watermark can move to its end.
@@ -166,11 +188,12 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
                  " pages, activity " + std::to_string(window.min) + ".." + std::to_string(window.max) +
                  ", quota left " + std::to_string(found->quota_remaining));
 
-  Json result = {{"watermark", {{"name", watermark_name}, {"value", next ? Json(*next) : Json()}}},
-                 {"window", {{"min", window.min}, {"max", window.max}}},
-                 {"complete", found->complete},
-                 {"pages", found->pages},
-                 {"quota_remaining", found->quota_remaining}};
+  Json result = {
+      {"watermark", {{"name", watermark_name}, {"value", next ? Json(*next) : Json()}, {"partial", !found->complete}}},
+      {"window", {{"min", window.min}, {"max", window.max}}},
+      {"complete", found->complete},
+      {"pages", found->pages},
+      {"quota_remaining", found->quota_remaining}};
   result["items"] = Json(std::move(found->items));
   return result;
 }
@@ -283,10 +306,10 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
     Result<std::optional<Json>> current = store->GetLocal(name);
     const std::optional<int64_t> old = current.ok() ? StoredWatermark(*current) : std::nullopt;
     const int64_t moved = std::max(old.value_or(0), value.get<int64_t>());
-    Status written =
-        current.ok()
-            ? store->PutLocal(name, Json{{"watermark", moved}, {"updated_at", FormatIso8601(services.clock.Now())}})
-            : current.status();
+    const Json doc = {{"watermark", moved},
+                      {"partial", watermark.value("partial", false)},
+                      {"updated_at", FormatIso8601(services.clock.Now())}};
+    Status written = current.ok() ? store->PutLocal(name, doc) : current.status();
     if (written.ok()) {
       advanced = true;
     } else {
@@ -294,6 +317,7 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
     }
   }
   result["watermark"] = {{"name", name}, {"value", value}, {"advanced", advanced}};
+  result["complete"] = args.value("complete", false);  // the collector read the whole window
   if (!advanced) {
     result["watermark"]["reason"] = reason;
     logs.push_back("the watermark stays: " + reason);
@@ -373,48 +397,19 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   if (id.empty()) return Error(logs, "notifier: the input needs `id` (the storer's result)");
 
   std::unique_ptr<QuestionStore> store = StoreFor(services, args);
-  // Claim the message before sending it. Two notifiers of one question (two
-  // searches whose tags overlap, or a poll overlapping a slow one) race here,
-  // and the document's revision lets only one of them win. A claim older than
-  // the lease belongs to a notifier that died between claiming and recording,
-  // and is taken over.
-  Json claimed;
-  for (int attempt = 0; claimed.is_null(); ++attempt) {
-    if (attempt == kMaxConflictRetries) {
-      return Error(logs, "notifier: question " + id + " kept changing; gave up claiming its message");
-    }
-    Result<std::optional<Json>> doc = store->Get(id);
-    if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
-    if (!doc->has_value()) return Error(logs, "notifier: question " + id + " is not stored");
-    Json current = std::move(**doc);
-    if (current.contains("notified_at")) {
-      result["reason"] = "already notified";
-      result["notified_at"] = current["notified_at"];
-      return result;
-    }
-    const int64_t now_ms = services.clock.NowMillis();
-    const Json& claim = current.value("notify_claim", Json::object());
-    if (claim.is_object() && now_ms - json::GetInt(claim, "at_ms", 0) < kNotifyLeaseMillis) {
-      result["reason"] = "another notifier is sending it";
-      return result;
-    }
-    current["notify_claim"] = {{"at", FormatIso8601(services.clock.Now())}, {"at_ms", now_ms}};
-    Result<std::string> rev = store->Put(current);
-    if (rev.ok()) {
-      current["_rev"] = *rev;
-      claimed = std::move(current);
-    } else if (!rev.status().IsConflict()) {
-      return Error(logs, "notifier: cannot claim the message of question " + id + ": " + rev.status().ToString());
-    }
+  std::lock_guard<std::mutex> one_at_a_time(WebhookLock(slack_url));
+  Result<std::optional<Json>> doc = store->Get(id);
+  if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
+  if (!doc->has_value()) return Error(logs, "notifier: question " + id + " is not stored");
+  if ((*doc)->contains("notified_at")) {
+    result["reason"] = "already notified";
+    result["notified_at"] = (**doc)["notified_at"];
+    return result;
   }
-  const Json& question = args.contains("question") ? args["question"] : claimed["question"];
+  const Json& question = args.contains("question") ? args["question"] : (**doc)["question"];
 
   SlackClient slack(services.http, {}, RealSleepUnless(services.slack_sleep ? services.slack_sleep : services.sleep));
   if (Status posted = slack.Post(slack_url, NewQuestionMessage(question)); !posted.ok()) {
-    // Give the claim back, so that the next poll tries again at once.
-    Json released = claimed;
-    released.erase("notify_claim");
-    (void)store->Put(released);
     return Error(logs, "notifier: Slack did not take the message for question " + id + ": " + posted.ToString());
   }
   const std::string bot_url = Param(args, "botURL");
@@ -428,15 +423,13 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   }
 
   const std::string notified_at = FormatIso8601(services.clock.Now());
-  Json updated = std::move(claimed);
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     if (attempt > 0) {
-      Result<std::optional<Json>> doc = store->Get(id);
+      doc = store->Get(id);
       if (!doc.ok() || !doc->has_value()) break;
-      updated = std::move(**doc);
     }
+    Json updated = std::move(**doc);
     if (updated.contains("notified_at")) break;  // recorded meanwhile
-    updated.erase("notify_claim");
     updated["notified_at"] = notified_at;
     Result<std::string> rev = store->Put(updated);
     if (rev.ok()) {

@@ -8,6 +8,7 @@
 // no real time, and the world only changes when the test moves the clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <regex>
 #include <set>
 #include <thread>
@@ -56,6 +57,17 @@ class PipelineTest : public ::testing::Test {
                          .sleep = [this](milliseconds d) { clock_.Advance(d); },
                          // The Slack simulator does not enforce Retry-After: no time needs to pass.
                          .slack_sleep = [](milliseconds) {}});
+    // A handler that measures how many of its activations run at once.
+    builtin_.Register("probe", [this](const Json& args, whisk::BuiltinContext&) {
+      const int now = ++probe_in_flight_;
+      for (int seen = probe_max_in_flight_; now > seen && !probe_max_in_flight_.compare_exchange_weak(seen, now);) {
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+      --probe_in_flight_;
+      if (args["question"].value("fail", false)) return Json{{"error", "probe: told to fail"}};
+      return Json{{"id", std::to_string(args["question"].value("question_id", 0))}, {"status", "new"}};
+    });
+    controller_->SetBuiltinNames({"probe"});  // installed as /whisk.system/utils/probe
     InstallStackoverflowCatalog(builtin_, *controller_, *services_);
     controller_->SetRuntime("builtin", &builtin_);
     ASSERT_TRUE(controller_->Start().ok());
@@ -255,6 +267,8 @@ class PipelineTest : public ::testing::Test {
   std::unique_ptr<PipelineServices> services_;
   std::unique_ptr<whisk::Controller> controller_;  // last: it stops before what its actions use
   std::vector<std::string> logs_;
+  std::atomic<int> probe_in_flight_{0};
+  std::atomic<int> probe_max_in_flight_{0};
 };
 
 // --- the package --------------------------------------------------------------
@@ -446,28 +460,6 @@ TEST_F(PipelineTest, ConcurrentNotifiersOfOneQuestionPostOnce) {
   EXPECT_EQ(NotifiedIds(), std::vector<std::string>{stored["id"].get<std::string>()});
   const Json doc = Doc(stored["id"]);
   EXPECT_TRUE(doc.contains("notified_at"));
-  EXPECT_FALSE(doc.contains("notify_claim"));
-}
-
-// A notifier that died after claiming leaves a claim; once its lease is over,
-// a later poll sends the message.
-TEST_F(PipelineTest, AnExpiredClaimIsTakenOver) {
-  StartSims();
-  Json args = Params();
-  args["question"] = se_->Truth().front();
-  const Json stored = StoreQuestion(*services_, args, logs_);
-  for (const auto& [k, v] : stored.items()) args[k] = v;
-  Triage(stored["id"], Json{{"notify_claim", {{"at_ms", clock_.NowMillis()}}}});
-
-  Json out = NotifyNewQuestion(*services_, args, logs_);
-  EXPECT_EQ(out["notified"], false);
-  EXPECT_EQ(out["reason"], "another notifier is sending it");
-  EXPECT_TRUE(NotifiedIds().empty());
-
-  clock_.Advance(std::chrono::minutes(11));
-  out = NotifyNewQuestion(*services_, args, logs_);
-  EXPECT_EQ(out["notified"], true) << out.dump();
-  EXPECT_EQ(NotifiedIds(), std::vector<std::string>{stored["id"].get<std::string>()});
 }
 
 TEST_F(PipelineTest, NotifierSkipsUpdatesAndRunsWithoutSlack) {
@@ -546,6 +538,58 @@ TEST_F(PipelineTest, ApiErrorIsAnApplicationErrorWithTheReasonInTheLogs) {
   EXPECT_NE(json::Dump((*record)["logs"]).find("site is invalid"), std::string::npos);
 }
 
+// --- invoker ------------------------------------------------------------------
+
+TEST_F(PipelineTest, InvokerBoundsTheActivationsInFlightAndRecordsEachOne) {
+  StartSims();
+  Json args = Params();
+  args["handler"] = "/whisk.system/utils/probe";
+  args["concurrency"] = 4;
+  args["items"] = Json::array();
+  for (int i = 1; i <= 40; ++i) args["items"].push_back({{"question_id", i}});
+  args["watermark"] = {{"name", "so-watermark:test"}, {"value", 1700000000}};
+  const Json out = InvokeHandlers(*services_, "guest", "trace-invoker", args, logs_);
+  EXPECT_EQ(out["invoked"], 40);
+  EXPECT_EQ(out["new"], 40);
+  EXPECT_EQ(out["failed"], 0);
+  EXPECT_EQ(probe_max_in_flight_, 4) << "never more than `concurrency`, and that many when there is work";
+  std::set<std::string> ids;
+  for (const Json& id : out["activation_ids"]) {
+    ids.insert(id.get<std::string>());
+    auto record = controller_->GetActivation(guest_, "guest", id.get<std::string>());
+    ASSERT_TRUE(record.ok()) << "each item has its own activation record";
+    EXPECT_EQ((*record)["name"], "probe");
+    EXPECT_EQ((*record)["trace_id"], "trace-invoker");
+  }
+  EXPECT_EQ(ids.size(), 40u);
+  EXPECT_EQ(out["watermark"]["advanced"], true);
+  auto stored = Db()->GetLocal("_local/so-watermark:test");
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ((*stored)["watermark"], 1700000000);
+}
+
+TEST_F(PipelineTest, InvokerKeepsTheWatermarkWhenAnItemFails) {
+  StartSims();
+  Json args = Params();
+  args["handler"] = "/whisk.system/utils/probe";
+  args["items"] = Json::array({{{"question_id", 1}}, {{"question_id", 2}, {"fail", true}}, {{"question_id", 3}}});
+  args["watermark"] = {{"name", "so-watermark:test"}, {"value", 1700000000}};
+  const Json out = InvokeHandlers(*services_, "guest", "", args, logs_);
+  EXPECT_EQ(out["new"], 2);
+  EXPECT_EQ(out["failed"], 1);
+  EXPECT_EQ(out["watermark"]["advanced"], false);
+  EXPECT_NE(out["watermark"]["reason"].get<std::string>().find("1 of 3 items failed"), std::string::npos);
+  ASSERT_EQ(out["failures"].size(), 1u);
+  EXPECT_EQ(out["failures"][0]["question_id"], 2);
+  EXPECT_NE(out["failures"][0]["error"].get<std::string>().find("told to fail"), std::string::npos);
+  auto db = store_->GetDatabase("questions");
+  EXPECT_TRUE(!db.ok() || !(*db)->GetLocal("_local/so-watermark:test").ok()) << "the watermark did not move";
+
+  // A handler that does not exist fails every item, visibly.
+  args["handler"] = "stackoverflow/nothing";
+  EXPECT_EQ(InvokeHandlers(*services_, "guest", "", args, logs_)["failed"], 3);
+}
+
 // --- end to end ---------------------------------------------------------------
 
 TEST_F(PipelineTest, FivePollsKeepTheDatabaseEqualToTheWorld) {
@@ -588,6 +632,24 @@ TEST_F(PipelineTest, FivePollsKeepTheDatabaseEqualToTheWorld) {
   EXPECT_EQ(doc["status"], "updated");
   EXPECT_EQ(doc["owner"], "ada");
   EXPECT_EQ(doc["notes"], triage["notes"]);
+}
+
+TEST_F(PipelineTest, ABacklogLargerThanOnePollIsReadOverSeveralPolls) {
+  StartSims();
+  Deploy({{"max_pages", 1}});
+  int polls = 0;
+  int64_t invoked = 0;
+  for (bool complete = false; !complete && polls < 10; ++polls) {
+    const Json result = Poll();
+    ASSERT_EQ(result["failed"], 0) << result.dump();
+    EXPECT_EQ(result["watermark"]["advanced"], true);
+    EXPECT_LE(result["invoked"].get<int64_t>(), 100);
+    invoked += result["invoked"].get<int64_t>();
+    complete = result["complete"];
+  }
+  EXPECT_GT(polls, 1);
+  ExpectFinalState();
+  EXPECT_LE(static_cast<size_t>(invoked), Docs().size() + 2 * polls) << "a poll re-reads only its first second";
 }
 
 TEST_F(PipelineTest, AFiredTriggerRunsThePollThroughItsRule) {
@@ -696,9 +758,10 @@ INSTANTIATE_TEST_SUITE_P(
                                 "{\"request\": 1, \"fault\": \"http\", \"status\": 429, \"retry_after\": 1}\n"
                                 "{\"request\": 2, \"fault\": \"http\", \"status\": 500}",
                                 0, 2},
-                      // Slack down longer than one activation's retries: items fail, the
+                      // Slack down longer than one activation's retries (60 failures, at
+                      // most 5 per item and 8 items in flight: some items fail), the
                       // watermark stays, and later polls send what is owed.
-                      FaultCase{"slack_outage", "", R"({"from": 1, "to": 25, "fault": "http", "status": 500})", 0, 25,
+                      FaultCase{"slack_outage", "", R"({"from": 1, "to": 60, "fault": "http", "status": 500})", 0, 60,
                                 true}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
 
