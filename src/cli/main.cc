@@ -1,9 +1,10 @@
-// The wisp binary: `wisp serve`, and the wsk-compatible client commands
+// The wisp binary: `wisp serve`, `wisp user`, and the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list).
 #include <CLI/CLI.hpp>
 
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/user_command.h"
 #include "cli/wsk_commands.h"
 
 #ifndef WISP_VERSION
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   CLI::App* serve = wisp::cli::AddServeCommand(app, serve_options);
   wisp::cli::SimOptions sim_options;
   wisp::cli::AddSimCommand(app, sim_options);
+  wisp::cli::UserOptions user_options;
+  wisp::cli::AddUserCommand(app, user_options);
 
   try {
     app.parse(argc, argv);
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
   }
   if (serve->parsed()) return wisp::cli::RunServe(serve_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
+  if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;
 }
