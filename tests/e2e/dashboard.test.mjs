@@ -288,6 +288,8 @@ test('an edit made offline reaches the server after reconnection', async () => {
   await page.fill('#note-text', 'written on a train');
   await page.click('[data-key="add-note"]');
   await page.waitForSelector('#owner-name >> text=ada');
+  await page.waitForSelector('.note-text >> text=written on a train');
+  assert.equal(await page.getAttribute('#sync-badge', 'data-state'), 'offline');
   await shot(page, 'offline');
   assert.equal((await serverDoc(id)).owner, null);   // nothing reached the server
   await context.setOffline(false);
@@ -300,7 +302,36 @@ test('an edit made offline reaches the server after reconnection', async () => {
   await context.close();
 });
 
-test('a second browser sees the first one\'s assignment live', async () => {
+test('two people editing one question concurrently keep every change', async () => {
+  const [id] = await seed([question({}, { title: 'Edited twice at once' })]);
+  const ada = await signIn('ada');
+  const bob = await signIn('bob');
+  for (const p of [ada.page, bob.page]) {
+    await p.goto(`${app}/#/q/${id}`);
+    await p.waitForSelector('.actions [data-key="a"]');
+  }
+  await ada.context.setOffline(true);
+  await ada.page.waitForSelector('#sync-badge[data-state="offline"]');
+  await ada.page.fill('#note-text', 'ada, offline');
+  await ada.page.click('[data-key="add-note"]');
+  await ada.page.click('.actions [data-key="x"]');                 // ada rejects
+  await bob.page.click('.actions [data-key="a"]');                 // bob takes it meanwhile
+  await bob.page.fill('#note-text', 'bob, online');
+  await bob.page.click('[data-key="add-note"]');
+  await eventually(async () => (await serverDoc(id)).notes.length === 1, 10000, "bob's edit on the server");
+  await ada.context.setOffline(false);
+  const merged = await eventually(async () => {
+    const d = (await couch('GET', `questions/${id}?conflicts=true`)).body;
+    return d.notes.length === 2 && !d._conflicts ? d : null;
+  }, 20000, 'one merged revision with both notes');
+  assert.deepEqual(merged.notes.map((n) => n.text).sort(), ['ada, offline', 'bob, online']);
+  assert.equal(merged.owner, 'bob');
+  assert.equal(merged.rejected, true);
+  await ada.context.close();
+  await bob.context.close();
+});
+
+test('a second browser sees the first one\'s assignment live', async (t) => {
   const [id] = await seed([question({}, { title: 'Seen live' })]);
   const ada = await signIn('ada');
   const bob = await signIn('bob', USERS.bob, { hash: '#/list?view=all' });
@@ -314,6 +345,7 @@ test('a second browser sees the first one\'s assignment live', async () => {
     return link && link.closest('.qrow').querySelector('.owner')?.textContent.includes('ada');
   }, id, { timeout: 5000 });
   const elapsed = Date.now() - clicked;
+  t.diagnostic(`bob saw the assignment ${elapsed} ms after ada's click`);
   assert.ok(elapsed < 2000, `bob saw the assignment after ${elapsed} ms`);
   // A question stored meanwhile (as the pipeline would) appears without a reload.
   const [fresh] = await seed([question({}, { title: 'Ingested just now' })]);

@@ -73,6 +73,7 @@ export class Store extends EventTarget {
     this.synced = false;          // the first pull finished
     this.status = 'connecting';   // connecting | syncing | online | offline | denied
     this.conflict = null;         // the last conflict that could not be resolved
+    this.failing = false;         // the last sync attempt failed (retrying with backoff)
     this.syncs = [];
   }
 
@@ -153,12 +154,15 @@ export class Store extends EventTarget {
     for (const [local, remote] of [[this.localQuestions, this.remoteQuestions], [this.localEvents, this.remoteEvents]]) {
       const sync = local.sync(remote, options);
       let first = true;
-      sync.on('active', () => this.setStatus('syncing'))
+      // While the link is down, a retry that starts is not yet a sync.
+      sync.on('active', () => this.setStatus(this.failing || !navigator.onLine ? 'offline' : 'syncing'))
         .on('paused', (err) => {
           if (err || !navigator.onLine) {
+            this.failing = true;
             this.setStatus('offline');
             return;
           }
+          this.failing = false;
           if (first) {
             first = false;
             if (--pending === 0 && !this.synced) {

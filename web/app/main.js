@@ -35,6 +35,10 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+function plural(n, word) {
+  return `${Number(n).toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function kbd(key) {
   return h('kbd', { 'aria-hidden': 'true' }, key);
 }
@@ -115,15 +119,17 @@ function renderLogin(message) {
 
 // --- the top bar -----------------------------------------------------------
 
+// `counts`: those of the list being shown; elsewhere, those of the last list.
 function renderTopbar(counts) {
   viewsNav.hidden = false;
   const query = route.route === 'list' ? route.query : parseHash(lastListHash).query;
+  if (!counts) counts = runQuery(store.questions.values(), query, store.user, (d) => store.text(d)).counts;
   viewsNav.replaceChildren(...VIEWS.map((view) => {
     const current = route.route === 'list' && query.view === view;
     const label = { unassigned: 'Unassigned', mine: 'Mine', all: 'All' }[view];
     return h('a', {
       href: listHash({ ...query, view }), class: 'tab', 'aria-current': current ? 'page' : false, 'data-key': `tab-${view}`,
-    }, label, counts ? h('span', { class: 'count', 'data-count': view }, counts[view].toLocaleString()) : null);
+    }, label, h('span', { class: 'count', 'data-count': view }, counts[view].toLocaleString()));
   }));
   userMenu.hidden = false;
   userMenu.replaceChildren(
@@ -194,11 +200,11 @@ function row(doc) {
     h('a', { href: `#/q/${encodeURIComponent(doc._id)}`, class: 'qlink', 'data-key': `row-${doc._id}` },
       h('span', { class: 'qtitle' }, title(doc)), ...pills),
     h('div', { class: 'qmeta' },
-      h('span', { class: 'stat', title: 'score' }, `▲ ${q.score ?? 0}`),
-      h('span', { class: 'stat', title: 'answers' }, `💬 ${q.answer_count ?? 0}`),
+      h('span', { class: 'stat' }, plural(q.score ?? 0, 'vote')),
+      h('span', { class: 'stat' }, plural(q.answer_count ?? 0, 'answer')),
       h('span', {}, 'asked ', time(q.creation_date || 0), q.owner?.display_name ? ` by ${decodeEntities(q.owner.display_name)}` : ''),
       doc.owner ? h('span', { class: 'owner' }, '→ ', displayName(doc.owner)) : h('span', { class: 'owner none' }, 'unassigned'),
-      (doc.notes || []).length ? h('span', { class: 'stat' }, `📝 ${doc.notes.length}`) : null,
+      (doc.notes || []).length ? h('span', { class: 'stat' }, plural(doc.notes.length, 'note')) : null,
       h('span', { class: 'tags' }, tags)));
 }
 
@@ -328,7 +334,7 @@ function updateQuestion() {
       h('span', { class: `pill status ${status}` }, status),
       doc.status === 'updated' ? h('span', { class: 'pill updated' }, 'updated on SO') : null,
       h('span', {}, 'asked ', time(q.creation_date || 0), q.owner?.display_name ? ` by ${decodeEntities(q.owner.display_name)}` : ''),
-      h('span', { class: 'stat' }, `▲ ${q.score ?? 0}`), h('span', { class: 'stat' }, `💬 ${q.answer_count ?? 0} answers`),
+      h('span', { class: 'stat' }, plural(q.score ?? 0, 'vote')), h('span', { class: 'stat' }, plural(q.answer_count ?? 0, 'answer')),
       q.link ? h('a', { href: q.link, target: '_blank', rel: 'noopener noreferrer', class: 'so-link' }, 'Open on Stack Overflow ↗') : null),
     h('p', { class: 'tags' }, (q.tags || []).map((t) => h('a', { class: 'tag', href: listHash({ ...DEFAULT_QUERY, view: 'all', tag: t }) }, t))));
   if (s.bodyRev !== q.body) {
@@ -348,7 +354,7 @@ function updateQuestion() {
         c.matches.length ? `${c.display} — knows ${c.matches.join(', ')}` : c.display)));
     const button = (label, key, onclick, extra = {}) => h('button', { type: 'button', 'data-key': key, onclick, ...extra }, label, ' ', kbd(key));
     const closed = doc.answered || doc.rejected;
-    s.side.replaceChildren(owner,
+    s.side.replaceChildren(...[owner,
       h('div', { class: 'assign-row' }, select,
         h('button', { type: 'button', 'data-key': 'assign-to', onclick: () => act(store.assign(id, select.value), `Assigned to ${displayName(select.value)}`) }, 'Assign')),
       h('div', { class: 'actions' },
@@ -358,7 +364,8 @@ function updateQuestion() {
         !doc.rejected ? button('Reject', 'x', () => act(store.reject(id), 'Rejected'), { class: 'danger' }) : null,
         closed ? button('Reopen', 'o', () => act(store.reopen(id), 'Reopened')) : null),
       doc.answered ? h('p', { class: 'muted' }, `Answered by ${displayName(doc.answered_by)} `, time(new Date(doc.answered_at))) : null,
-      doc.rejected ? h('p', { class: 'muted' }, `Rejected by ${displayName(doc.rejected_by)} `, time(new Date(doc.rejected_at))) : null);
+      doc.rejected ? h('p', { class: 'muted' }, `Rejected by ${displayName(doc.rejected_by)} `, time(new Date(doc.rejected_at))) : null,
+    ].filter(Boolean));
 
     s.tags.replaceChildren(...(doc.custom_tags || []).map((t) => h('span', { class: 'tag custom' }, t,
       h('button', { type: 'button', class: 'chip-x', 'aria-label': `Remove tag ${t}`, 'data-key': `untag-${t}`, onclick: () => act(store.removeTag(id, t)) }, '×'))));
