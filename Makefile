@@ -12,10 +12,11 @@ CMAKE_FLAGS ?=
 .PHONY: demo test setup build asan tsan fuzz bench-http format clean
 
 demo: build
-	@echo "wisp: starting 'wisp serve'. The Stack Overflow pipeline and the dashboard arrive with"
-	@echo "      issues E and F; today this serves the OpenWhisk API (/api/v1, with /whisk.system/utils),"
-	@echo "      /ping and /metrics on :3233 and the CouchDB API (the document store) on :5984, with"
-	@echo "      the CouchDB admin and the APIHOST=/AUTH= lines for ~/.wskprops printed below."
+	@echo "wisp: starting 'wisp serve'. The Stack Overflow pipeline arrives with issue E; today this"
+	@echo "      serves the triage dashboard at http://127.0.0.1:3233/ (add a user first, in another"
+	@echo "      shell: ./$(BUILD_DIR)/wisp user add NAME), the OpenWhisk API (/api/v1), /ping and"
+	@echo "      /metrics on :3233, and the CouchDB API on :5984 (and under /db/ on :3233), with the"
+	@echo "      CouchDB admin and the APIHOST=/AUTH= lines for ~/.wskprops printed below."
 	./$(BUILD_DIR)/wisp serve
 
 test: build

@@ -95,6 +95,7 @@ export class Store extends EventTarget {
     for (const row of questions.rows) this.apply(row.doc);
     for (const row of events.rows) this.applyEvent(row.doc);
     this.localOnly = questions.rows.length > 0;
+    if (!this.localOnly) this.bootstrap();
 
     this.feeds = [
       this.localQuestions.changes({ since: 'now', live: true, include_docs: true, conflicts: true })
@@ -106,6 +107,22 @@ export class Store extends EventTarget {
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', () => this.setStatus('offline'));
     this.startSync();
+  }
+
+  // A first visit shows the questions from one `_all_docs` read, at once,
+  // while replication fills the local copy behind it (writing thousands of
+  // documents into IndexedDB takes much longer than reading them).
+  async bootstrap() {
+    try {
+      const res = await fetch(`${REMOTE}questions/_all_docs?include_docs=true`, { credentials: 'include' });
+      if (!res.ok) return;
+      const { rows } = await res.json();
+      for (const row of rows) if (row.doc && !this.questions.has(row.id)) this.apply(row.doc);
+      this.bootstrapped = true;
+      this.emit('change');
+    } catch (e) {
+      // Offline: the list says it has not synced yet, and sync retries.
+    }
   }
 
   emit(type) {
@@ -214,7 +231,15 @@ export class Store extends EventTarget {
   // concurrent local write wins, then records `action` in `events`.
   async update(id, action, change, detail = {}) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const doc = await this.localQuestions.get(id);
+      let doc;
+      try {
+        doc = await this.localQuestions.get(id);
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        // Shown from the first read but not replicated here yet: fetch it now.
+        await this.localQuestions.replicate.from(this.remoteQuestions, { doc_ids: [id] });
+        doc = await this.localQuestions.get(id);
+      }
       change(doc);
       try {
         await this.localQuestions.put(doc);

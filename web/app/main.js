@@ -233,7 +233,7 @@ function updateList() {
   keepFocus(() => {
     if (shown.length) {
       s.list.replaceChildren(...shown.map(row));
-    } else if (!store.synced && !store.localOnly) {
+    } else if (!store.synced && !store.localOnly && !store.bootstrapped) {
       s.list.replaceChildren(h('li', { class: 'empty' }, store.status === 'offline'
         ? 'Not synced yet: waiting for the connection to the server.' : 'Loading questions…'));
     } else {
@@ -437,10 +437,13 @@ function render() {
   else renderList();
 }
 
+// Live changes redraw on the next frame; during the first sync, when
+// thousands arrive, at most every 250 ms so the sync keeps the CPU.
 function scheduleRender() {
   if (scheduled) return;
   scheduled = true;
-  requestAnimationFrame(() => {
+  const frame = store && !store.synced ? (fn) => setTimeout(() => requestAnimationFrame(fn), 250) : requestAnimationFrame;
+  frame(() => {
     scheduled = false;
     if (!store) return;
     renderBadge();
