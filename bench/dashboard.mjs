@@ -77,6 +77,13 @@ try {
     return count && Number(count.textContent.replace(/\D/g, '')) === n && document.querySelector('.qrow');
   }, N, { timeout: 600_000, polling: 50 });
   const firstLoad = Date.now() - t0;
+  const fmt = (ms) => `${Math.round(ms)} ms`;
+  console.log(`questions: ${N}`);
+  console.log(`first load to interactive list (sync included): ${fmt(firstLoad)}  (target <= 5000 ms)`);
+  // The local copy complete: the badge turns "Live" once replication has caught up.
+  await page.waitForSelector('#sync-badge[data-state="online"]', { timeout: 600_000 });
+  const fullSync = Date.now() - t0;
+  console.log(`first load to a complete local copy (IndexedDB): ${fmt(fullSync)}`);
 
   // Keystrokes: the time from an input event to the next frame after it.
   const keystrokes = await page.evaluate(async (count) => {
@@ -113,9 +120,6 @@ try {
     changes.push(Date.now() - start);
   }
 
-  const fmt = (ms) => `${Math.round(ms)} ms`;
-  console.log(`questions: ${N}`);
-  console.log(`first load to interactive list (sync included): ${fmt(firstLoad)}  (target <= 5000 ms)`);
   console.log(`search keystroke to updated list: p95 ${fmt(p95(keystrokes))}, median ${fmt(keystrokes.sort((a, b) => a - b)[keystrokes.length >> 1])}  (target p95 <= 100 ms)`);
   console.log(`server change to open dashboard: p95 ${fmt(p95(changes))}, median ${fmt(changes.sort((a, b) => a - b)[changes.length >> 1])}  (target p95 <= 1000 ms)`);
 } finally {

@@ -202,7 +202,7 @@ test('lists, toggles, tag filter, search and counts', async () => {
   await page.check('#show-rejected');
   await page.waitForFunction(() => document.querySelectorAll('.qrow').length === 3);
   assert.ok((await rowTitles(page)).includes('Rejected spam'));
-  assert.match(page.url(), /rejected=1/);
+  await page.waitForFunction(() => location.hash.includes('rejected=1'));   // the URL follows
   await page.uncheck('#show-rejected');
 
   await page.click('[data-key="tab-mine"]');
@@ -225,7 +225,7 @@ test('lists, toggles, tag filter, search and counts', async () => {
   await page.press('#tag-filter', 'Enter');
   await page.waitForFunction(() => document.querySelectorAll('.qrow').length === 1);
   assert.deepEqual(await rowTitles(page), ['Needs a quick look']);
-  assert.match(page.url(), /tag=urgent/);
+  await page.waitForFunction(() => location.hash.includes('tag=urgent'));
 
   // The hash reproduces the view in a fresh page.
   const again = await context.newPage();

@@ -73,7 +73,7 @@ export class Store extends EventTarget {
     this.synced = false;          // the first pull finished
     this.status = 'connecting';   // connecting | syncing | online | offline | denied
     this.conflict = null;         // the last conflict that could not be resolved
-    this.failing = false;         // the last sync attempt failed (retrying with backoff)
+    this.states = {};             // database -> syncing | online | offline
     this.syncs = [];
   }
 
@@ -95,7 +95,8 @@ export class Store extends EventTarget {
     for (const row of questions.rows) this.apply(row.doc);
     for (const row of events.rows) this.applyEvent(row.doc);
     this.localOnly = questions.rows.length > 0;
-    if (!this.localOnly) this.bootstrap();
+    if (this.localOnly) this.warmTexts();
+    else this.bootstrap();
 
     this.feeds = [
       this.localQuestions.changes({ since: 'now', live: true, include_docs: true, conflicts: true })
@@ -120,6 +121,7 @@ export class Store extends EventTarget {
       for (const row of rows) if (row.doc && !this.questions.has(row.id)) this.apply(row.doc);
       this.bootstrapped = true;
       this.emit('change');
+      this.warmTexts();
     } catch (e) {
       // Offline: the list says it has not synced yet, and sync retries.
     }
@@ -156,6 +158,20 @@ export class Store extends EventTarget {
     this.events.set(doc.question_id, list);
   }
 
+  // Computes the search text of every question in idle moments, so the
+  // first keystroke of a search does not pay for thousands at once.
+  warmTexts() {
+    const docs = [...this.questions.values()];
+    let i = 0;
+    const step = (deadline) => {
+      const end = i + 500;
+      while (i < docs.length && (deadline ? deadline.timeRemaining() > 2 : i < end)) this.text(docs[i++]);
+      if (i < docs.length) idle(step);
+    };
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 0));
+    idle(step);
+  }
+
   text(doc) {
     let t = this.texts.get(doc);
     if (t === undefined) {
@@ -165,29 +181,36 @@ export class Store extends EventTarget {
     return t;
   }
 
+  // Each database's sync has its own state; the badge shows the worst:
+  // offline if either failed, syncing while either works, live when both
+  // have caught up.
+  syncState(name, state) {
+    this.states[name] = state;
+    const all = Object.values(this.states);
+    if (all.includes('offline') || !navigator.onLine) this.setStatus('offline');
+    else if (all.includes('syncing')) this.setStatus('syncing');
+    else this.setStatus('online');
+  }
+
   startSync() {
     const options = { live: true, retry: true, batch_size: 500, back_off_function: backOff };
-    let pending = 2;
-    for (const [local, remote] of [[this.localQuestions, this.remoteQuestions], [this.localEvents, this.remoteEvents]]) {
+    this.states = { questions: 'syncing', events: 'syncing' };
+    this.setStatus(navigator.onLine ? 'syncing' : 'offline');
+    for (const [name, local, remote] of [['questions', this.localQuestions, this.remoteQuestions],
+      ['events', this.localEvents, this.remoteEvents]]) {
       const sync = local.sync(remote, options);
-      let first = true;
       // While the link is down, a retry that starts is not yet a sync.
-      sync.on('active', () => this.setStatus(this.failing || !navigator.onLine ? 'offline' : 'syncing'))
+      sync.on('active', () => { if (this.states[name] !== 'offline') this.syncState(name, 'syncing'); })
         .on('paused', (err) => {
           if (err || !navigator.onLine) {
-            this.failing = true;
-            this.setStatus('offline');
+            this.syncState(name, 'offline');
             return;
           }
-          this.failing = false;
-          if (first) {
-            first = false;
-            if (--pending === 0 && !this.synced) {
-              this.synced = true;
-              this.emit('change');
-            }
+          this.syncState(name, 'online');
+          if (!this.synced && Object.values(this.states).every((st) => st === 'online')) {
+            this.synced = true;
+            this.emit('change');
           }
-          this.setStatus('online');
         })
         .on('denied', (err) => this.showProblem(`The server refused a change: ${err.reason || err.message || err}`))
         .on('error', (err) => {
@@ -195,7 +218,7 @@ export class Store extends EventTarget {
             this.setStatus('denied');
             this.emit('unauthorized');
           } else {
-            this.setStatus('offline');
+            this.syncState(name, 'offline');
           }
         });
       this.syncs.push(sync);

@@ -35,8 +35,14 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Intl formatters are costly to make: one each, reused (toLocaleString()
+// would make one per call, hundreds per keystroke).
+const numberFormat = new Intl.NumberFormat();
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const num = (n) => numberFormat.format(n);
+
 function plural(n, word) {
-  return `${Number(n).toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+  return `${num(Number(n))} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function kbd(key) {
@@ -62,7 +68,8 @@ function ago(date) {
 
 function time(date) {
   const d = date instanceof Date ? date : new Date(Number(date) * 1000);
-  return h('time', { datetime: d.toISOString(), title: d.toLocaleString() }, ago(d));
+  if (Number.isNaN(d.getTime())) return h('time', {}, 'at an unknown time');
+  return h('time', { datetime: d.toISOString(), title: dateFormat.format(d) }, ago(d));
 }
 
 function title(doc) {
@@ -129,7 +136,7 @@ function renderTopbar(counts) {
     const label = { unassigned: 'Unassigned', mine: 'Mine', all: 'All' }[view];
     return h('a', {
       href: listHash({ ...query, view }), class: 'tab', 'aria-current': current ? 'page' : false, 'data-key': `tab-${view}`,
-    }, label, h('span', { class: 'count', 'data-count': view }, counts[view].toLocaleString()));
+    }, label, h('span', { class: 'count', 'data-count': view }, num(counts[view])));
   }));
   userMenu.hidden = false;
   userMenu.replaceChildren(
@@ -184,7 +191,11 @@ function setQuery(change) {
   route.query = { ...route.query, ...change };
   page = 0;
   lastListHash = listHash(route.query);
-  history.replaceState(null, '', lastListHash);
+  // The URL follows once typing pauses: replaceState costs more than a redraw.
+  clearTimeout(setQuery.timer);
+  setQuery.timer = setTimeout(() => {
+    if (route.route === 'list') history.replaceState(null, '', lastListHash);
+  }, 250);
   updateList();
 }
 
@@ -228,10 +239,14 @@ function updateList() {
   const pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
   page = Math.min(page, pages - 1);
   const shown = items.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-  s.summary.replaceChildren(h('span', { class: 'badge count-badge', id: 'result-count' }, items.length.toLocaleString()),
+  s.summary.replaceChildren(h('span', { class: 'badge count-badge', id: 'result-count' }, num(items.length)),
     items.length === 1 ? ' question' : ' questions');
+  // Rows are rebuilt only when what they show changed.
+  const signature = shown.map((d) => `${d._id}@${d._rev}`).join() + `|${store.users.size}`;
   keepFocus(() => {
-    if (shown.length) {
+    if (shown.length && signature === s.signature) {
+      // the same rows: nothing to redraw
+    } else if (shown.length) {
       s.list.replaceChildren(...shown.map(row));
     } else if (!store.synced && !store.localOnly && !store.bootstrapped) {
       s.list.replaceChildren(h('li', { class: 'empty' }, store.status === 'offline'
@@ -239,9 +254,10 @@ function updateList() {
     } else {
       s.list.replaceChildren(h('li', { class: 'empty' }, 'No questions match.'));
     }
+    s.signature = shown.length ? signature : '';
     s.pager.replaceChildren(...(pages > 1 ? [
       h('button', { type: 'button', disabled: page === 0, 'data-key': 'prev', onclick: () => { page--; updateList(); } }, '← Previous'),
-      h('span', {}, `${(page * PAGE_SIZE + 1).toLocaleString()}–${(page * PAGE_SIZE + shown.length).toLocaleString()} of ${items.length.toLocaleString()}`),
+      h('span', {}, `${num(page * PAGE_SIZE + 1)}–${num(page * PAGE_SIZE + shown.length)} of ${num(items.length)}`),
       h('button', { type: 'button', disabled: page >= pages - 1, 'data-key': 'next', onclick: () => { page++; updateList(); } }, 'Next →'),
     ] : []));
   });
