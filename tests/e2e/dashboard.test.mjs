@@ -411,6 +411,29 @@ test('a triage with the keyboard only', async () => {
   await context.close();
 });
 
+test('a profile names its owner and puts them first for questions with their tags', async () => {
+  const [id] = await seed([question({}, { title: 'Mango index not used', tags: ['mango'] })]);
+  const { page, context } = await signIn('ada');
+  await page.click('#user-menu a');
+  await page.waitForSelector('#display-name');
+  await page.fill('#display-name', 'Ada Lovelace');
+  await page.fill('#so-id', '12345');
+  await page.fill('#profile-tags', 'Mango, sqlite');
+  await page.click('form.profile button[type="submit"]');
+  const profile = await eventually(async () => {
+    const d = (await couch('GET', 'questions/user:ada')).body;
+    return d.display_name === 'Ada Lovelace' ? d : null;
+  }, 10000, 'the profile on the server');
+  assert.deepEqual(profile.custom_tags, ['mango', 'sqlite']);
+  assert.equal(profile.so_user_id, '12345');
+  assert.equal(profile.type, 'user');
+  await page.goto(`${app}/#/q/${id}`);
+  await page.waitForSelector('#assignee');
+  assert.equal(await page.$eval('#assignee option', (o) => o.textContent), 'Ada Lovelace — knows mango');
+  assert.equal(await page.textContent('#user-menu a'), 'Ada Lovelace');
+  await context.close();
+});
+
 test('logging out clears this browser\'s copy', async () => {
   const { page, context } = await signIn('ada');
   const before = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));

@@ -96,7 +96,6 @@ export class Store extends EventTarget {
     for (const row of events.rows) this.applyEvent(row.doc);
     this.localOnly = questions.rows.length > 0;
     if (this.localOnly) this.warmTexts();
-    else this.bootstrap();
 
     this.feeds = [
       this.localQuestions.changes({ since: 'now', live: true, include_docs: true, conflicts: true })
@@ -104,10 +103,13 @@ export class Store extends EventTarget {
       this.localEvents.changes({ since: 'now', live: true, include_docs: true })
         .on('change', (c) => { if (!c.deleted) this.applyEvent(c.doc); this.emit('change'); }),
     ];
-    this.onOnline = () => this.restartSync();
+    this.onOnline = () => { if (this.syncs.length) this.restartSync(); };
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', () => this.setStatus('offline'));
-    this.startSync();
+    // A first visit reads everything once before replication starts, so the
+    // two do not fight over the CPU while the list is first drawn.
+    if (this.localOnly) this.startSync();
+    else this.bootstrap().finally(() => { if (!this.closed) this.startSync(); });
   }
 
   // A first visit shows the questions from one `_all_docs` read, at once,
@@ -237,6 +239,7 @@ export class Store extends EventTarget {
   }
 
   async close() {
+    this.closed = true;
     window.removeEventListener('online', this.onOnline);
     for (const s of this.syncs) s.cancel();
     for (const f of this.feeds || []) f.cancel();
