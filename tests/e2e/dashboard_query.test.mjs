@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_QUERY, decodeEntities, listHash, mergeQuestion, parseHash, runQuery, suggestAssignees, tagCounts,
+  DEFAULT_QUERY, decodeEntities, listHash, mergeQuestion, narrows, parseHash, runQuery, suggestAssignees, tagCounts,
 } from '../../web/app/query.js';
 
 function q(id, fields = {}, so = {}) {
@@ -80,4 +80,18 @@ test('conflicting edits merge field by field, keeping every note and tag', () =>
   // A later unassignment beats an earlier assignment.
   const unassigned = { ...base, owner: null, assigned_at: '2026-01-05T00:00:00Z' };
   assert.equal(mergeQuestion(mine, [unassigned]).owner, null);
+});
+
+test('a search that grows narrows the last result; anything else starts over', () => {
+  const docs = [q('1', {}, { title: 'replication stalls' }), q('2', {}, { title: 'repair a view' }), q('3', { owner: 'ada' })];
+  const base = { ...DEFAULT_QUERY, view: 'all' };
+  const first = runQuery(docs, { ...base, q: 'rep' }, 'ada');
+  assert.deepEqual(first.matched.map((d) => d._id).sort(), ['1', '2']);
+  assert.ok(narrows({ ...base, q: 'rep' }, { ...base, q: 'Repl' }));
+  assert.ok(narrows({ ...base, q: 'rep' }, { ...base, q: 'rep stalls' }));
+  assert.ok(narrows({ ...base, q: 'rep' }, { ...base, q: 'rep', view: 'mine' }));   // counts cover every list
+  assert.ok(!narrows({ ...base, q: 'repl' }, { ...base, q: 'rep' }));
+  assert.ok(!narrows({ ...base, q: 'rep' }, { ...base, q: 'rep', rejected: true }));
+  const narrowed = runQuery(first.matched, { ...base, q: 'repl' }, 'ada');
+  assert.deepEqual(narrowed.items.map((d) => d._id), runQuery(docs, { ...base, q: 'repl' }, 'ada').items.map((d) => d._id));
 });

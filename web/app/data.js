@@ -112,17 +112,27 @@ export class Store extends EventTarget {
     else this.bootstrap().finally(() => { if (!this.closed) this.startSync(); });
   }
 
-  // A first visit shows the questions from one `_all_docs` read, at once,
-  // while replication fills the local copy behind it (writing thousands of
-  // documents into IndexedDB takes much longer than reading them).
+  // A first visit shows the questions from `_all_docs` reads, page by page,
+  // before replication fills the local copy (writing thousands of documents
+  // into IndexedDB takes far longer than reading them). Pages go from the
+  // highest id down: Stack Overflow ids grow with time, so the first page
+  // already holds the newest questions, which the default list shows.
   async bootstrap() {
+    const pageSize = 2000;
+    let startkey = null;
     try {
-      const res = await fetch(`${REMOTE}questions/_all_docs?include_docs=true`, { credentials: 'include' });
-      if (!res.ok) return;
-      const { rows } = await res.json();
-      for (const row of rows) if (row.doc && !this.questions.has(row.id)) this.apply(row.doc);
-      this.bootstrapped = true;
-      this.emit('change');
+      for (;;) {
+        const from = startkey === null ? '' : `&skip=1&startkey=${encodeURIComponent(JSON.stringify(startkey))}`;
+        const res = await fetch(`${REMOTE}questions/_all_docs?include_docs=true&descending=true&limit=${pageSize}${from}`,
+          { credentials: 'include' });
+        if (!res.ok || this.closed) return;
+        const { rows } = await res.json();
+        for (const row of rows) if (row.doc && !this.questions.has(row.id)) this.apply(row.doc);
+        this.bootstrapped = true;
+        this.emit('change');
+        if (rows.length < pageSize) break;
+        startkey = rows[rows.length - 1].id;
+      }
       this.warmTexts();
     } catch (e) {
       // Offline: the list says it has not synced yet, and sync retries.
@@ -141,6 +151,7 @@ export class Store extends EventTarget {
 
   apply(doc, deleted = false) {
     if (!doc) return;
+    this.version = (this.version || 0) + 1;  // the list's caches go stale
     if (deleted || doc._deleted) {
       this.questions.delete(doc._id);
       return;

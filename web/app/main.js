@@ -4,7 +4,9 @@
 // question bodies go through DOMPurify, so no HTML from Stack Overflow or a
 // colleague runs here.
 import { Store, currentUser, login } from './data.js';
-import { DEFAULT_QUERY, VIEWS, decodeEntities, listHash, parseHash, runQuery, suggestAssignees, tagCounts } from './query.js';
+import {
+  DEFAULT_QUERY, VIEWS, decodeEntities, listHash, narrows, parseHash, runQuery, suggestAssignees, tagCounts,
+} from './query.js';
 
 const PAGE_SIZE = 50;
 const main = document.getElementById('main');
@@ -229,7 +231,12 @@ function updateList() {
   s.rejected.checked = query.rejected;
   s.answered.checked = query.answered;
 
-  const { items, counts } = runQuery(store.questions.values(), query, store.user, (d) => store.text(d));
+  // While the questions are unchanged, a search that only grew looks only
+  // at what the last one matched.
+  const last = s.lastRun;
+  const source = last && last.version === store.version && narrows(last.query, query) ? last.matched : store.questions.values();
+  const { items, counts, matched } = runQuery(source, query, store.user, (d) => store.text(d));
+  s.lastRun = { version: store.version, query, matched };
   renderTopbar(counts);
   if (s.tagsVersion !== store.questions.size) {
     s.tagsVersion = store.questions.size;

@@ -99,15 +99,18 @@ function inView(doc, view, me) {
 }
 
 // `questions`: an iterable of question documents. `text(doc)` gives the
-// search text (callers cache it). Returns { items, counts }: the sorted
-// documents of query.view, and how many each list would show with the
-// same filters.
+// search text (callers cache it). Returns { items, counts, matched }: the
+// sorted documents of query.view, how many each list would show with the
+// same filters, and every document that passed the filters in any list
+// (a narrower search can start from those: see narrows()).
 export function runQuery(questions, query, me, text = searchText) {
   const terms = query.q.toLowerCase().split(/\s+/).filter(Boolean);
   const counts = { unassigned: 0, mine: 0, all: 0 };
   const items = [];
+  const matched = [];
   for (const doc of questions) {
     if (!matchesFilters(doc, query, terms, text)) continue;
+    matched.push(doc);
     counts.all++;
     if (!doc.owner) counts.unassigned++;
     if (doc.owner === me) counts.mine++;
@@ -116,7 +119,15 @@ export function runQuery(questions, query, me, text = searchText) {
   const key = query.sort === 'activity' ? activity : created;
   const keyed = items.map((doc) => [key(doc), doc]);
   keyed.sort((a, b) => b[0] - a[0] || String(a[1]._id).localeCompare(String(b[1]._id)));
-  return { items: keyed.map((k) => k[1]), counts };
+  return { items: keyed.map((k) => k[1]), counts, matched };
+}
+
+// True when every document `next` can match also matched `previous`: the
+// same toggles and tag, and a search that only grew at its end (typing
+// "repl" after "rep"). Then `next` needs to look only at what matched.
+export function narrows(previous, next) {
+  return previous.rejected === next.rejected && previous.answered === next.answered && previous.tag === next.tag
+    && next.q.toLowerCase().startsWith(previous.q.toLowerCase());
 }
 
 // Every tag in use, SO's and custom, with how many questions carry it, most used first.
