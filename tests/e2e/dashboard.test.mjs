@@ -360,6 +360,7 @@ test('hostile HTML in a title, body or note never runs', async () => {
     { notes: [{ author: 'mallory', at: '2026-01-01T00:00:00Z', text: '<img src=x onerror="window.__pwned=\'note\'">' }] },
     {
       title: '<script>window.__pwned="title"</script><img src=x onerror="window.__pwned=\'title-img\'">',
+      link: 'javascript:window.__pwned="so-link"',
       body: '<p>ok</p><script>window.__pwned="body"</script><img src=x onerror="window.__pwned=\'body-img\'">'
         + '<a href="javascript:window.__pwned=\'link\'">click</a><iframe src="javascript:parent.__pwned=1"></iframe>',
     },
@@ -377,6 +378,7 @@ test('hostile HTML in a title, body or note never runs', async () => {
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.equal(await page.$$eval('.qbody script, .qbody iframe, .qbody [onerror], .qhead img', (e) => e.length), 0);
   assert.equal(await page.$eval('.qbody a', (a) => a.getAttribute('href')), null);
+  assert.equal(await page.$$eval('a[href^="javascript:"]', (e) => e.length), 0);   // nor the SO link
   assert.equal(dialogs, 0);
   await context.close();
 });

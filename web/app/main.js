@@ -74,6 +74,16 @@ function time(date) {
   return h('time', { datetime: d.toISOString(), title: dateFormat.format(d) }, ago(d));
 }
 
+// Only web links leave the app: a stored `link` could say `javascript:`.
+function webUrl(text) {
+  try {
+    const url = new URL(String(text));
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 function title(doc) {
   return decodeEntities(doc.question.title || `Question ${doc._id}`);
 }
@@ -358,7 +368,7 @@ function updateQuestion() {
       doc.status === 'updated' ? h('span', { class: 'pill updated' }, 'updated on SO') : null,
       h('span', {}, 'asked ', time(q.creation_date || 0), q.owner?.display_name ? ` by ${decodeEntities(q.owner.display_name)}` : ''),
       h('span', { class: 'stat' }, plural(q.score ?? 0, 'vote')), h('span', { class: 'stat' }, plural(q.answer_count ?? 0, 'answer')),
-      q.link ? h('a', { href: q.link, target: '_blank', rel: 'noopener noreferrer', class: 'so-link' }, 'Open on Stack Overflow ↗') : null),
+      webUrl(q.link) ? h('a', { href: webUrl(q.link), target: '_blank', rel: 'noopener noreferrer', class: 'so-link' }, 'Open on Stack Overflow ↗') : null),
     h('p', { class: 'tags' }, (q.tags || []).map((t) => h('a', { class: 'tag', href: listHash({ ...DEFAULT_QUERY, view: 'all', tag: t }) }, t))));
   if (s.bodyRev !== q.body) {
     s.bodyRev = q.body;
