@@ -120,8 +120,11 @@ int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
     for (const std::string& role : o.roles.empty() ? std::vector<std::string>{kAdvocateRole} : o.roles) {
       roles.push_back(role);
     }
-    Json doc = {{"_id", std::string(store::kUserDocPrefix) + o.name}, {"name", o.name}, {"type", "user"},
-                {"roles", roles}, {"password", password}};
+    Json doc = {{"_id", std::string(store::kUserDocPrefix) + o.name},
+                {"name", o.name},
+                {"type", "user"},
+                {"roles", roles},
+                {"password", password}};
     if (Result<Json> r = Call(client, *admin, "PUT", url, json::Dump(doc)); !r.ok()) return Fail(r.status().message());
     std::printf("ok: user %s added\n", o.name.c_str());
     return 0;

@@ -25,12 +25,12 @@ class App;
 namespace wisp::cli {
 
 struct UserOptions {
-  std::string action;   // add, passwd or remove
+  std::string action;  // add, passwd or remove
   std::string name;
   std::string password;
   std::vector<std::string> roles;
   std::string url = "http://127.0.0.1:5984";
-  std::string admin;    // NAME:PASSWORD; empty: DATA/admin.json
+  std::string admin;  // NAME:PASSWORD; empty: DATA/admin.json
   std::string data_dir = "./wisp-data";
 };
 

@@ -126,9 +126,8 @@ std::optional<AssetFile> StaticAssets::Find(std::string_view relative_path) cons
 }
 
 void AddStaticRoutes(Router& router, std::shared_ptr<const StaticAssets> assets, StaticRouteOptions options) {
-  Handler not_found = options.not_found ? options.not_found : [](Request&) {
-    return Response::Text(404, "Not Found\n");
-  };
+  Handler not_found =
+      options.not_found ? options.not_found : [](Request&) { return Response::Text(404, "Not Found\n"); };
   auto handler = [assets, not_found, reserved = options.reserved_prefixes](Request& request) -> Response {
     const std::vector<std::string>& segments = request.segments;
     if (!segments.empty()) {

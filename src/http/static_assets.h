@@ -46,7 +46,7 @@ struct EmbeddedAsset {
 // A file found for a request.
 struct AssetFile {
   std::string content_type;
-  std::string etag;    // quoted, e.g. "\"5f1c...\""
+  std::string etag;  // quoted, e.g. "\"5f1c...\""
   std::string body;
 };
 
@@ -67,7 +67,7 @@ class StaticAssets {
  private:
   StaticAssets() = default;
 
-  std::string root_;                           // set for a directory
+  std::string root_;  // set for a directory
   std::map<std::string, AssetFile, std::less<>> embedded_;
 };
 

@@ -30,8 +30,10 @@ TEST(DashboardDatabasesTest, CreatesQuestionsAndEventsForAdvocatesOnceAndKeepsOt
   // An admin's own choices survive a restart; the role is added beside them.
   Result<std::shared_ptr<store::Database>> events = (*store)->GetDatabase(kEventsDb);
   ASSERT_TRUE(events.ok());
-  ASSERT_TRUE((*events)->SetSecurity(Json{{"admins", {{"names", {"boss"}}, {"roles", Json::array()}}},
-                                          {"members", {{"names", {"auditor"}}, {"roles", {"reader"}}}}}).ok());
+  ASSERT_TRUE((*events)
+                  ->SetSecurity(Json{{"admins", {{"names", {"boss"}}, {"roles", Json::array()}}},
+                                     {"members", {{"names", {"auditor"}}, {"roles", {"reader"}}}}})
+                  .ok());
   ASSERT_TRUE(EnsureDashboardDatabases(**store).ok());
   Json security = (*events)->Security();
   EXPECT_EQ(security["members"]["roles"], Json::array({"reader", "advocate"}));

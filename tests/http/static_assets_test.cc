@@ -100,7 +100,7 @@ TEST(StaticAssetPathTest, RefusesEverySegmentThatCouldLeaveTheRoot) {
   EXPECT_FALSE(IsSafeAssetPath({"."}));
   EXPECT_FALSE(IsSafeAssetPath({"app", ""}));
   EXPECT_FALSE(IsSafeAssetPath({".git", "config"}));
-  EXPECT_FALSE(IsSafeAssetPath({"a/../../b"}));      // a decoded %2F
+  EXPECT_FALSE(IsSafeAssetPath({"a/../../b"}));  // a decoded %2F
   EXPECT_FALSE(IsSafeAssetPath({"..\\windows"}));
   EXPECT_FALSE(IsSafeAssetPath({std::string("a\0b", 3)}));
 }
@@ -118,8 +118,8 @@ TEST(StaticAssetDirectoryTest, ServesFilesUnderTheRootAndNothingOutside) {
   EXPECT_EQ(Get(router, {"app", "main.js"}).body, "v1");
   std::ofstream(root / "app" / "main.js") << "v2, edited";  // read again on each request
   EXPECT_EQ(Get(router, {"app", "main.js"}).body, "v2, edited");
-  for (const auto& path : std::vector<std::vector<std::string>>{{"..", "secret.txt"}, {"app", "..", "..", "secret.txt"},
-                                                                {"app/../../secret.txt"}, {"app"}}) {
+  for (const auto& path : std::vector<std::vector<std::string>>{
+           {"..", "secret.txt"}, {"app", "..", "..", "secret.txt"}, {"app/../../secret.txt"}, {"app"}}) {
     Response r = Get(router, path, "application/json");
     EXPECT_EQ(r.status, 404) << path.front();
     EXPECT_EQ(r.body.find("do not serve"), std::string::npos);
