@@ -413,6 +413,18 @@ test('a triage with the keyboard only', async () => {
   await context.close();
 });
 
+test('everyone who signed in once can be assigned', async () => {
+  await user('add', 'dora', '--password', 'dora-pass');
+  const dora = await signIn('dora', 'dora-pass');
+  await eventually(async () => (await couch('GET', 'questions/user:dora')).status === 200, 10000, "dora's profile");
+  await dora.context.close();
+  const [id] = await seed([question({}, { title: 'Who can take this?' })]);
+  const { page, context } = await signIn('ada');
+  await page.goto(`${app}/#/q/${id}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#assignee option')].some((o) => o.value === 'dora'));
+  await context.close();
+});
+
 test('a profile names its owner and puts them first for questions with their tags', async () => {
   const [id] = await seed([question({}, { title: 'Mango index not used', tags: ['mango'] })]);
   const { page, context } = await signIn('ada');

@@ -223,6 +223,8 @@ export class Store extends EventTarget {
           if (!this.synced && Object.values(this.states).every((st) => st === 'online')) {
             this.synced = true;
             this.emit('change');
+            // Everyone who has signed in once can be assigned questions.
+            if (!this.users.has(this.user)) this.saveProfile({}).catch(() => {});
           }
         })
         .on('denied', (err) => this.showProblem(`The server refused a change: ${err.reason || err.message || err}`))
