@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build and test dependencies, all from Debian 12.
+# Build and test dependencies, all from Debian 12 (chromium: the browser tests
+# drive it with playwright-core; no browser is downloaded).
 packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
@@ -14,6 +15,7 @@ packages=(
   openssl curl nginx-light wrk clang-format clang-tidy
   clang-14 libfuzzer-14-dev
   nodejs npm
+  chromium
 )
 
 sudo_if_needed() {
@@ -39,11 +41,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages, pinned by each lockfile; reinstalled only when the lockfile changed.
+# npm packages, pinned by each lockfile; reinstalled only when the lockfile
+# changed. In web/, `npm ci` also copies the browser builds into web/vendor/
+# (web/vendor.mjs), which the build embeds in the binary.
 for dir in web tests/e2e; do  # bench/ installs its own packages when a benchmark runs
   if [ -f "$dir/package-lock.json" ]; then
     stamp="$dir/node_modules/.wisp-lock-stamp"
-    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp" || { [ "$dir" = web ] && [ ! -d web/vendor ]; }; then
       echo "setup: npm ci in $dir"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
       cp "$dir/package-lock.json" "$stamp"

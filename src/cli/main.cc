@@ -1,4 +1,4 @@
-// The wisp binary: `wisp serve`, and the wsk-compatible client commands
+// The wisp binary: `wisp serve`, `wisp user`, the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
 // `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include "cli/deploy_commands.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/user_command.h"
 #include "cli/wsk_commands.h"
 
 #ifndef WISP_VERSION
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   wisp::cli::AddSimCommand(app, sim_options);
   wisp::cli::DemoOptions demo_options;
   CLI::App* demo = wisp::cli::AddDemoCommand(app, demo_options);
+  wisp::cli::UserOptions user_options;
+  wisp::cli::AddUserCommand(app, user_options);
 
   try {
     app.parse(argc, argv);
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return wisp::cli::RunServe(serve_options);
   if (demo->parsed()) return wisp::cli::RunDemo(demo_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
+  if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;
 }

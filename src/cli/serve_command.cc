@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"
+#include "cli/dashboard.h"
 #include "cli/termination_signals.h"
 #include "http/client.h"
 #include "http/health_routes.h"
@@ -160,6 +161,8 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Actionloop processes alive at once, over all actions")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve->add_option("--web-root", o.web_root,
+                    "Serve the dashboard from this directory (e.g. web/) instead of the copy built into wisp");
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -250,6 +253,10 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   }
   p.store = std::move(*store);
 
+  if (Status s = EnsureDashboardDatabases(*p.store); !s.ok()) {
+    return Status::Internal("cannot create the dashboard's databases: " + s.ToString());
+  }
+
   // Replication jobs: `/_replicate`, and the `_replicator` database once the
   // ports are up (a job may replicate through this server's own port).
   p.replication = std::make_unique<store::ReplicationManager>(*p.store);
@@ -321,7 +328,13 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   api.tls_cert_file = o.tls_cert;
   api.tls_key_file = o.tls_key;
   api.limits = o.limits;
-  api.router = ApiRouter(metrics, controller, identities);
+  std::shared_ptr<http::Router> couch_router = CouchRouter(*p.store, couch_api);
+  {
+    std::shared_ptr<http::Router> api_router = ApiRouter(metrics, controller, identities);
+    // The dashboard at / and the store under /db, on this port's origin (cli/dashboard.h).
+    AddDashboardRoutes(*api_router, couch_router, o.web_root);
+    api.router = std::move(api_router);
+  }
   api.render_error = whisk::RenderWhiskError;
   // OpenWhisk answers every origin with "*" and no credentials (spec openwhisk.md §1.1).
   api.cors.enabled = true;
@@ -339,7 +352,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   couch.tls_cert_file = o.tls_cert;
   couch.tls_key_file = o.tls_key;
   couch.limits = o.limits;
-  couch.router = CouchRouter(*p.store, couch_api);
+  couch.router = couch_router;
   couch.render_error = store::RenderCouchError;
   // PouchDB sends credentials on every request, so allowed origins are echoed (spec couchdb.md §4).
   couch.cors.enabled = !o.cors_origins.empty();

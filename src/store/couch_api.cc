@@ -156,7 +156,7 @@ class Api {
   Api(Store& store, CouchApiOptions options)
       : store_(store),
         options_(std::move(options)),
-        auth_(store, {options_.admin_name, options_.admin_password, options_.jwt}),
+        auth_(store, {options_.admin_name, options_.admin_password, options_.jwt, options_.clock}),
         feeds_(std::max<size_t>(options_.feed_threads, 1), "wisp-feed") {}
 
   ~Api() {
@@ -263,8 +263,17 @@ void AdaptContentType(const Request& request, Response& response) {
 }
 
 
+// The AuthSession cookie that carries `token`.
+std::string SessionCookie(const std::string& token, const Request& request) {
+  std::string cookie = std::string(kSessionCookie) + "=" + token + "; Version=1; Path=/; Max-Age=" +
+                       std::to_string(kSessionSeconds) + "; HttpOnly";
+  if (request.tls) cookie += "; Secure; SameSite=None";
+  return cookie;
+}
+
 // Wraps a handler with authorization and turns Abort (and JSON type errors
-// from malformed input) into responses.
+// from malformed input) into responses. A successful answer to a request
+// with an ageing session cookie carries a fresh one, as CouchDB's does.
 http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access access = Access::kAdmin) {
   return [api, handler, access](Request& request) -> Response {
     Response response;
@@ -280,6 +289,11 @@ http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access 
       response = CouchError(400, "bad_request", e.what());
     }
     AdaptContentType(request, response);
+    if (response.status < 400 && api->auth().enabled() && !response.headers.Has("Set-Cookie")) {
+      if (std::optional<std::string> token = api->auth().RefreshedSession(request)) {
+        response.headers.Add("Set-Cookie", SessionCookie(*token, request));
+      }
+    }
     return response;
   };
 }
@@ -500,10 +514,7 @@ Response PostSession(Api& api, Request& request) {
   Json roles = Json::array();
   for (const std::string& r : who.roles) roles.push_back(r);
   Response r = Reply(200, {{"ok", true}, {"name", name}, {"roles", roles}});
-  std::string cookie = std::string(kSessionCookie) + "=" + api.auth().NewSession(name) +
-                       "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
-  if (request.tls) cookie += "; Secure; SameSite=None";
-  r.headers.Add("Set-Cookie", cookie);
+  r.headers.Add("Set-Cookie", SessionCookie(api.auth().NewSession(name), request));
   return r;
 }
 

@@ -39,6 +39,7 @@
 #include "http/router.h"
 #include "store/jwt.h"
 #include "store/store.h"
+#include "util/clock.h"
 
 namespace wisp::store {
 
@@ -64,6 +65,8 @@ struct CouchApiOptions {
   // `/_active_tasks` (store/replication_manager.h); those routes exist only
   // when it is set. It must outlive the router.
   ReplicationManager* replication = nullptr;
+  // The clock of session cookies (store/couch_auth.h); null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 // Registers the CouchDB routes on `router`. See the file comment.

@@ -98,7 +98,7 @@ Identity CouchAuth::Identify(const http::Request& request) {
   }
   if (options_.jwt.enabled()) {
     if (std::optional<std::string> bearer = Credentials(request, "bearer")) {
-      Result<JwtIdentity> token = VerifyJwt(*bearer, options_.jwt, Clock::System().NowMillis() / 1000);
+      Result<JwtIdentity> token = VerifyJwt(*bearer, options_.jwt, NowSeconds());
       if (!token.ok()) return Rejected(token.status());
       const bool admin = std::find(token->roles.begin(), token->roles.end(), "_admin") != token->roles.end();
       return Known(admin ? Identity::Kind::kAdmin : Identity::Kind::kUser, token->name, token->roles, "jwt");
@@ -153,13 +153,12 @@ std::optional<Json> CouchAuth::UserDoc(const std::string& name) const {
 // "name:HEXTIME:HMAC", base64url, as CouchDB shapes it (spec §5).
 std::string CouchAuth::NewSession(const std::string& name) const {
   char hex[32];
-  std::snprintf(hex, sizeof hex, "%llX", static_cast<unsigned long long>(Clock::System().NowMillis() / 1000));
+  std::snprintf(hex, sizeof hex, "%llX", static_cast<unsigned long long>(NowSeconds()));
   const std::string payload = name + ":" + hex;
   return UrlSafe(Base64Encode(payload + ":" + Mac(payload)));
 }
 
-// The name a valid, unexpired token was issued to.
-std::optional<std::string> CouchAuth::SessionName(const std::string& token) const {
+std::optional<CouchAuth::Session> CouchAuth::ParseSession(const std::string& token) const {
   std::string standard = token;
   std::replace(standard.begin(), standard.end(), '-', '+');
   std::replace(standard.begin(), standard.end(), '_', '/');
@@ -172,8 +171,24 @@ std::optional<std::string> CouchAuth::SessionName(const std::string& token) cons
   const size_t time_at = payload.rfind(':');
   if (time_at == std::string::npos) return std::nullopt;
   const int64_t issued = std::strtoll(payload.c_str() + time_at + 1, nullptr, 16);
-  if (Clock::System().NowMillis() / 1000 >= issued + kSessionSeconds) return std::nullopt;
-  return payload.substr(0, time_at);
+  if (NowSeconds() >= issued + kSessionSeconds) return std::nullopt;
+  return Session{payload.substr(0, time_at), issued};
+}
+
+// The name a valid, unexpired token was issued to.
+std::optional<std::string> CouchAuth::SessionName(const std::string& token) const {
+  std::optional<Session> session = ParseSession(token);
+  if (!session) return std::nullopt;
+  return session->name;
+}
+
+std::optional<std::string> CouchAuth::RefreshedSession(const http::Request& request) const {
+  std::optional<std::string> cookie = CookieValue(request, kSessionCookie);
+  if (!cookie || cookie->empty()) return std::nullopt;
+  std::optional<Session> session = ParseSession(*cookie);
+  if (!session) return std::nullopt;
+  if (NowSeconds() - session->issued < kSessionSeconds / 10) return std::nullopt;
+  return NewSession(session->name);
 }
 
 // Hex HMAC-SHA256 of `payload` under this process's key.

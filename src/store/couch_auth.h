@@ -26,6 +26,7 @@
 #include "json/json.h"
 #include "store/jwt.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace wisp::store {
@@ -39,6 +40,9 @@ struct CouchAuthOptions {
   std::string admin_name;
   std::string admin_password;
   JwtOptions jwt;
+  // The clock sessions are issued, expired and refreshed by; null is the
+  // system clock (tests pass a FakeClock).
+  const Clock* clock = nullptr;
 };
 
 struct Identity {
@@ -73,11 +77,25 @@ class CouchAuth {
   // A signed AuthSession token for `name`, valid kSessionSeconds.
   std::string NewSession(const std::string& name) const;
 
+  // A new token for the request's AuthSession cookie when that cookie is
+  // valid and past a tenth of its life, else nullopt. CouchDB sends such a
+  // fresh cookie with its answers (couch_httpd_auth's cookie_auth_header),
+  // so a session in use never expires: a dashboard that syncs all day keeps
+  // its login.
+  std::optional<std::string> RefreshedSession(const http::Request& request) const;
+
  private:
+  struct Session {
+    std::string name;
+    int64_t issued = 0;  // seconds since the epoch
+  };
+  // The name and issue time of a correctly signed, unexpired token.
+  std::optional<Session> ParseSession(const std::string& token) const;
   std::optional<std::string> SessionName(const std::string& token) const;
   std::optional<Json> UserDoc(const std::string& name) const;
   bool PasswordMatches(const std::string& name, const Json& user, const std::string& password);
   std::string Mac(std::string_view payload) const;
+  int64_t NowSeconds() const { return (options_.clock ? *options_.clock : Clock::System()).NowMillis() / 1000; }
 
   Store& store_;
   const CouchAuthOptions options_;

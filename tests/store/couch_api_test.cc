@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -16,6 +17,7 @@
 
 #include "http/client.h"
 #include "json/json.h"
+#include "store/couch_auth.h"
 #include "store/couch_error.h"
 #include "store/store.h"
 #include "testing/http_test_server.h"
@@ -188,6 +190,67 @@ TEST_F(CouchApiTest, SessionCookieStandsInForBasicCredentials) {
   with_cookie.url = server_->base_url() + "/_all_dbs";
   with_cookie.headers.Set("Cookie", "AuthSession=forged");
   EXPECT_EQ(Send(with_cookie).status, 401);
+}
+
+// CouchDB refreshes a session cookie in use (couch_httpd_auth's
+// cookie_auth_header), so a client that keeps talking, such as a dashboard
+// syncing all day, never hits the 10 minute expiry.
+TEST(CouchSessionRefreshTest, AnAgeingCookieInUseGetsAFreshOneAndAnUnusedOneExpires) {
+  char tmpl[] = "/tmp/wisp-couch-session-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  auto store = Store::Open(dir);
+  ASSERT_TRUE(store.ok());
+  FakeClock clock(Clock::WallTime(std::chrono::seconds(std::time(nullptr))));
+  auto router = std::make_shared<http::Router>();
+  CouchApiOptions options;
+  options.admin_name = kAdmin;
+  options.admin_password = kPassword;
+  options.clock = &clock;
+  AddCouchRoutes(*router, **store, options);
+  http::ListenerOptions listener;
+  listener.router = router;
+  listener.render_error = RenderCouchError;
+  {
+    testing::TestServer server(std::move(listener));
+    http::Client client;
+    ClientRequest login;
+    login.method = "POST";
+    login.url = server.base_url() + "/_session";
+    login.body = R"({"name":"admin","password":"s3cret"})";
+    login.headers.Set("Content-Type", "application/json");
+    Result<ClientResponse> logged_in = client.Send(login);
+    ASSERT_TRUE(logged_in.ok());
+    const auto cookie_of = [](const ClientResponse& r) {
+      const std::string set = r.headers.GetOr("Set-Cookie");
+      return set.substr(0, set.find(';'));
+    };
+    const std::string first = cookie_of(*logged_in);
+    const auto get = [&](const std::string& cookie) {
+      ClientRequest r;
+      r.url = server.base_url() + "/_all_dbs";
+      r.headers.Set("Cookie", cookie);
+      Result<ClientResponse> response = client.Send(r);
+      EXPECT_TRUE(response.ok());
+      return *response;
+    };
+    EXPECT_FALSE(get(first).headers.Has("Set-Cookie"));  // young: no refresh
+
+    clock.Advance(std::chrono::seconds(kSessionSeconds / 10 + 1));
+    ClientResponse ageing = get(first);
+    EXPECT_EQ(ageing.status, 200);
+    const std::string second = cookie_of(ageing);
+    ASSERT_EQ(second.rfind("AuthSession=", 0), 0u) << ageing.headers.GetOr("Set-Cookie");
+    EXPECT_NE(second, first);
+    EXPECT_NE(ageing.headers.GetOr("Set-Cookie").find("Max-Age=600"), std::string::npos);
+
+    clock.Advance(std::chrono::seconds(kSessionSeconds - kSessionSeconds / 10));  // the first has expired
+    EXPECT_EQ(get(first).status, 401);
+    ClientResponse later = get(second);
+    EXPECT_EQ(later.status, 200);
+    EXPECT_FALSE(later.headers.GetOr("Set-Cookie").empty());  // and it is refreshed again
+  }
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(CouchApiTest, UuidsGivesCountIdsAndRefusesMoreThanAThousand) {

@@ -1,0 +1,44 @@
+// `wisp user add|passwd|remove NAME`: the dashboard's users.
+//
+// A user is a CouchDB user: the document `org.couchdb.user:NAME` in the
+// store's `_users` database, whose password the store hashes (PBKDF2) when
+// it is written. The command speaks to a running store over its CouchDB API
+// as the server admin, like any CouchDB tool, so the server sees the change
+// at once and the same command manages a remote CouchDB. The admin comes
+// from --admin NAME:PASSWORD, else from DATA/admin.json (what `wisp serve`
+// printed). The password comes from --password, else from the first line of
+// standard input, so it need not appear in a process list.
+//
+// New users get the role `advocate`, which the dashboard's databases admit
+// (cli/dashboard.h); --role replaces it.
+//
+// Thread-safety: runs on the main thread only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace wisp::cli {
+
+struct UserOptions {
+  std::string action;  // add, passwd or remove
+  std::string name;
+  std::string password;
+  std::vector<std::string> roles;
+  std::string url = "http://127.0.0.1:5984";
+  std::string admin;  // NAME:PASSWORD; empty: DATA/admin.json
+  std::string data_dir = "./wisp-data";
+};
+
+// Registers `user` and its subcommands on `app`.
+void AddUserCommand(CLI::App& app, UserOptions& options);
+
+// Runs the parsed `user` command; -1 when it was not on the command line,
+// otherwise the exit code (0 done, 1 failed, 2 bad arguments).
+int RunUserIfParsed(const CLI::App& app, const UserOptions& options);
+
+}  // namespace wisp::cli
