@@ -205,12 +205,26 @@ Result<Json> Controller::LoadEntity(const std::string& id, std::string_view type
 }
 
 Result<Json> Controller::Save(Json doc) {
+  const int64_t before = entities_->update_seq();
   store::WriteResult written = entities_->Put(doc);
   if (!written.status.ok()) {
     if (written.status.IsConflict()) return Status::Conflict(std::string(kConcurrentText));
     return written.status;
   }
   doc["_rev"] = written.rev;
+  // Written through to the cache when this was the only write since
+  // `before`: the next invoke of a just-updated action then does not read
+  // (and parse) its megabytes of code back from SQLite.
+  const int64_t after = entities_->update_seq();
+  if (after == before + 1) {
+    auto shared = std::make_shared<const Json>(doc);
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_seq_ < after) {
+      cache_.clear();
+      cache_seq_ = after;
+    }
+    if (cache_seq_ == after && cache_.size() < kMaxCachedDocs) cache_[json::GetString(doc, "_id")] = std::move(shared);
+  }
   return doc;
 }
 
@@ -400,7 +414,36 @@ Result<Json> Controller::PutAction(const Identity& caller, const EntityName& nam
   }
   doc["updated"] = clock_.NowMillis();
   WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  RetireEarlierVersions(name.DocId(), &saved);
   return Wire(std::move(saved));
+}
+
+std::string Controller::CodeDigest(const std::string& id, const Json& doc) {
+  const Json& exec = FieldOf(doc, "exec");
+  const auto code = exec.find("code");
+  if (code == exec.end() || !code->is_string()) return "";
+  const std::string rev = json::GetString(doc, "_rev");
+  {
+    std::lock_guard<std::mutex> lock(digests_mu_);
+    if (const auto it = digests_.find(id); it != digests_.end() && it->second.first == rev) return it->second.second;
+  }
+  std::string digest = ContentDigest(exec.value("binary", false), code->get_ref<const std::string&>());
+  std::lock_guard<std::mutex> lock(digests_mu_);
+  digests_[id] = {rev, digest};
+  return digest;
+}
+
+void Controller::RetireEarlierVersions(const std::string& id, const Json* current) {
+  std::string digest;
+  if (current != nullptr) {
+    digest = CodeDigest(id, *current);
+  } else {
+    std::lock_guard<std::mutex> lock(digests_mu_);
+    digests_.erase(id);
+  }
+  for (const auto& [kind, runtime] : runtimes_) {
+    if (runtime != nullptr) runtime->Retire(id, digest);
+  }
 }
 
 Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const EntityName& requested) {
@@ -447,6 +490,7 @@ Result<Json> Controller::DeleteAction(const Identity& caller, const EntityName& 
   WISP_RETURN_IF_ERROR(RequireOwn(caller, name.ns));
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(name.DocId(), kAction));
   WISP_RETURN_IF_ERROR(Remove(doc));
+  RetireEarlierVersions(name.DocId(), nullptr);
   return Wire(std::move(doc));
 }
 
@@ -636,10 +680,18 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     code.kind = kind;
     code.pool_key = action.name.FullName() + "@" + action.doc->value("version", "") + "#" +
                     std::to_string(json::GetInt(*action.doc, "updated"));
-    code.code = exec.value("code", "");
+    code.action = action.name.DocId();
+    if (const auto text = exec.find("code"); text != exec.end() && text->is_string()) {
+      // Shared with the cached document, not copied: native code is megabytes.
+      code.code = SharedText(std::shared_ptr<const std::string>(action.doc, &text->get_ref<const std::string&>()));
+    }
     code.binary = exec.value("binary", false);
     code.main = exec.value("main", "main");
-    code.builtin = kind == "builtin" ? code.code : "";
+    if (kind == "builtin") {
+      code.builtin = std::string(code.code.view());
+    } else {
+      code.digest = CodeDigest(code.action, *action.doc);
+    }
     code.wait_for_ack = KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "wait-for-ack");
     Json init_env = Json::object();
     for (const Json& p : action.parameters) {
@@ -865,7 +917,10 @@ Result<Json> Controller::DeletePackage(const Identity& caller, const std::string
     return Status::Conflict("Package not empty (contains " + std::to_string(contents.size()) +
                             " entities). Set force param or delete package contents.");
   }
-  for (const Json& entry : contents) WISP_RETURN_IF_ERROR(Remove(entry));
+  for (const Json& entry : contents) {
+    WISP_RETURN_IF_ERROR(Remove(entry));
+    if (entry.value("entityType", "") == kAction) RetireEarlierVersions(json::GetString(entry, "_id"), nullptr);
+  }
   WISP_RETURN_IF_ERROR(Remove(doc));
   return Wire(std::move(doc));
 }
