@@ -568,6 +568,23 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   const Clock::SteadyTime received = clock_.SteadyNow();
   InvokeReply reply;
   reply.activation_id = NewActivationId(clock_.Now());
+  if (invoke.blocking && FieldOf(FieldOf(*action.doc, "exec"), "kind") == "builtin") {
+    // A built-in function returns at once: it runs here, on the caller's
+    // thread, without two hand-offs to the invoker pool and back.
+    {
+      std::lock_guard<std::mutex> lock(outstanding_mu_);
+      ++outstanding_;
+    }
+    size_t budget = options_.sequence_max_length;
+    const Json record = Execute(caller, action, payload, reply.activation_id, invoke.trace_id, "", received, budget, 0);
+    Release(caller.namespace_name);
+    {
+      std::lock_guard<std::mutex> lock(outstanding_mu_);
+      if (--outstanding_ == 0) outstanding_cv_.notify_all();
+    }
+    Answer(record, invoke.result_only, reply);
+    return reply;
+  }
   auto pending = std::make_shared<Pending>();
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
                trace = invoke.trace_id, received, pending] {
@@ -612,17 +629,21 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   }
   if (!done) return reply;
   lock.lock();
-  const Json& record = pending->record;
-  const int code = static_cast<int>(record["response"].value("statusCode", 3));
+  Answer(pending->record, invoke.result_only, reply);
+  return reply;
+}
+
+void Controller::Answer(const Json& record, bool result_only, InvokeReply& reply) {
+  const Json& response = FieldOf(record, "response");
+  const int code = static_cast<int>(response.value("statusCode", 3));
   reply.status = code == 0 ? 200 : code == 3 ? 500 : 502;
-  const Json& result = record["response"].value("result", Json::object());
-  if (invoke.result_only || result.is_array()) {
+  const Json& result = FieldOf(response, "result");
+  if (result_only || result.is_array()) {
     reply.body = result;
   } else {
     reply.body = ExtendedActivation(record);
     reply.body["logs"] = Json::array();  // gathered after the result, as OpenWhisk does
   }
-  return reply;
 }
 
 Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
@@ -644,12 +665,7 @@ Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action,
   return record;
 }
 
-void Controller::StoreRecord(const Json& record) {
-  if (Status s = activations_->Put(record); !s.ok()) {
-    log::Error("whisk", "cannot store activation",
-               {{"activation_id", json::GetString(record, "activationId")}, {"error", s.ToString()}});
-  }
-}
+void Controller::StoreRecord(const Json& record) { activations_->Put(record); }
 
 Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
                          const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
@@ -730,13 +746,14 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     if (outcome.end < outcome.start) outcome.end = outcome.start;
   }
 
-  const int64_t result_bytes = ResultBytes(outcome.result);
+  int64_t result_bytes = ResultBytes(outcome.result);
   if (outcome.status == ActivationStatus::kSuccess && result_bytes > static_cast<int64_t>(options_.max_result_bytes)) {
     const std::string text = json::Dump(outcome.result).substr(0, 128);
     outcome.status = ActivationStatus::kApplicationError;
     outcome.result = {{"error", "The action produced a response that exceeded the allowed length: " +
                                     std::to_string(result_bytes) + " > " + std::to_string(options_.max_result_bytes) +
                                     " bytes. The truncated response was: " + text}};
+    result_bytes = ResultBytes(outcome.result);
   }
   const auto to_ms = [](Clock::WallTime t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -744,9 +761,8 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
   record["start"] = to_ms(outcome.start);
   record["end"] = to_ms(outcome.end);
   record["duration"] = to_ms(outcome.end) - to_ms(outcome.start);
-  record["response"] = {{"statusCode", static_cast<int>(outcome.status)},
-                        {"result", outcome.result},
-                        {"size", ResultBytes(outcome.result)}};
+  record["response"] = {
+      {"statusCode", static_cast<int>(outcome.status)}, {"result", outcome.result}, {"size", result_bytes}};
   record["logs"] = outcome.logs;
   Json& annotations = record["annotations"];
   SetKeyValue(annotations, "waitTime", queued_ms + outcome.wait_time.count());
@@ -830,8 +846,11 @@ void Controller::StopWaiting() {
 }
 
 void Controller::Drain() {
-  std::unique_lock<std::mutex> lock(outstanding_mu_);
-  outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
+  {
+    std::unique_lock<std::mutex> lock(outstanding_mu_);
+    outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
+  }
+  activations_->Flush();
 }
 
 // --- packages ---------------------------------------------------------------

@@ -12,9 +12,11 @@
 // with, or a Status whose message is OpenWhisk's error text and whose code
 // maps to OpenWhisk's HTTP status (403, 404, 409, 400, 413, 429...).
 //
-// Invocations run on the controller's own thread pool. A blocking invoke
-// waits for its activation up to the blocking wait; the record is stored
-// before the waiter wakes, so it can be read as soon as the invoke returns.
+// Invocations run on the controller's own thread pool, except a blocking
+// invoke of a built-in action, which runs on the caller's thread. A blocking
+// invoke waits for its activation up to the blocking wait; the record is
+// handed to the ActivationStore (written behind, readable at once) before the
+// waiter wakes, so it can be read as soon as the invoke returns.
 // Actions of kind `builtin` and `native` run on the ActionRuntime registered
 // for that kind; `sequence` actions run here, one component after another.
 //
@@ -169,7 +171,8 @@ class Controller {
   // The stored record (ExtendedActivation() renders it).
   Result<Json> GetActivation(const Identity& caller, const std::string& ns, const std::string& id);
 
-  // Blocks until every queued activation has run (tests, shutdown).
+  // Blocks until every queued activation has run and its record is committed
+  // (tests, shutdown).
   void Drain();
 
   // Shutdown, step one: blocking invokes that still wait answer 202 at once
@@ -244,6 +247,9 @@ class Controller {
   Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
                        const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
                        size_t& atomic_budget, int depth);
+  // The blocking invoke's answer from its stored record: 200, 502 or 500,
+  // with the result alone or the whole activation.
+  static void Answer(const Json& record, bool result_only, InvokeReply& reply);
   Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
                  const std::string& trace_id, const std::string& cause) const;
   void StoreRecord(const Json& record);
