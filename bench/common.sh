@@ -1,5 +1,6 @@
 # Sourced by the bench/*.sh scripts: the wisp binary, --help, --json FILE,
-# die() and stop_pid(). Each script sets nothing before sourcing but `set -euo pipefail`.
+# die(), stop_pid(), free ports, CPU ticks and busy-CPU checks, and the npm
+# packages of bench/package-lock.json. Each script sets nothing before sourcing but `set -euo pipefail`.
 
 bench_name=$(basename "${BASH_SOURCE[1]}")
 script_dir=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
@@ -39,4 +40,69 @@ stop_pid() { # stop_pid PID [SECONDS=10]: TERM, wait up to SECONDS, then KILL
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+}
+
+free_ports() { # free_ports N: N distinct free TCP ports on 127.0.0.1
+    python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+EOF
+}
+
+proc_ticks() { # proc_ticks PID...: utime+stime (clock ticks) summed over the live PIDs
+    local pid total=0 stat rest f
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${stat##*) }            # fields from 3 (state) on; comm may hold spaces
+        read -r -a f <<<"$rest"
+        total=$((total + f[11] + f[12])) # utime, stime (fields 14, 15)
+    done
+    echo "$total"
+}
+
+server_pids() { # server_pids PID: PID and its direct children (nginx workers)
+    local children
+    echo "$1"
+    children=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+    # shellcheck disable=SC2086 # split on purpose: one PID a line
+    [[ -n $children ]] && printf '%s\n' $children
+    return 0
+}
+
+to_ms() { # to_ms 1.23ms|456.00us|1.02s|2.00m -> milliseconds
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+cpu_busy_percent() { # cpu_busy_percent: share of all cores busy over the next second
+    local a b
+    read -r -a a < <(head -n1 /proc/stat)
+    sleep 1
+    read -r -a b < <(head -n1 /proc/stat)
+    # cpu user nice system idle iowait irq softirq steal ...
+    awk -v a="${a[*]:1:8}" -v b="${b[*]:1:8}" 'BEGIN {
+        split(a, x); split(b, y); t = 0
+        for (i = 1; i <= 8; i++) t += y[i] - x[i]
+        idle = (y[4] - x[4]) + (y[5] - x[5])
+        printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+
+# Installs what bench/package-lock.json pins (npm ci), once per lockfile change;
+# tools/setup.sh leaves bench/ alone.
+ensure_bench_npm() {
+    local stamp=$script_dir/node_modules/.wisp-lock-stamp
+    if [[ ! -f $stamp ]] || ! cmp -s "$script_dir/package-lock.json" "$stamp"; then
+        echo "$bench_name: npm ci in bench/ (once per lockfile change)" >&2
+        (cd "$script_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+        cp "$script_dir/package-lock.json" "$stamp"
+    fi
 }

@@ -71,13 +71,7 @@ WISP_BIN=$(cd "$(dirname "$WISP_BIN")" && pwd)/$(basename "$WISP_BIN")
 [[ -z $json_out ]] || json_out=$(cd "$(dirname "$json_out")" && pwd)/$(basename "$json_out")
 
 # ---------------------------------------------------------------- npm packages
-# tools/setup.sh leaves bench/ alone: install what the lockfile pins, when it changed.
-stamp=$script_dir/node_modules/.wisp-lock-stamp
-if [[ ! -f $stamp ]] || ! cmp -s "$script_dir/package-lock.json" "$stamp"; then
-    echo "store.sh: npm ci in bench/ (once per lockfile change)" >&2
-    (cd "$script_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
-    cp "$script_dir/package-lock.json" "$stamp"
-fi
+ensure_bench_npm
 
 # ---------------------------------------------------------------- cleanup
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-store.XXXXXX")

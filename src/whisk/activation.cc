@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "util/ids.h"
+#include "util/log.h"
 #include "whisk/action_runtime.h"
 #include "whisk/error_response.h"
 
@@ -13,6 +14,9 @@ namespace {
 // when the request arrives, and its `start` can be later by its wait in the
 // queue (bounded by the longest action timeout plus the blocking wait).
 constexpr int64_t kStartSlackMs = 10 * 60 * 1000;
+
+// Records queued and not yet committed beyond which Put() waits.
+constexpr uint64_t kMaxUnwritten = 10'000;
 
 // The epoch ms an activation id was made at (its first 12 hex digits).
 int64_t IdMillis(std::string_view id) {
@@ -86,16 +90,71 @@ Json SummaryActivation(const Json& stored) {
   return out;
 }
 
-Status ActivationStore::Put(Json record) {
-  record["_id"] = json::GetString(record, "namespace") + "/" + json::GetString(record, "activationId");
-  // OpenWhisk writes records without waiting; wisp waits for the commit, so a
-  // record is readable when its invoke returns, but not for the fsync.
-  store::WriteResult written = db_->Put(std::move(record), true, store::Durability::kOsBuffered);
-  return written.status;
+ActivationStore::ActivationStore(std::shared_ptr<store::Database> db)
+    : db_(std::move(db)), writer_([this] { WriteLoop(); }) {}
+
+ActivationStore::~ActivationStore() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  queued_cv_.notify_one();
+  writer_.join();  // it writes what is queued before it stops
+}
+
+void ActivationStore::Put(Json record) {
+  std::string id = json::GetString(record, "namespace") + "/" + json::GetString(record, "activationId");
+  record["_id"] = id;
+  Json copy = record;
+  std::unique_lock lock(mu_);
+  // Back-pressure: invokes wait rather than let the queue outgrow memory.
+  committed_cv_.wait(lock, [&] { return queued_count_ - committed_count_ < kMaxUnwritten; });
+  unwritten_.insert_or_assign(std::move(id), std::move(copy));
+  queue_.push_back(std::move(record));
+  ++queued_count_;
+  if (queue_.size() == 1) queued_cv_.notify_one();
+}
+
+void ActivationStore::Flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = queued_count_;
+  committed_cv_.wait(lock, [&] { return committed_count_ >= target; });
+}
+
+void ActivationStore::WriteLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    queued_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything is written
+    std::vector<Json> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    std::vector<std::string> ids;
+    ids.reserve(batch.size());
+    for (const Json& record : batch) ids.push_back(json::GetString(record, "_id"));
+    // One transaction for the batch; OS-buffered, as OpenWhisk does not
+    // wait for its records at all.
+    const std::vector<store::WriteResult> written =
+        db_->BulkDocs(std::move(batch), /*new_edits=*/true, store::Durability::kOsBuffered);
+    for (const store::WriteResult& result : written) {
+      if (!result.status.ok()) {
+        log::Error("whisk", "cannot store activation", {{"id", result.id}, {"error", result.status.ToString()}});
+      }
+    }
+    lock.lock();
+    for (const std::string& id : ids) unwritten_.erase(id);
+    committed_count_ += ids.size();
+    committed_cv_.notify_all();
+  }
 }
 
 Result<Json> ActivationStore::Get(const std::string& namespace_name, const std::string& activation_id) {
-  Result<Json> doc = db_->Get(namespace_name + "/" + activation_id, {});
+  const std::string id = namespace_name + "/" + activation_id;
+  {
+    std::lock_guard lock(mu_);
+    if (const auto it = unwritten_.find(id); it != unwritten_.end()) return it->second;
+  }
+  Result<Json> doc = db_->Get(id, {});
   if (!doc.ok()) {
     if (doc.status().IsNotFound()) return Status::NotFound(std::string(kNotFoundText));
     return doc.status();
@@ -133,6 +192,7 @@ void ActivationStore::Scan(const std::string& namespace_name, const ActivationQu
 }
 
 std::vector<Json> ActivationStore::List(const std::string& namespace_name, const ActivationQuery& query) {
+  Flush();  // records of invokes that have returned are listed
   std::vector<Json> out;
   size_t skipped = 0;
   if (query.limit == 0) return out;
@@ -148,6 +208,7 @@ std::vector<Json> ActivationStore::List(const std::string& namespace_name, const
 }
 
 size_t ActivationStore::Count(const std::string& namespace_name, const ActivationQuery& query) {
+  Flush();
   size_t n = 0;
   Scan(namespace_name, query, [&](Json&) {
     ++n;

@@ -12,14 +12,27 @@
 // first 12 are the creation time in milliseconds, so that the store's id
 // order is time order and a list reads newest first without sorting.
 //
+// Records are written behind, as OpenWhisk writes them: Put() queues a record
+// and returns, and one writer thread commits what is queued in batches, one
+// transaction each (OS-buffered, no fsync). A record is readable the moment
+// Put() returns: Get() finds a queued record in memory, and List() and
+// Count() first wait for the records queued before them to be committed.
+// What is still queued when wisp is killed (a few milliseconds of records)
+// is lost; the destructor and Flush() write everything queued.
+//
 // Thread-safety: the functions are pure; ActivationStore may be used from
-// any thread (the Database serialises its writes).
+// any thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "json/json.h"
@@ -57,10 +70,17 @@ struct ActivationQuery {
 
 class ActivationStore {
  public:
-  explicit ActivationStore(std::shared_ptr<store::Database> db) : db_(std::move(db)) {}
+  explicit ActivationStore(std::shared_ptr<store::Database> db);
+  ~ActivationStore();  // Flush(), then the writer stops
+  ActivationStore(const ActivationStore&) = delete;
+  ActivationStore& operator=(const ActivationStore&) = delete;
 
-  // Stores a record (its `namespace` and `activationId` make the document id).
-  Status Put(Json record);
+  // Queues a record for the writer (its `namespace` and `activationId` make
+  // the document id). Waits only while a great many records are queued.
+  void Put(Json record);
+  // Returns once every record queued before the call is committed (or failed,
+  // which the writer logs).
+  void Flush();
   // The stored record, or 404 "The requested resource does not exist.".
   Result<Json> Get(const std::string& namespace_name, const std::string& activation_id);
   // Matching stored records, newest first, after `skip`, at most `limit`.
@@ -71,8 +91,22 @@ class ActivationStore {
  private:
   // Calls `visit` with each matching record, newest first, until it returns false.
   void Scan(const std::string& namespace_name, const ActivationQuery& query, const std::function<bool(Json&)>& visit);
+  // The writer thread: commits the queue in batches until stopped and empty.
+  void WriteLoop();
 
   std::shared_ptr<store::Database> db_;
+
+  std::mutex mu_;
+  std::condition_variable queued_cv_;     // the writer: work, or stop
+  std::condition_variable committed_cv_;  // Flush() and Put()'s back-pressure
+  std::vector<Json> queue_;               // GUARDED_BY(mu_): not yet taken by the writer
+  // GUARDED_BY(mu_): a copy of every record queued and not yet committed, by
+  // document id, for Get().
+  std::map<std::string, Json> unwritten_;
+  uint64_t queued_count_ = 0;     // GUARDED_BY(mu_): records ever queued
+  uint64_t committed_count_ = 0;  // GUARDED_BY(mu_): records the writer has finished with
+  bool stop_ = false;             // GUARDED_BY(mu_)
+  std::thread writer_;
 };
 
 }  // namespace wisp::whisk

@@ -218,12 +218,26 @@ Result<Json> Controller::LoadEntity(const std::string& id, std::string_view type
 }
 
 Result<Json> Controller::Save(Json doc) {
+  const int64_t before = entities_->update_seq();
   store::WriteResult written = entities_->Put(doc);
   if (!written.status.ok()) {
     if (written.status.IsConflict()) return Status::Conflict(std::string(kConcurrentText));
     return written.status;
   }
   doc["_rev"] = written.rev;
+  // Written through to the cache when this was the only write since
+  // `before`: the next invoke of a just-updated action then does not read
+  // (and parse) its megabytes of code back from SQLite.
+  const int64_t after = entities_->update_seq();
+  if (after == before + 1) {
+    auto shared = std::make_shared<const Json>(doc);
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_seq_ < after) {
+      cache_.clear();
+      cache_seq_ = after;
+    }
+    if (cache_seq_ == after && cache_.size() < kMaxCachedDocs) cache_[json::GetString(doc, "_id")] = std::move(shared);
+  }
   return doc;
 }
 
@@ -413,7 +427,36 @@ Result<Json> Controller::PutAction(const Identity& caller, const EntityName& nam
   }
   doc["updated"] = clock_.NowMillis();
   WISP_ASSIGN_OR_RETURN(Json saved, Save(std::move(doc)));
+  RetireEarlierVersions(name.DocId(), &saved);
   return Wire(std::move(saved));
+}
+
+std::string Controller::CodeDigest(const std::string& id, const Json& doc) {
+  const Json& exec = FieldOf(doc, "exec");
+  const auto code = exec.find("code");
+  if (code == exec.end() || !code->is_string()) return "";
+  const std::string rev = json::GetString(doc, "_rev");
+  {
+    std::lock_guard<std::mutex> lock(digests_mu_);
+    if (const auto it = digests_.find(id); it != digests_.end() && it->second.first == rev) return it->second.second;
+  }
+  std::string digest = ContentDigest(exec.value("binary", false), code->get_ref<const std::string&>());
+  std::lock_guard<std::mutex> lock(digests_mu_);
+  digests_[id] = {rev, digest};
+  return digest;
+}
+
+void Controller::RetireEarlierVersions(const std::string& id, const Json* current) {
+  std::string digest;
+  if (current != nullptr) {
+    digest = CodeDigest(id, *current);
+  } else {
+    std::lock_guard<std::mutex> lock(digests_mu_);
+    digests_.erase(id);
+  }
+  for (const auto& [kind, runtime] : runtimes_) {
+    if (runtime != nullptr) runtime->Retire(id, digest);
+  }
 }
 
 Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const EntityName& requested) {
@@ -460,6 +503,7 @@ Result<Json> Controller::DeleteAction(const Identity& caller, const EntityName& 
   WISP_RETURN_IF_ERROR(RequireOwn(caller, name.ns));
   WISP_ASSIGN_OR_RETURN(Json doc, LoadEntity(name.DocId(), kAction));
   WISP_RETURN_IF_ERROR(Remove(doc));
+  RetireEarlierVersions(name.DocId(), nullptr);
   return Wire(std::move(doc));
 }
 
@@ -537,6 +581,23 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   const Clock::SteadyTime received = clock_.SteadyNow();
   InvokeReply reply;
   reply.activation_id = NewActivationId(clock_.Now());
+  if (invoke.blocking && FieldOf(FieldOf(*action.doc, "exec"), "kind") == "builtin") {
+    // A built-in function returns at once: it runs here, on the caller's
+    // thread, without two hand-offs to the invoker pool and back.
+    {
+      std::lock_guard<std::mutex> lock(outstanding_mu_);
+      ++outstanding_;
+    }
+    size_t budget = options_.sequence_max_length;
+    const Json record = Execute(caller, action, payload, reply.activation_id, invoke.trace_id, "", received, budget, 0);
+    Release(caller.namespace_name);
+    {
+      std::lock_guard<std::mutex> lock(outstanding_mu_);
+      if (--outstanding_ == 0) outstanding_cv_.notify_all();
+    }
+    Answer(record, invoke.result_only, reply);
+    return reply;
+  }
   auto pending = std::make_shared<Pending>();
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
                trace = invoke.trace_id, received, pending] {
@@ -581,17 +642,21 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   }
   if (!done) return reply;
   lock.lock();
-  const Json& record = pending->record;
-  const int code = static_cast<int>(record["response"].value("statusCode", 3));
+  Answer(pending->record, invoke.result_only, reply);
+  return reply;
+}
+
+void Controller::Answer(const Json& record, bool result_only, InvokeReply& reply) {
+  const Json& response = FieldOf(record, "response");
+  const int code = static_cast<int>(response.value("statusCode", 3));
   reply.status = code == 0 ? 200 : code == 3 ? 500 : 502;
-  const Json& result = record["response"].value("result", Json::object());
-  if (invoke.result_only || result.is_array()) {
+  const Json& result = FieldOf(response, "result");
+  if (result_only || result.is_array()) {
     reply.body = result;
   } else {
     reply.body = ExtendedActivation(record);
     reply.body["logs"] = Json::array();  // gathered after the result, as OpenWhisk does
   }
-  return reply;
 }
 
 Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
@@ -613,12 +678,7 @@ Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action,
   return record;
 }
 
-void Controller::StoreRecord(const Json& record) {
-  if (Status s = activations_->Put(record); !s.ok()) {
-    log::Error("whisk", "cannot store activation",
-               {{"activation_id", json::GetString(record, "activationId")}, {"error", s.ToString()}});
-  }
-}
+void Controller::StoreRecord(const Json& record) { activations_->Put(record); }
 
 Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
                          const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
@@ -649,10 +709,18 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     code.kind = kind;
     code.pool_key = action.name.FullName() + "@" + action.doc->value("version", "") + "#" +
                     std::to_string(json::GetInt(*action.doc, "updated"));
-    code.code = exec.value("code", "");
+    code.action = action.name.DocId();
+    if (const auto text = exec.find("code"); text != exec.end() && text->is_string()) {
+      // Shared with the cached document, not copied: native code is megabytes.
+      code.code = SharedText(std::shared_ptr<const std::string>(action.doc, &text->get_ref<const std::string&>()));
+    }
     code.binary = exec.value("binary", false);
     code.main = exec.value("main", "main");
-    code.builtin = kind == "builtin" ? code.code : "";
+    if (kind == "builtin") {
+      code.builtin = std::string(code.code.view());
+    } else {
+      code.digest = CodeDigest(code.action, *action.doc);
+    }
     code.wait_for_ack = KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "wait-for-ack");
     Json init_env = Json::object();
     for (const Json& p : action.parameters) {
@@ -691,13 +759,14 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     if (outcome.end < outcome.start) outcome.end = outcome.start;
   }
 
-  const int64_t result_bytes = ResultBytes(outcome.result);
+  int64_t result_bytes = ResultBytes(outcome.result);
   if (outcome.status == ActivationStatus::kSuccess && result_bytes > static_cast<int64_t>(options_.max_result_bytes)) {
     const std::string text = json::Dump(outcome.result).substr(0, 128);
     outcome.status = ActivationStatus::kApplicationError;
     outcome.result = {{"error", "The action produced a response that exceeded the allowed length: " +
                                     std::to_string(result_bytes) + " > " + std::to_string(options_.max_result_bytes) +
                                     " bytes. The truncated response was: " + text}};
+    result_bytes = ResultBytes(outcome.result);
   }
   const auto to_ms = [](Clock::WallTime t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -705,9 +774,8 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
   record["start"] = to_ms(outcome.start);
   record["end"] = to_ms(outcome.end);
   record["duration"] = to_ms(outcome.end) - to_ms(outcome.start);
-  record["response"] = {{"statusCode", static_cast<int>(outcome.status)},
-                        {"result", outcome.result},
-                        {"size", ResultBytes(outcome.result)}};
+  record["response"] = {
+      {"statusCode", static_cast<int>(outcome.status)}, {"result", outcome.result}, {"size", result_bytes}};
   record["logs"] = outcome.logs;
   Json& annotations = record["annotations"];
   SetKeyValue(annotations, "waitTime", queued_ms + outcome.wait_time.count());
@@ -791,8 +859,11 @@ void Controller::StopWaiting() {
 }
 
 void Controller::Drain() {
-  std::unique_lock<std::mutex> lock(outstanding_mu_);
-  outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
+  {
+    std::unique_lock<std::mutex> lock(outstanding_mu_);
+    outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
+  }
+  activations_->Flush();
 }
 
 // --- packages ---------------------------------------------------------------
@@ -878,7 +949,10 @@ Result<Json> Controller::DeletePackage(const Identity& caller, const std::string
     return Status::Conflict("Package not empty (contains " + std::to_string(contents.size()) +
                             " entities). Set force param or delete package contents.");
   }
-  for (const Json& entry : contents) WISP_RETURN_IF_ERROR(Remove(entry));
+  for (const Json& entry : contents) {
+    WISP_RETURN_IF_ERROR(Remove(entry));
+    if (entry.value("entityType", "") == kAction) RetireEarlierVersions(json::GetString(entry, "_id"), nullptr);
+  }
   WISP_RETURN_IF_ERROR(Remove(doc));
   return Wire(std::move(doc));
 }

@@ -12,9 +12,11 @@
 // with, or a Status whose message is OpenWhisk's error text and whose code
 // maps to OpenWhisk's HTTP status (403, 404, 409, 400, 413, 429...).
 //
-// Invocations run on the controller's own thread pool. A blocking invoke
-// waits for its activation up to the blocking wait; the record is stored
-// before the waiter wakes, so it can be read as soon as the invoke returns.
+// Invocations run on the controller's own thread pool, except a blocking
+// invoke of a built-in action, which runs on the caller's thread. A blocking
+// invoke waits for its activation up to the blocking wait; the record is
+// handed to the ActivationStore (written behind, readable at once) before the
+// waiter wakes, so it can be read as soon as the invoke returns.
 // Actions of kind `builtin` and `native` run on the ActionRuntime registered
 // for that kind; `sequence` actions run here, one component after another.
 //
@@ -30,6 +32,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "json/json.h"
@@ -88,9 +91,9 @@ struct InvokeReply {
 struct ResolvedAction {
   EntityName name;                  // where the action document lives
   std::shared_ptr<const Json> doc;  // the action document (shared with the controller's cache)
-  Json parameters;       // package < binding < action, as [{key, value}]
-  std::string binding;   // "ns/pkg" of the binding it was reached through, or ""
-  std::string name_key;  // "[pkg/]name" as the caller named it (the list filter key)
+  Json parameters;                  // package < binding < action, as [{key, value}]
+  std::string binding;              // "ns/pkg" of the binding it was reached through, or ""
+  std::string name_key;             // "[pkg/]name" as the caller named it (the list filter key)
 };
 
 class Controller {
@@ -175,7 +178,8 @@ class Controller {
   // The stored record (ExtendedActivation() renders it).
   Result<Json> GetActivation(const Identity& caller, const std::string& ns, const std::string& id);
 
-  // Blocks until every queued activation has run (tests, shutdown).
+  // Blocks until every queued activation has run and its record is committed
+  // (tests, shutdown).
   void Drain();
 
   // Shutdown, step one: blocking invokes that still wait answer 202 at once
@@ -224,6 +228,12 @@ class Controller {
   Result<std::optional<Json>> ExistingForPut(const std::string& id, std::string_view type, bool overwrite);
 
   Result<Json> ValidateExec(const Identity& caller, const EntityName& self, const Json& exec);
+  // ContentDigest() of the action document `doc` (id `id`), computed once
+  // per revision; "" when it has no code.
+  std::string CodeDigest(const std::string& id, const Json& doc);
+  // The action `id` was written (`current`: the stored document) or deleted
+  // (null): the runtimes let go of its earlier versions (ActionRuntime::Retire).
+  void RetireEarlierVersions(const std::string& id, const Json* current);
   Result<size_t> CountAtomicActions(const Identity& caller, const ResolvedAction& action, int depth);
   Status CheckSize(const Json& value, size_t limit) const;
 
@@ -244,6 +254,9 @@ class Controller {
   Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
                        const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
                        size_t& atomic_budget, int depth);
+  // The blocking invoke's answer from its stored record: 200, 502 or 500,
+  // with the result alone or the whole activation.
+  static void Answer(const Json& record, bool result_only, InvokeReply& reply);
   Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
                  const std::string& trace_id, const std::string& cause) const;
   void StoreRecord(const Json& record);
@@ -266,8 +279,8 @@ class Controller {
   std::unique_ptr<ThreadPool> pool_;
 
   std::mutex waiting_mu_;
-  bool stop_waiting_ = false;                          // GUARDED_BY(waiting_mu_)
-  std::vector<std::shared_ptr<Pending>> waiting_;      // GUARDED_BY(waiting_mu_): blocking invokes waiting
+  bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)
+  std::vector<std::shared_ptr<Pending>> waiting_;  // GUARDED_BY(waiting_mu_): blocking invokes waiting
 
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;
@@ -277,8 +290,13 @@ class Controller {
   // reads its action (code included) without going to SQLite. Any write, by
   // the controller or on the CouchDB port, moves update_seq and empties it.
   std::mutex cache_mu_;
-  int64_t cache_seq_ = -1;                                               // GUARDED_BY(cache_mu_)
-  std::map<std::string, std::shared_ptr<const Json>> cache_;             // GUARDED_BY(cache_mu_)
+  int64_t cache_seq_ = -1;                                    // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const Json>> cache_;  // GUARDED_BY(cache_mu_)
+
+  // CodeDigest()'s memory: action id -> {_rev, digest}, so that hashing
+  // megabytes of code happens at its PUT, not on invokes.
+  std::mutex digests_mu_;
+  std::map<std::string, std::pair<std::string, std::string>> digests_;  // GUARDED_BY(digests_mu_)
 
   mutable std::mutex api_host_mu_;
   std::string api_host_;  // GUARDED_BY(api_host_mu_)

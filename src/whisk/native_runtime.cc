@@ -22,7 +22,9 @@ using std::chrono::steady_clock;
 // wisp names itself to the action; the C++ SDK prints the sentinel lines only
 // under wisp (docs/actionloop.md says why).
 constexpr char kProxyVersion[] = "wisp/1";
-constexpr char kPoolDirPrefix[] = "pool-";
+constexpr char kInstallDirPrefix[] = "code-";
+// Where an earlier wisp kept one copy of the code per pool.
+constexpr char kOldPoolDirPrefix[] = "pool-";
 // How long wisp reads a killed process's log pipes before it gives up on them.
 constexpr milliseconds kDrainAfterKill{500};
 
@@ -79,6 +81,38 @@ std::string RequestLine(const RunRequest& request, const std::string& api_host, 
   // Dump escapes newlines inside strings; the protocol forbids raw ones anyway.
   std::erase(text, '\n');
   return text;
+}
+
+// The installed tree is read-only (files lose their write bits, directories
+// become 0500), so a process cannot change the code that later processes of
+// other pools start from.
+void MakeReadOnly(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const fs::file_status status = it->symlink_status(ec);
+    if (fs::is_directory(status)) {
+      fs::permissions(it->path(), fs::perms::owner_read | fs::perms::owner_exec, ec);
+    } else if (fs::is_regular_file(status)) {
+      fs::permissions(it->path(), fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                      fs::perm_options::remove, ec);
+    }
+  }
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec, ec);
+}
+
+// Removes a tree MakeReadOnly() made (or a half-written one).
+void RemoveTree(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return;
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (fs::is_directory(it->symlink_status(ec))) fs::permissions(it->path(), fs::perms::owner_all, ec);
+  }
+  fs::remove_all(dir, ec);
 }
 
 bool IsAck(std::string_view line) {
@@ -159,22 +193,35 @@ class NativeRuntime::Reclaimer {
   bool stop_ = false;
 };
 
+// The code of one content digest on disk. Its directory is removed when the
+// last reference goes: the runtime's map (until Retire() or Shutdown()) and
+// every process started from it.
+struct NativeRuntime::Installed {
+  std::string digest;
+  std::string dir;                // unique per entry, so a dropped entry never removes a newer one's files
+  std::set<std::string> actions;  // GUARDED_BY(NativeRuntime::mu_): ActionCode::action of its users
+  std::mutex install_mu;          // one writer; the others wait for its files
+  std::string exec_path;          // GUARDED_BY(install_mu): empty until written
+
+  ~Installed() { RemoveTree(dir); }
+};
+
 struct NativeRuntime::Process {
+  std::shared_ptr<Installed> code;  // its directory: the process's program and working directory
+  // Declared after `code`, so the process is killed and reaped before the
+  // directory can go.
   std::unique_ptr<ActionloopProcess> loop;
   Clock::SteadyTime idle_since;
 };
 
 struct NativeRuntime::Pool {
-  std::string key;       // pool_key, namespace and key: see RunKey()
+  std::string key;       // pool_key, namespace and key: see EnterPool()
   std::string pool_key;  // ActionCode::pool_key
-  std::string dir;       // private directory of the unpacked payload
+  std::string action;    // ActionCode::action, or the pool_key: what Retire() names
   // The rest is GUARDED_BY(NativeRuntime::mu_).
   int live = 0;                                // processes alive or starting
   int users = 0;                               // Run() calls holding the pool
   std::vector<std::unique_ptr<Process>> idle;  // front: idle the longest
-  // Installing the payload happens once, under its own lock.
-  std::mutex install_mu;
-  std::string exec_path;  // GUARDED_BY(install_mu): empty until installed
 };
 
 struct NativeRuntime::Lease {
@@ -194,10 +241,15 @@ Result<std::unique_ptr<NativeRuntime>> NativeRuntime::Create(Options options) {
   options.scratch_dir = fs::absolute(options.scratch_dir, ec).string();
   if (ec) return Status::IoError("cannot resolve " + options.scratch_dir + ": " + ec.message());
   fs::permissions(options.scratch_dir, fs::perms::owner_all, ec);
-  // Pools of an earlier run of wisp (a crash leaves them) are not used again.
+  // Code installed by an earlier run of wisp (a crash leaves it) is not used again.
+  std::vector<std::string> leftovers;
   for (const auto& entry : fs::directory_iterator(options.scratch_dir, ec)) {
-    if (entry.path().filename().string().starts_with(kPoolDirPrefix)) fs::remove_all(entry.path(), ec);
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(kInstallDirPrefix) || name.starts_with(kOldPoolDirPrefix)) {
+      leftovers.push_back(entry.path().string());
+    }
   }
+  for (const std::string& dir : leftovers) RemoveTree(dir);
   // A child that dies while wisp writes its request must not kill wisp: the
   // write fails with EPIPE instead. Children get SIGPIPE back (ChildProcess).
   signal(SIGPIPE, SIG_IGN);
@@ -217,7 +269,8 @@ NativeRuntime::~NativeRuntime() { Shutdown(); }
 
 void NativeRuntime::Shutdown() {
   std::vector<std::unique_ptr<Process>> graveyard;
-  std::vector<std::string> dirs;
+  std::map<std::string, std::shared_ptr<Pool>> pools;
+  std::map<std::string, std::shared_ptr<Installed>> installed;
   {
     std::unique_lock lock(mu_);
     shutting_down_ = true;
@@ -236,11 +289,10 @@ void NativeRuntime::Shutdown() {
   graveyard.clear();  // kills and reaps
   std::unique_lock lock(mu_);
   runs_done_.wait(lock, [this] { return active_runs_ == 0; });
-  for (auto& [key, pool] : pools_) dirs.push_back(pool->dir);
-  pools_.clear();
+  pools.swap(pools_);
+  installed.swap(installed_);
   lock.unlock();
-  std::error_code ec;
-  for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
+  // Destroyed here, outside the lock: the installed code leaves the disk.
 }
 
 NativeRuntime::Stats NativeRuntime::GetStats() const {
@@ -251,6 +303,8 @@ NativeRuntime::Stats NativeRuntime::GetStats() const {
   stats.pools = static_cast<int>(pools_.size());
   stats.cold_starts = cold_starts_;
   stats.reclaimed = reclaimed_;
+  stats.installs = installs_;
+  stats.installed = static_cast<int>(installed_.size());
   for (const auto& [key, pool] : pools_) stats.idle += static_cast<int>(pool->idle.size());
   return stats;
 }
@@ -366,7 +420,7 @@ std::shared_ptr<NativeRuntime::Pool> NativeRuntime::EnterPool(const ActionCode& 
     pool = std::make_shared<Pool>();
     pool->key = key;
     pool->pool_key = code.pool_key;
-    pool->dir = options_.scratch_dir + "/" + kPoolDirPrefix + std::to_string(next_pool_dir_++);
+    pool->action = code.action.empty() ? code.pool_key : code.action;
   }
   ++pool->users;
   ++active_runs_;
@@ -374,19 +428,11 @@ std::shared_ptr<NativeRuntime::Pool> NativeRuntime::EnterPool(const ActionCode& 
 }
 
 void NativeRuntime::LeavePool(const std::shared_ptr<Pool>& pool) {
-  std::string dir;
-  {
-    std::lock_guard lock(mu_);
-    --pool->users;
-    auto it = pools_.find(pool->key);
-    if (pool->live == 0 && pool->users == 0 && it != pools_.end() && it->second == pool) {
-      pools_.erase(it);
-      dir = pool->dir;
-    }
-    if (--active_runs_ == 0) runs_done_.notify_all();
-  }
-  std::error_code ec;
-  if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  std::lock_guard lock(mu_);
+  --pool->users;
+  auto it = pools_.find(pool->key);
+  if (pool->live == 0 && pool->users == 0 && it != pools_.end() && it->second == pool) pools_.erase(it);
+  if (--active_runs_ == 0) runs_done_.notify_all();
 }
 
 std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shared_ptr<Pool>& pool,
@@ -400,12 +446,12 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
     out.init_time = MillisSince(init_begin);
     return nullptr;
   };
-  Result<std::string> exec_path = Prepare(*pool, code);
-  if (!exec_path.ok()) {
+  Result<std::shared_ptr<Installed>> installed = Install(code);
+  if (!installed.ok()) {
     ReleaseSlot(pool);
-    return fail(exec_path.status().message());
+    return fail(installed.status().message());
   }
-  Result<std::unique_ptr<Process>> started = StartProcess(*pool, *exec_path, code, request);
+  Result<std::unique_ptr<Process>> started = StartProcess(std::move(*installed), code, request);
   if (!started.ok()) {
     ReleaseSlot(pool);
     return fail(kInitFailedPrefix + started.status().message());
@@ -532,24 +578,80 @@ void NativeRuntime::ReleaseSlot(const std::shared_ptr<Pool>& pool) {
   slot_freed_.notify_all();
 }
 
-Result<std::string> NativeRuntime::Prepare(Pool& pool, const ActionCode& code) {
-  std::lock_guard lock(pool.install_mu);
-  if (!pool.exec_path.empty()) return pool.exec_path;
-  std::error_code ec;
-  std::filesystem::remove_all(pool.dir, ec);  // what a failed attempt left
-  if (mkdir(pool.dir.c_str(), 0700) != 0) {
-    return Status::IoError(std::string(kInitFailedPrefix) + "cannot create the action's directory");
+Result<std::shared_ptr<NativeRuntime::Installed>> NativeRuntime::Install(const ActionCode& code) {
+  // Hashing megabytes is for callers that did not do it once for all runs.
+  const std::string digest = code.digest.empty() ? ContentDigest(code.binary, code.code) : code.digest;
+  std::shared_ptr<Installed> installed;
+  {
+    std::lock_guard lock(mu_);
+    std::shared_ptr<Installed>& slot = installed_[digest];
+    if (!slot) {
+      slot = std::make_shared<Installed>();
+      slot->digest = digest;
+      slot->dir = options_.scratch_dir + "/" + kInstallDirPrefix + std::to_string(next_install_dir_++);
+    }
+    slot->actions.insert(code.action.empty() ? code.pool_key : code.action);
+    installed = slot;
   }
-  Result<std::string> exec_path = InstallActionPayload(code, pool.dir, options_.max_unpacked_bytes);
+  std::lock_guard install(installed->install_mu);
+  if (!installed->exec_path.empty()) return installed;
+  RemoveTree(installed->dir);  // what a failed attempt left
+  Result<std::string> exec_path =
+      mkdir(installed->dir.c_str(), 0700) == 0
+          ? InstallActionPayload(code, installed->dir, options_.max_unpacked_bytes)
+          : Status::IoError(std::string(kInitFailedPrefix) + "cannot create the action's directory");
   if (!exec_path.ok()) {
-    std::filesystem::remove_all(pool.dir, ec);
+    RemoveTree(installed->dir);
+    // Not kept: the next cold start tries again.
+    std::lock_guard lock(mu_);
+    if (auto it = installed_.find(digest); it != installed_.end() && it->second == installed) installed_.erase(it);
     return exec_path.status();
   }
-  pool.exec_path = *exec_path;
-  return pool.exec_path;
+  MakeReadOnly(installed->dir);
+  installed->exec_path = *exec_path;
+  std::lock_guard lock(mu_);
+  ++installs_;
+  return installed;
 }
 
-Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool& pool, const std::string& exec_path,
+void NativeRuntime::Retire(const std::string& action, const std::string& current_digest) {
+  std::vector<std::shared_ptr<Installed>> dropped;  // released after the lock
+  StoppedProcesses stopped;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = installed_.begin(); it != installed_.end();) {
+      Installed& entry = *it->second;
+      if (entry.digest != current_digest && entry.actions.erase(action) > 0 && entry.actions.empty()) {
+        dropped.push_back(std::move(it->second));
+        it = installed_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& [key, pool] : pools_) {
+      if (pool->action != action) continue;
+      for (auto& process : pool->idle) stopped.emplace_back(pool, std::move(process));
+      pool->idle.clear();
+    }
+  }
+  Stop(std::move(stopped));
+}
+
+void NativeRuntime::Stop(StoppedProcesses stopped) {
+  if (stopped.empty()) return;
+  for (auto& [pool, process] : stopped) process.reset();  // kill and reap
+  std::lock_guard lock(mu_);
+  for (auto& [pool, process] : stopped) {
+    --pool->live;
+    --processes_;
+    ++reclaimed_;
+    auto it = pools_.find(pool->key);
+    if (pool->live == 0 && pool->users == 0 && it != pools_.end() && it->second == pool) pools_.erase(it);
+  }
+  slot_freed_.notify_all();
+}
+
+Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std::shared_ptr<Installed> installed,
                                                                             const ActionCode& code,
                                                                             const RunRequest& request) {
   // The environment is exactly this (spec 4.2): init parameters, then wisp's
@@ -577,8 +679,8 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool
   }
 
   SpawnOptions spawn;
-  spawn.program = exec_path;
-  spawn.working_dir = pool.dir;
+  spawn.program = installed->exec_path;
+  spawn.working_dir = installed->dir;
   for (const auto& [name, value] : env) spawn.env.push_back(name + "=" + value);
   Result<std::unique_ptr<ActionloopProcess>> loop = ActionloopProcess::Start(spawn, options_.max_result_bytes);
   if (!loop.ok()) {
@@ -590,6 +692,7 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool
     return Status(loop.status().code(), why);
   }
   auto process = std::make_unique<Process>();
+  process->code = std::move(installed);
   process->loop = std::move(*loop);
   log::Debug("whisk", "native action process started",
              {{"action", request.action_name}, {"pid", static_cast<int64_t>(process->loop->child().pid())}});
@@ -601,8 +704,7 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(Pool
 
 void NativeRuntime::ReclaimLoop() {
   while (true) {
-    std::vector<std::pair<std::shared_ptr<Pool>, std::unique_ptr<Process>>> expired;
-    std::vector<std::string> dirs;
+    StoppedProcesses expired;
     std::optional<steady_clock::duration> next;
     Reclaimer::Snapshot seen;
     {
@@ -613,7 +715,6 @@ void NativeRuntime::ReclaimLoop() {
         const std::shared_ptr<Pool>& pool = it->second;
         // A pool emptied by an eviction for room (Acquire) has nobody left to forget it.
         if (pool->live == 0 && pool->users == 0) {
-          dirs.push_back(pool->dir);
           it = pools_.erase(it);
           continue;
         }
@@ -632,25 +733,7 @@ void NativeRuntime::ReclaimLoop() {
       }
       seen = reclaimer_->Take();
     }
-    if (!expired.empty()) {
-      for (auto& [pool, process] : expired) process.reset();  // kill and reap
-      {
-        std::lock_guard lock(mu_);
-        for (auto& [pool, process] : expired) {
-          --pool->live;
-          --processes_;
-          ++reclaimed_;
-          auto it = pools_.find(pool->key);
-          if (pool->live == 0 && pool->users == 0 && it != pools_.end() && it->second == pool) {
-            dirs.push_back(pool->dir);
-            pools_.erase(it);
-          }
-        }
-        slot_freed_.notify_all();
-      }
-    }
-    std::error_code ec;
-    for (const std::string& dir : dirs) std::filesystem::remove_all(dir, ec);
+    Stop(std::move(expired));
     if (!reclaimer_->Wait(seen, next)) return;
   }
 }

@@ -9,16 +9,21 @@
 //   - warm: an idle process of the pool runs the activation (the most
 //     recently used first, so the rest age out);
 //   - cold: no process is idle and the pool is under its cap: a new process
-//     starts (`init_time` is set and `start` is the init start). The payload
-//     is unpacked once per pool into a private directory under
-//     Options::scratch_dir;
+//     starts (`init_time` is set and `start` is the init start). The code is
+//     installed (written, or unpacked) once per content digest
+//     (ActionCode::digest) into a read-only directory under
+//     Options::scratch_dir, which every process of that code, in any pool,
+//     runs from: a cold start after the first writes nothing;
 //   - queued: the pool is at its cap (RunRequest::max_instances, else
 //     Options::default_max_instances) or every process of the runtime is in
 //     use (Options::max_processes): the activation waits for a process and
 //     reports how long in `wait_time`. At the global cap an idle process of
 //     another pool is stopped to make room;
 //   - scale to zero: a process idle for Options::idle_timeout is stopped, and
-//     a pool without processes is forgotten with its directory.
+//     a pool without processes is forgotten;
+//   - retired: when an action is updated or deleted (Retire()), its idle
+//     processes stop, and its installed code goes once no action uses that
+//     digest and no process runs from it.
 //
 // How an activation ends (the texts are OpenWhisk's, spec 3.5):
 //   - a JSON object without `error`, or an array: success;
@@ -55,6 +60,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "util/clock.h"
@@ -69,8 +75,9 @@ class ActivationLog;
 class NativeRuntime final : public ActionRuntime {
  public:
   struct Options {
-    // Where payloads are unpacked, one private (0700) directory per pool.
-    // Created if missing; leftovers of an earlier run are removed. Required.
+    // Where code is installed: one directory per content digest, private to
+    // wisp (0700) and read-only once written. Created if missing; leftovers
+    // of an earlier run are removed. Required.
     std::string scratch_dir;
     // Processes per pool when RunRequest::max_instances is 0.
     int default_max_instances = 16;
@@ -100,7 +107,9 @@ class NativeRuntime final : public ActionRuntime {
     int waiting = 0;  // activations queued for a process
     int pools = 0;
     uint64_t cold_starts = 0;  // processes started since creation
-    uint64_t reclaimed = 0;    // idle processes stopped by the idle timeout or for room
+    uint64_t reclaimed = 0;    // idle processes stopped by the idle timeout, for room, or by Retire()
+    uint64_t installs = 0;     // times code was written to disk since creation
+    int installed = 0;         // content digests kept installed now
   };
 
   // Fails when the scratch directory cannot be made.
@@ -113,6 +122,11 @@ class NativeRuntime final : public ActionRuntime {
   // Runs one activation of a native action; see the file comment for the
   // outcomes. A kind other than "native" is a whisk internal error.
   RunOutcome Run(const ActionCode& code, const RunRequest& request) override;
+
+  // Stops the idle processes of every version of `action`, and forgets the
+  // installed code of its versions other than `current_digest` (removed from
+  // disk once no other action uses it and no process runs from it).
+  void Retire(const std::string& action, const std::string& current_digest) override;
 
   // Kills every process and refuses further work; idempotent.
   void Shutdown();
@@ -128,15 +142,16 @@ class NativeRuntime final : public ActionRuntime {
   struct Process;
   struct Pool;
   struct Lease;
+  struct Installed;
   class Reclaimer;
+  using StoppedProcesses = std::vector<std::pair<std::shared_ptr<Pool>, std::unique_ptr<Process>>>;
 
   explicit NativeRuntime(Options options);
 
   // The pool of this action and caller, counted as in use until LeavePool();
   // null once shutting down.
   std::shared_ptr<Pool> EnterPool(const ActionCode& code, const RunRequest& request);
-  // Stops using the pool; a pool with no process and no user is forgotten
-  // with its directory.
+  // Stops using the pool; a pool with no process and no user is forgotten.
   void LeavePool(const std::shared_ptr<Pool>& pool);
   // Takes an idle process of the pool, or a slot to start one; waits while
   // neither is possible. Processes evicted to make room land in `graveyard`.
@@ -153,10 +168,13 @@ class NativeRuntime final : public ActionRuntime {
   void Release(const std::shared_ptr<Pool>& pool, std::unique_ptr<Process> process, bool reuse);
   // Gives back a slot whose process never started.
   void ReleaseSlot(const std::shared_ptr<Pool>& pool);
-  // Unpacks the pool's payload once; returns the executable's path.
-  Result<std::string> Prepare(Pool& pool, const ActionCode& code);
-  Result<std::unique_ptr<Process>> StartProcess(Pool& pool, const std::string& exec_path, const ActionCode& code,
+  // The installed code of `code`'s digest, written on first use.
+  Result<std::shared_ptr<Installed>> Install(const ActionCode& code);
+  Result<std::unique_ptr<Process>> StartProcess(std::shared_ptr<Installed> installed, const ActionCode& code,
                                                 const RunRequest& request);
+  // Kills idle processes taken out of their pools, then frees their slots
+  // (counted as reclaimed) and forgets pools left empty.
+  void Stop(StoppedProcesses stopped);
   // The reclaim thread: stops processes idle for longer than idle_timeout
   // (and idle ones that died), forgets empty pools, then sleeps until the
   // next one is due, or until a process goes idle when none was.
@@ -175,8 +193,12 @@ class NativeRuntime final : public ActionRuntime {
   int active_runs_ = 0;                                 // GUARDED_BY(mu_)
   uint64_t cold_starts_ = 0;                            // GUARDED_BY(mu_)
   uint64_t reclaimed_ = 0;                              // GUARDED_BY(mu_)
-  uint64_t next_pool_dir_ = 0;                          // GUARDED_BY(mu_)
-  bool shutting_down_ = false;                          // GUARDED_BY(mu_)
+  uint64_t installs_ = 0;                               // GUARDED_BY(mu_)
+  uint64_t next_install_dir_ = 0;                       // GUARDED_BY(mu_)
+  // Installed code by content digest; processes hold theirs too, so an entry
+  // dropped here keeps its directory while one of them runs.
+  std::map<std::string, std::shared_ptr<Installed>> installed_;  // GUARDED_BY(mu_)
+  bool shutting_down_ = false;                                   // GUARDED_BY(mu_)
 
   std::shared_ptr<Reclaimer> reclaimer_;
   std::thread reclaim_thread_;

@@ -37,9 +37,15 @@ class ScriptedRuntime final : public ActionRuntime {
     return script(code, request);
   }
 
+  void Retire(const std::string& action, const std::string& current_digest) override {
+    std::lock_guard<std::mutex> lock(mu);
+    retired.emplace_back(action, current_digest);
+  }
+
   std::mutex mu;
   std::vector<ActionCode> codes;
   std::vector<RunRequest> requests;
+  std::vector<std::pair<std::string, std::string>> retired;  // {action, current digest}
 };
 
 // Holds every Run() until Open().
@@ -259,6 +265,46 @@ TEST_F(ControllerTest, SequenceChainsResultsAndStopsAtAnError) {
     EXPECT_EQ(component["cause"], reply->activation_id);
     EXPECT_EQ(Annotations(component)["causedBy"], "sequence");
   }
+}
+
+TEST_F(ControllerTest, SequenceComponentsCarryTheInvokesTraceId) {
+  PutNative("first");
+  PutNative("second");
+  ASSERT_TRUE(controller_
+                  ->PutAction(guest_, *ParseFullyQualifiedName("/_/traced", "guest"),
+                              Json::parse(R"({"exec":{"kind":"sequence","components":["/_/first","/_/second"]}})"),
+                              false)
+                  .ok());
+  Result<InvokeReply> reply = Invoke("traced");
+  ASSERT_TRUE(reply.ok());
+  ASSERT_EQ(native_.requests.size(), 2u);
+  for (const RunRequest& request : native_.requests) EXPECT_EQ(request.transaction_id, "trace-1");
+  const Json record = Record(reply->activation_id);
+  EXPECT_EQ(record["trace_id"], "trace-1");
+  for (const Json& id : record["logs"]) EXPECT_EQ(Record(id.get<std::string>())["trace_id"], "trace-1");
+}
+
+TEST_F(ControllerTest, RuntimesLearnTheCodeDigestAndLetGoOfEarlierVersions) {
+  const std::string v1 = "#!/bin/sh";
+  const std::string v2 = "#!/bin/sh\n# version 2";
+  PutNative("act");
+  ASSERT_FALSE(native_.retired.empty());
+  EXPECT_EQ(native_.retired.back(), std::make_pair(std::string("guest/act"), ContentDigest(false, v1)));
+  ASSERT_TRUE(Invoke("act").ok());
+  EXPECT_EQ(native_.codes.back().action, "guest/act");
+  EXPECT_EQ(native_.codes.back().digest, ContentDigest(false, v1));
+  EXPECT_EQ(native_.codes.back().code.view(), v1);
+
+  const EntityName name = *ParseFullyQualifiedName("/_/act", "guest");
+  ASSERT_TRUE(controller_->PutAction(guest_, name, Json{{"exec", {{"kind", "native"}, {"code", v2}}}}, true).ok());
+  EXPECT_EQ(native_.retired.back(), std::make_pair(std::string("guest/act"), ContentDigest(false, v2)));
+  ASSERT_TRUE(Invoke("act").ok());
+  EXPECT_EQ(native_.codes.back().digest, ContentDigest(false, v2));
+  EXPECT_EQ(native_.codes.back().code.view(), v2);
+
+  ASSERT_TRUE(controller_->DeleteAction(guest_, name).ok());
+  EXPECT_EQ(native_.retired.back(), std::make_pair(std::string("guest/act"), std::string()));
+  EXPECT_NE(ContentDigest(false, v1), ContentDigest(true, v1)) << "binary and text code never share a digest";
 }
 
 TEST_F(ControllerTest, NestedSequencesLinkEachComponentToItsParent) {

@@ -7,9 +7,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <signal.h>
+#include <sys/stat.h>
 #include <zip.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <atomic>
@@ -197,8 +198,8 @@ TEST_F(NativeRuntimeTest, RelativeScratchDirectoryWorks) {
   options.scratch_dir = "relative/native";
   auto runtime = NativeRuntime::Create(options);
   ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
-  RunOutcome out = (*runtime)->Run(Script("/guest/rel@0.0.1", "#!/bin/sh\nwhile read -r l; do echo '{\"ok\":1}' >&3; done\n"),
-                                   Request());
+  RunOutcome out = (*runtime)->Run(
+      Script("/guest/rel@0.0.1", "#!/bin/sh\nwhile read -r l; do echo '{\"ok\":1}' >&3; done\n"), Request());
   std::filesystem::current_path(before);
   EXPECT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   EXPECT_EQ(out.result, Json({{"ok", 1}}));
@@ -280,6 +281,131 @@ TEST_F(NativeRuntimeTest, IdleProcessIsReclaimedAndTheNextRunIsCold) {
   EXPECT_EQ(runtime->GetStats().reclaimed, 1u);
   EXPECT_EQ(runtime->GetStats().pools, 0) << "scaled to zero";
   ExpectNextRunIsColdInANewProcess(*runtime, PidOf(first));
+}
+
+// The executable a process runs, as the kernel sees it.
+struct ExeFile {
+  std::string path;
+  ino_t inode = 0;
+  mode_t mode = 0;
+};
+ExeFile ExeOf(pid_t pid) {
+  ExeFile exe;
+  std::error_code ec;
+  exe.path = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec).string();
+  struct stat st;
+  if (stat(("/proc/" + std::to_string(pid) + "/exe").c_str(), &st) == 0) {
+    exe.inode = st.st_ino;
+    exe.mode = st.st_mode;
+  }
+  return exe;
+}
+
+// Directories of installed code under the runtime's scratch directory.
+std::vector<std::string> InstalledDirs(const std::string& scratch) {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(scratch, ec)) dirs.push_back(entry.path().string());
+  return dirs;
+}
+
+TEST_F(NativeRuntimeTest, ColdStartsAfterTheFirstRunTheInstalledFileWithoutWritingIt) {
+  auto runtime = MakeRuntime();
+  RunOutcome first = runtime->Run(Probe("/guest/probe@0.0.1"), Request());
+  ASSERT_EQ(first.status, ActivationStatus::kSuccess) << first.result;
+  ASSERT_TRUE(first.cold);
+  const ExeFile exe = ExeOf(PidOf(first));
+  ASSERT_NE(exe.inode, 0u);
+  EXPECT_THAT(exe.path, StartsWith(dir_.path() + "/native/"));
+  EXPECT_EQ(exe.mode & 0222, 0u) << "the installed code is read-only";
+
+  // A new version with the same code, and another namespace: new pools, new
+  // processes, the same file.
+  RunOutcome next_version = runtime->Run(Probe("/guest/probe@0.0.2"), Request());
+  RunRequest other_namespace = Request();
+  other_namespace.namespace_name = "other";
+  RunOutcome other = runtime->Run(Probe("/guest/probe@0.0.2"), other_namespace);
+  for (const RunOutcome* out : {&next_version, &other}) {
+    ASSERT_EQ(out->status, ActivationStatus::kSuccess) << out->result;
+    EXPECT_TRUE(out->cold);
+    EXPECT_NE(PidOf(*out), PidOf(first));
+    EXPECT_EQ(ExeOf(PidOf(*out)).inode, exe.inode);
+  }
+  EXPECT_EQ(runtime->GetStats().cold_starts, 3u);
+  EXPECT_EQ(runtime->GetStats().installs, 1u) << "written once, for the first cold start";
+  EXPECT_EQ(runtime->GetStats().installed, 1);
+}
+
+TEST_F(NativeRuntimeTest, RetireStopsIdleProcessesAndRemovesTheInstalledCode) {
+  auto runtime = MakeRuntime();
+  ActionCode code = Probe("/guest/probe@0.0.1");
+  code.action = "guest/probe";
+  RunOutcome out = runtime->Run(code, Request());
+  ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
+  ASSERT_EQ(InstalledDirs(dir_.path() + "/native").size(), 1u);
+
+  runtime->Retire("guest/other", "");  // another action: nothing of this one goes
+  EXPECT_TRUE(ProcessExists(PidOf(out)));
+  EXPECT_EQ(InstalledDirs(dir_.path() + "/native").size(), 1u);
+
+  runtime->Retire("guest/probe", "");  // deleted
+  EXPECT_FALSE(ProcessExists(PidOf(out))) << "stopped and reaped";
+  EXPECT_TRUE(InstalledDirs(dir_.path() + "/native").empty());
+  EXPECT_EQ(runtime->GetStats().installed, 0);
+  EXPECT_EQ(runtime->GetStats().processes, 0);
+  EXPECT_EQ(runtime->GetStats().pools, 0);
+
+  // Running it again installs it again.
+  RunOutcome again = runtime->Run(code, Request());
+  ASSERT_EQ(again.status, ActivationStatus::kSuccess) << again.result;
+  EXPECT_TRUE(again.cold);
+  EXPECT_EQ(runtime->GetStats().installs, 2u);
+}
+
+TEST_F(NativeRuntimeTest, NewCodeGetsANewFileAndTheOldOneGoesWhenRetired) {
+  auto runtime = MakeRuntime();
+  ActionCode v1 = Probe("/guest/probe@0.0.1");
+  v1.action = "guest/probe";
+  ActionCode v2 = v1;
+  v2.pool_key = "/guest/probe@0.0.2";
+  // Bytes after the end of an ELF file change its digest, not what it does.
+  v2.code = Base64Encode(ReadFile(PROBE_ACTION) + "version 2");
+  RunOutcome first = runtime->Run(v1, Request());
+  RunOutcome second = runtime->Run(v2, Request());
+  ASSERT_EQ(first.status, ActivationStatus::kSuccess) << first.result;
+  ASSERT_EQ(second.status, ActivationStatus::kSuccess) << second.result;
+  const ExeFile old_exe = ExeOf(PidOf(first));
+  const ExeFile new_exe = ExeOf(PidOf(second));
+  EXPECT_NE(old_exe.inode, new_exe.inode);
+  EXPECT_NE(old_exe.path, new_exe.path);
+  EXPECT_EQ(runtime->GetStats().installs, 2u);
+
+  runtime->Retire("guest/probe", ContentDigest(v2.binary, v2.code));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(old_exe.path).parent_path()));
+  EXPECT_TRUE(std::filesystem::exists(new_exe.path)) << "the current version's code stays";
+  EXPECT_EQ(runtime->GetStats().installed, 1);
+  RunOutcome cold = runtime->Run(v2, Request());
+  ASSERT_EQ(cold.status, ActivationStatus::kSuccess) << cold.result;
+  EXPECT_EQ(ExeOf(PidOf(cold)).inode, new_exe.inode);
+  EXPECT_EQ(runtime->GetStats().installs, 2u);
+}
+
+TEST_F(NativeRuntimeTest, RetiredCodeStaysOnDiskWhileAProcessRunsFromIt) {
+  auto runtime = MakeRuntime();
+  ActionCode code = Probe("/guest/probe@0.0.1");
+  code.action = "guest/probe";
+  RunOutcome warmup = runtime->Run(code, Request());
+  ASSERT_EQ(warmup.status, ActivationStatus::kSuccess) << warmup.result;
+  const std::string dir = std::filesystem::path(ExeOf(PidOf(warmup)).path).parent_path().string();
+
+  RunOutcome hung;
+  std::thread hanging([&] { hung = runtime->Run(code, Request({{"hang", true}}, milliseconds(500))); });
+  ASSERT_TRUE(WaitUntil([&] { return runtime->GetStats().idle == 0; }));
+  runtime->Retire("guest/probe", "");
+  EXPECT_TRUE(std::filesystem::exists(dir)) << "its process still runs";
+  hanging.join();
+  EXPECT_TRUE(hung.timeout);
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "gone with the last process";
 }
 
 TEST_F(NativeRuntimeTest, TimeoutKillsTheProcessAndTheNextRunIsCold) {
