@@ -26,6 +26,7 @@
 #include "whisk/controller.h"
 #include "whisk/error_response.h"
 #include "whisk/identity.h"
+#include "whisk/language_runtime.h"
 #include "whisk/native_runtime.h"
 #include "whisk/whisk_api.h"
 
@@ -157,6 +158,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Actionloop processes alive at once, over all actions")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve->add_option("--stem-cells", o.stem_cells,
+                    "Prewarmed interpreter processes per kind, e.g. nodejs:20=2,python:3=1 (0 for none)")
+      ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -242,6 +246,14 @@ int RunServe(const ServeOptions& o) {
   native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
   native_options.max_processes = o.native_max_processes;
+  // Interpreted kinds run in the native runtime's pools (docs/runtimes.md).
+  Result<std::map<std::string, std::shared_ptr<whisk::Language>>> languages =
+      whisk::CreateLanguages(o.stem_cells, native_options.scratch_dir + "/launchers");
+  if (!languages.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", languages.status().message().c_str());
+    return 1;
+  }
+  native_options.languages = *languages;
   Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);
   if (!native_runtime.ok()) {
     std::fprintf(stderr, "wisp serve: cannot start the native runtime: %s\n",
@@ -251,6 +263,7 @@ int RunServe(const ServeOptions& o) {
   whisk::Controller controller(**store, controller_options);
   controller.SetRuntime("builtin", &builtin_runtime);
   controller.SetRuntime("native", native_runtime->get());
+  for (const auto& [kind, language] : *languages) controller.SetRuntime(kind, native_runtime->get());
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);

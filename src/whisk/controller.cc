@@ -32,7 +32,10 @@ const Json& FieldOf(const Json& doc, const char* key) {
 // The kinds this platform runs, and what `family:default` resolves to.
 const std::map<std::string, std::string>& KindAliases() {
   static const std::map<std::string, std::string> aliases = {
-      {"builtin", "builtin"}, {"builtin:default", "builtin"}, {"native", "native"}, {"native:default", "native"}};
+      {"builtin", "builtin"}, {"builtin:default", "builtin"}, {"native", "native"}, {"native:default", "native"},
+      // Interpreted and compiled kinds (language_runtime.h, docs/runtimes.md).
+      {"nodejs:20", "nodejs:20"}, {"nodejs:default", "nodejs:20"}, {"python:3", "python:3"},
+      {"python:default", "python:3"}};
   return aliases;
 }
 

@@ -65,6 +65,7 @@ namespace wisp::whisk {
 
 class ActionloopProcess;
 class ActivationLog;
+class Language;
 
 class NativeRuntime final : public ActionRuntime {
  public:
@@ -88,6 +89,10 @@ class NativeRuntime final : public ActionRuntime {
     size_t max_unpacked_bytes = 256 * 1024 * 1024;
     // `__OW_API_HOST` when a request carries none.
     std::string api_host;
+    // Interpreted kinds run in the same pools (language_runtime.h), by kind
+    // ("nodejs:20"): their payload is source code loaded by the kind's
+    // launcher through an init line, instead of an executable.
+    std::map<std::string, std::shared_ptr<Language>> languages;
     // Wall time for records and log lines; steady time for the idle reclaim.
     // A FakeClock is followed: the reclaim re-checks whenever it moves.
     Clock* clock = &Clock::System();
@@ -110,8 +115,9 @@ class NativeRuntime final : public ActionRuntime {
   NativeRuntime& operator=(const NativeRuntime&) = delete;
   ~NativeRuntime() override;  // Shutdown()
 
-  // Runs one activation of a native action; see the file comment for the
-  // outcomes. A kind other than "native" is a whisk internal error.
+  // Runs one activation of a native action, or of an interpreted kind of
+  // Options::languages; see the file comment for the outcomes. Another kind
+  // is a whisk internal error.
   RunOutcome Run(const ActionCode& code, const RunRequest& request) override;
 
   // Kills every process and refuses further work; idempotent.
@@ -157,6 +163,8 @@ class NativeRuntime final : public ActionRuntime {
   Result<std::string> Prepare(Pool& pool, const ActionCode& code);
   Result<std::unique_ptr<Process>> StartProcess(Pool& pool, const std::string& exec_path, const ActionCode& code,
                                                 const RunRequest& request);
+  // The language of an interpreted kind; null for "native".
+  Language* LanguageOf(const ActionCode& code) const;
   // The reclaim thread: stops processes idle for longer than idle_timeout
   // (and idle ones that died), forgets empty pools, then sleeps until the
   // next one is due, or until a process goes idle when none was.
