@@ -26,6 +26,7 @@
 #include "whisk/controller.h"
 #include "whisk/error_response.h"
 #include "whisk/identity.h"
+#include "whisk/cpp_runtime.h"
 #include "whisk/language_runtime.h"
 #include "whisk/native_runtime.h"
 #include "whisk/whisk_api.h"
@@ -264,6 +265,20 @@ int RunServe(const ServeOptions& o) {
   controller.SetRuntime("builtin", &builtin_runtime);
   controller.SetRuntime("native", native_runtime->get());
   for (const auto& [kind, language] : *languages) controller.SetRuntime(kind, native_runtime->get());
+  whisk::CppRuntime::Options cpp_options;
+  cpp_options.cache_dir = native_options.scratch_dir + "/cpp";
+  Result<std::unique_ptr<whisk::CppRuntime>> cpp_runtime =
+      whisk::CppRuntime::Create(cpp_options, native_runtime->get());
+  if (!cpp_runtime.ok()) {
+    std::fprintf(stderr, "wisp serve: cannot start the cpp runtime: %s\n", cpp_runtime.status().ToString().c_str());
+    return 1;
+  }
+  controller.SetRuntime("cpp", cpp_runtime->get());
+  controller.SetCodeCheck("cpp", [cpp = cpp_runtime->get()](const std::string& code, bool binary) -> Status {
+    if (binary) return Status::InvalidArgument("A cpp action's code is C++ source text, not base64.");
+    Result<std::string> built = cpp->Build(code);
+    return built.ok() ? Status::Ok() : built.status();
+  });
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   whisk::AlarmScheduler alarms(**store, Clock::System(), whisk::AlarmFirePath(controller, identities));
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);

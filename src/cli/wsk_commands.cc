@@ -80,7 +80,8 @@ std::string InferKind(const std::string& path) {
   static const std::vector<std::pair<std::string, std::string>> kByExtension = {
       {".js", "nodejs:default"},   {".py", "python:default"}, {".go", "go:default"},
       {".swift", "swift:default"}, {".php", "php:default"},   {".rb", "ruby:default"},
-      {".rs", "rust:default"},     {".jar", "java:default"},  {".zip", "native"}};
+      {".rs", "rust:default"},     {".jar", "java:default"},  {".zip", "native"},
+      {".cpp", "cpp"}};
   for (const auto& [ext, kind] : kByExtension)
     if (EndsWith(path, ext)) return kind;
   struct stat st {};
@@ -244,7 +245,7 @@ struct ActionOpts {
 void AddActionFlags(CLI::App* cmd, ActionOpts& o) {
   cmd->add_option("name", o.name, "the action name")->required();
   cmd->add_option("artifact", o.artifact, "the code file (or, for --kind builtin, the function name)");
-  cmd->add_option("--kind", o.kind, "the KIND of the action runtime (native, builtin)");
+  cmd->add_option("--kind", o.kind, "the KIND of the action runtime (nodejs:20, python:3, cpp, native, builtin)");
   cmd->add_flag("--native", o.native, "an executable or a zip holding `exec` (kind native)");
   cmd->add_option("--main", o.main, "the name of the action entry point");
   cmd->add_option("--web", o.web, "treat ACTION as a web action (true, raw, false)");

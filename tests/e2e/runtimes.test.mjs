@@ -222,3 +222,33 @@ test('bad input: load failures, throws, timeouts, bad results and crashes', asyn
   const escape = await failedActivation('bad-zip', zip({ 'index.js': 'exports.main = () => ({});', '../escape.js': 'x' }));
   assert.match(escape.response.result.error, /entry outside its root: \.\.\/escape\.js/);
 });
+
+const CPP_HELLO = `#include "whisk/sdk/action.h"
+#include <iostream>
+
+wisp::Result<wisp::Json> Main(const wisp::Json& args) {
+  std::string name = wisp::json::GetString(args, "name", "World");
+  std::cout << "cpp greets " << name << std::endl;
+  return wisp::Json{{"greeting", "Hello, " + name + "!"}};
+}
+
+int main() { return wisp::whisk::sdk::Serve(Main); }
+`;
+
+test('cpp: source compiled once on create, run warm, compile errors are 400', async () => {
+  const created = await ow.actions.create({ name: 'hello-cpp', action: { exec: { kind: 'cpp', code: CPP_HELLO } } });
+  assert.equal(created.exec.kind, 'cpp');
+  const first = await ow.actions.invoke({ name: 'hello-cpp', blocking: true, params: { name: 'Ada' } });
+  assert.deepEqual(first.response.result, { greeting: 'Hello, Ada!' });
+  assert.equal(typeof annotationsOf(first).initTime, 'number');
+  assert.match((await logsOf(first))[0], /stdout: cpp greets Ada$/);
+  const second = await ow.actions.invoke({ name: 'hello-cpp', blocking: true, params: { name: 'Bo' } });
+  assert.equal(annotationsOf(second).initTime, undefined, 'warm');
+
+  const broken = await failure(() => ow.actions.create({
+    name: 'broken-cpp', action: { exec: { kind: 'cpp', code: 'int main() { return undeclared; }\n' } },
+  }));
+  assert.equal(broken.statusCode, 400);
+  assert.match(broken.error.error, /^The C\+\+ action does not compile:\n/);
+  assert.match(broken.error.error, /action\.cpp:1:\d+: error: .*undeclared/);
+});
