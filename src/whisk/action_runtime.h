@@ -41,7 +41,7 @@ struct ActionCode {
   // One warm pool per key. The controller makes it unique per action version
   // and code, e.g. "/guest/pkg/name@0.0.3".
   std::string pool_key;
-  std::string kind;          // "native", or "builtin"
+  std::string kind;          // "native", "builtin", "nodejs:20", "python:3" or "cpp"
   std::string code;          // the executable, or base64 when binary
   bool binary = false;       // code is base64: an executable, or a zip holding `exec`
   std::string main = "main";

@@ -1,5 +1,7 @@
 // NativeRuntime: runs native actions (actionloop executables) in warm
 // process pools. The protocol and the pool policy are in docs/actionloop.md.
+// The interpreted kinds of Options::languages (language_runtime.h,
+// docs/runtimes.md) run in the same pools, loaded by an init line.
 //
 // One pool per action (ActionCode::pool_key) and invoking namespace, as
 // OpenWhisk keeps containers per namespace: a process that served one
