@@ -24,9 +24,9 @@
 #include "whisk/alarms.h"
 #include "whisk/builtin_runtime.h"
 #include "whisk/controller.h"
+#include "whisk/cpp_runtime.h"
 #include "whisk/error_response.h"
 #include "whisk/identity.h"
-#include "whisk/cpp_runtime.h"
 #include "whisk/language_runtime.h"
 #include "whisk/native_runtime.h"
 #include "whisk/whisk_api.h"
@@ -159,8 +159,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Actionloop processes alive at once, over all actions")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve->add_option("--stem-cells", o.stem_cells,
-                    "Prewarmed interpreter processes per kind, e.g. nodejs:20=2,python:3=1 (0 for none)")
+  serve
+      ->add_option("--stem-cells", o.stem_cells,
+                   "Prewarmed interpreter processes per kind, e.g. nodejs:20=2,python:3=1 (0 for none)")
       ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");

@@ -286,8 +286,9 @@ Result<Json> ActionBody(const ActionOpts& o, const Session& s, bool update) {
       if (!bytes.ok()) return bytes.status();
       if (kind.empty()) kind = InferKind(o.artifact);
       if (kind.empty()) {
-        return Status::InvalidArgument("Cannot infer the kind of '" + o.artifact +
-                                       "': give --kind KIND or --native (wisp runs nodejs:20, python:3, cpp, native and builtin).");
+        return Status::InvalidArgument(
+            "Cannot infer the kind of '" + o.artifact +
+            "': give --kind KIND or --native (wisp runs nodejs:20, python:3, cpp, native and builtin).");
       }
       bool binary = EndsWith(o.artifact, ".zip") || EndsWith(o.artifact, ".jar") || LooksBinary(*bytes);
       exec = {{"kind", kind}, {"code", binary ? Base64Encode(*bytes) : *bytes}};

@@ -50,7 +50,8 @@ std::vector<std::string> Split(const std::string& text) {
 }  // namespace
 
 Result<std::unique_ptr<CppRuntime>> CppRuntime::Create(Options options, ActionRuntime* native) {
-  if (options.cache_dir.empty() || native == nullptr) return Status::InvalidArgument("CppRuntime needs a cache directory");
+  if (options.cache_dir.empty() || native == nullptr)
+    return Status::InvalidArgument("CppRuntime needs a cache directory");
   std::error_code ec;
   std::filesystem::create_directories(options.cache_dir, ec);
   if (ec) return Status::IoError("cannot create " + options.cache_dir + ": " + ec.message());
@@ -121,9 +122,9 @@ Result<std::string> CppRuntime::Build(const std::string& source) {
 }
 
 RunOutcome CppRuntime::Run(const ActionCode& code, const RunRequest& request) {
-  Result<std::string> exec_path = code.binary ? Result<std::string>(Status::InvalidArgument(
-                                                    "A cpp action's code is C++ source text, not base64."))
-                                              : Build(code.code);
+  Result<std::string> exec_path =
+      code.binary ? Result<std::string>(Status::InvalidArgument("A cpp action's code is C++ source text, not base64."))
+                  : Build(code.code);
   if (!exec_path.ok()) {
     RunOutcome out;
     out.start = out.end = std::chrono::system_clock::now();

@@ -62,7 +62,7 @@ class CppRuntime final : public ActionRuntime {
   Options options_;
   ActionRuntime* native_;
   mutable std::mutex build_mu_;  // one compile at a time
-  uint64_t compiles_ = 0;   // GUARDED_BY(build_mu_)
+  uint64_t compiles_ = 0;        // GUARDED_BY(build_mu_)
 };
 
 }  // namespace wisp::whisk

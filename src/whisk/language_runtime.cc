@@ -79,9 +79,10 @@ std::vector<Language::Spec> DefaultLanguageSpecs(const std::map<std::string, int
 }
 
 Result<std::map<std::string, int>> ParseStemCells(std::string_view text) {
-  static const std::map<std::string, std::string, std::less<>> kKinds = {
-      {"nodejs:20", "nodejs:20"}, {"nodejs:default", "nodejs:20"}, {"python:3", "python:3"},
-      {"python:default", "python:3"}};
+  static const std::map<std::string, std::string, std::less<>> kKinds = {{"nodejs:20", "nodejs:20"},
+                                                                         {"nodejs:default", "nodejs:20"},
+                                                                         {"python:3", "python:3"},
+                                                                         {"python:default", "python:3"}};
   std::map<std::string, int> counts;
   while (!text.empty()) {
     const size_t comma = text.find(',');
@@ -91,8 +92,8 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text) {
     const size_t equals = item.rfind('=');
     const auto kind = kKinds.find(item.substr(0, equals));
     if (equals == std::string_view::npos || kind == kKinds.end()) {
-      return Status::InvalidArgument("stem cells are KIND=COUNT for nodejs:20 or python:3, not '" +
-                                     std::string(item) + "'");
+      return Status::InvalidArgument("stem cells are KIND=COUNT for nodejs:20 or python:3, not '" + std::string(item) +
+                                     "'");
     }
     const std::string number(item.substr(equals + 1));
     char* end = nullptr;
@@ -106,7 +107,7 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text) {
 }
 
 Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const std::string& stem_cells,
-                                                                        const std::string& launcher_dir) {
+                                                                         const std::string& launcher_dir) {
   WISP_ASSIGN_OR_RETURN(auto counts, ParseStemCells(stem_cells));
   std::vector<std::string> interpreter_env;
   for (const char* name : {"NODE_PATH", "PYTHONPATH"}) {
@@ -161,8 +162,7 @@ void Language::Shutdown() {
   stem_cells_.clear();  // any the refill thread added before it saw stopping_
 }
 
-Result<std::string> Language::Install(const ActionCode& code, const std::string& dir,
-                                      size_t max_unpacked_bytes) const {
+Result<std::string> Language::Install(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes) const {
   WISP_ASSIGN_OR_RETURN(PayloadShape shape,
                         InstallPayloadFiles(code, dir, spec_.source_name, 0600, max_unpacked_bytes));
   return shape == PayloadShape::kZip ? dir : dir + "/" + spec_.source_name;
@@ -195,25 +195,20 @@ Result<std::unique_ptr<ActionloopProcess>> Language::Spawn() {
   return StartLauncher();
 }
 
-std::optional<std::string> Language::Init(ActionloopProcess& process, const std::string& dir,
-                                          const std::string& entry, const std::string& main,
-                                          const std::map<std::string, std::string>& env,
-                                          ActionloopProcess::Deadline deadline, ActivationLog& log,
-                                          bool* timed_out) {
+std::optional<std::string> Language::Init(ActionloopProcess& process, const std::string& dir, const std::string& entry,
+                                          const std::string& main, const std::map<std::string, std::string>& env,
+                                          ActionloopProcess::Deadline deadline, ActivationLog& log, bool* timed_out) {
   Json env_json = Json::object();
   for (const auto& [name, value] : env) env_json[name] = value;
   const Json line = {{"init", {{"dir", dir}, {"entry", entry}, {"main", main}, {"env", env_json}}}};
   ActionloopProcess::Read read = process.Exchange(json::Dump(line), deadline, log);
   *timed_out = read.status == ActionloopProcess::ReadStatus::kTimedOut;
   switch (read.status) {
-    case ActionloopProcess::ReadStatus::kTimedOut:
-      return std::string("the action did not load in time");
+    case ActionloopProcess::ReadStatus::kTimedOut: return std::string("the action did not load in time");
     case ActionloopProcess::ReadStatus::kExited:
       return std::string("the " + spec_.kind + " launcher exited before it loaded the action");
-    case ActionloopProcess::ReadStatus::kTooLarge:
-      return std::string("the launcher's answer was too long");
-    case ActionloopProcess::ReadStatus::kLine:
-      break;
+    case ActionloopProcess::ReadStatus::kTooLarge: return std::string("the launcher's answer was too long");
+    case ActionloopProcess::ReadStatus::kLine: break;
   }
   process.FinishLogs(log);
   Result<Json> answer = json::Parse(read.line);

@@ -120,6 +120,6 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text);
 // interpreters inherit wisp's NODE_PATH and PYTHONPATH, which is how an
 // operator gives every action a library (docs/runtimes.md).
 Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const std::string& stem_cells,
-                                                                        const std::string& launcher_dir);
+                                                                         const std::string& launcher_dir);
 
 }  // namespace wisp::whisk

@@ -443,10 +443,9 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
   std::unique_ptr<Process> process = std::move(*started);
   if (Language* language = LanguageOf(code)) {
     bool timed_out = false;
-    std::optional<std::string> why =
-        language->Init(*process->loop, pool->dir, *exec_path, code.main,
-                       ActionEnvironment(code, request, options_.api_host), init_begin + request.timeout, log,
-                       &timed_out);
+    std::optional<std::string> why = language->Init(*process->loop, pool->dir, *exec_path, code.main,
+                                                    ActionEnvironment(code, request, options_.api_host),
+                                                    init_begin + request.timeout, log, &timed_out);
     if (why) {
       out.timeout = timed_out;
       Discard(pool, std::move(process), log);

@@ -23,8 +23,8 @@ using std::chrono::milliseconds;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::MakeZip;
+using ::testing::StartsWith;
 
 constexpr milliseconds kWait{20'000};
 
@@ -125,7 +125,8 @@ TEST_F(LanguageRuntimeTest, NodeExportsMainPromisesAndErrors) {
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   EXPECT_EQ(out.result, Json({{"twice", 42}}));
 
-  RunOutcome later = Run(Node("later", "function main() { return new Promise(r => setTimeout(() => r({done: true}), 5)); }"));
+  RunOutcome later =
+      Run(Node("later", "function main() { return new Promise(r => setTimeout(() => r({done: true}), 5)); }"));
   EXPECT_EQ(later.result, Json({{"done", true}}));
 
   RunOutcome error = Run(Node("error", "function main() { return {error: 'bad input', other: 1}; }"));
@@ -168,8 +169,7 @@ TEST_F(LanguageRuntimeTest, NodeBadRunsAreDeveloperErrors) {
 
   RunOutcome exits = Run(Node("exits", "function main() { console.log('bye'); process.exit(3); }"));
   EXPECT_EQ(exits.status, ActivationStatus::kDeveloperError);
-  EXPECT_EQ(exits.result,
-            Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
+  EXPECT_EQ(exits.result, Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
   EXPECT_THAT(exits.logs, Contains(HasSubstr("stdout: bye")));
   ExpectNothingLeft();
 
@@ -186,8 +186,9 @@ TEST_F(LanguageRuntimeTest, NodeZipRequiresItsOwnNodeModules) {
   code.binary = true;
   code.code = MakeZip(dir_.path() + "/node.zip",
                       {{"package.json", R"({"name":"zipped","main":"lib/entry.js"})"},
-                       {"lib/entry.js", "const shout = require('shout');\n"
-                                        "exports.main = (p) => ({said: shout(p.word)});\n"},
+                       {"lib/entry.js",
+                        "const shout = require('shout');\n"
+                        "exports.main = (p) => ({said: shout(p.word)});\n"},
                        {"node_modules/shout/index.js", "module.exports = (s) => s.toUpperCase() + '!';\n"}});
   RunOutcome out = Run(code, Request({{"word", "hi"}}));
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result << ::testing::PrintToString(out.logs);
@@ -203,12 +204,13 @@ TEST_F(LanguageRuntimeTest, NodeZipRequiresItsOwnNodeModules) {
 }
 
 TEST_F(LanguageRuntimeTest, PythonActionsFilesZipsAndVirtualenvs) {
-  RunOutcome out = Run(Python("py",
-                              "import os\n"
-                              "def main(args):\n"
-                              "    print('hello', args.get('name'))\n"
-                              "    return {'greeting': 'Hello, ' + args.get('name'), 'ns': os.environ['__OW_NAMESPACE']}\n"),
-                       Request({{"name", "Ada"}}));
+  RunOutcome out =
+      Run(Python("py",
+                 "import os\n"
+                 "def main(args):\n"
+                 "    print('hello', args.get('name'))\n"
+                 "    return {'greeting': 'Hello, ' + args.get('name'), 'ns': os.environ['__OW_NAMESPACE']}\n"),
+          Request({{"name", "Ada"}}));
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result << ::testing::PrintToString(out.logs);
   EXPECT_EQ(out.result, Json({{"greeting", "Hello, Ada"}, {"ns", "guest"}}));
   ASSERT_EQ(out.logs.size(), 1u) << ::testing::PrintToString(out.logs);
@@ -217,8 +219,9 @@ TEST_F(LanguageRuntimeTest, PythonActionsFilesZipsAndVirtualenvs) {
   ActionCode zip = Python("pyzip", "");
   zip.binary = true;
   zip.code = MakeZip(dir_.path() + "/py.zip",
-                     {{"__main__.py", "import helper\nimport vendored\n"
-                                      "def main(args):\n    return {'v': helper.value() + vendored.VALUE}\n"},
+                     {{"__main__.py",
+                       "import helper\nimport vendored\n"
+                       "def main(args):\n    return {'v': helper.value() + vendored.VALUE}\n"},
                       {"helper.py", "def value():\n    return 'helper+'\n"},
                       {"virtualenv/lib/python3.11/site-packages/vendored.py", "VALUE = 'vendored'\n"},
                       {"virtualenv/lib/python3.9/site-packages/vendored.py", "VALUE = 'vendored'\n"}});
@@ -242,8 +245,7 @@ TEST_F(LanguageRuntimeTest, PythonBadInputs) {
   EXPECT_EQ(slow.status, ActivationStatus::kDeveloperError);
 
   RunOutcome exits = Run(Python("pyexit", "import os\ndef main(args):\n    os._exit(2)\n"));
-  EXPECT_EQ(exits.result,
-            Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
+  EXPECT_EQ(exits.result, Json({{"error", "The action did not produce a valid response and exited unexpectedly."}}));
   ExpectNothingLeft();
 
   RunOutcome raised = Run(Python("pyraise", "def main(args):\n    raise ValueError('nope')\n"));
