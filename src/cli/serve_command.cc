@@ -28,8 +28,10 @@
 #include "whisk/alarms.h"
 #include "whisk/builtin_runtime.h"
 #include "whisk/controller.h"
+#include "whisk/cpp_runtime.h"
 #include "whisk/error_response.h"
 #include "whisk/identity.h"
+#include "whisk/language_runtime.h"
 #include "whisk/native_runtime.h"
 #include "whisk/whisk_api.h"
 
@@ -163,6 +165,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->capture_default_str();
   serve->add_option("--web-root", o.web_root,
                     "Serve the dashboard from this directory (e.g. web/) instead of the copy built into wisp");
+  serve
+      ->add_option("--stem-cells", o.stem_cells,
+                   "Prewarmed interpreter processes per kind, e.g. nodejs:20=2,python:3=1 (0 for none)")
+      ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   return serve;
@@ -182,6 +188,7 @@ struct WispServer::Parts {
   // that it outlives every activation.
   std::unique_ptr<stackoverflow::PipelineServices> pipeline;
   std::unique_ptr<whisk::NativeRuntime> native_runtime;
+  std::unique_ptr<whisk::CppRuntime> cpp_runtime;  // builds cpp actions, runs them on native_runtime
   std::unique_ptr<whisk::Controller> controller;
   std::unique_ptr<whisk::AlarmScheduler> alarms;
   MetricsRegistry metrics;
@@ -272,6 +279,11 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
   native_options.max_processes = o.native_max_processes;
+  // Interpreted kinds run in the native runtime's pools (docs/runtimes.md).
+  Result<std::map<std::string, std::shared_ptr<whisk::Language>>> languages =
+      whisk::CreateLanguages(o.stem_cells, native_options.scratch_dir + "/launchers");
+  if (!languages.ok()) return Status::InvalidArgument(languages.status().message());
+  native_options.languages = *languages;
   Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);
   if (!native_runtime.ok()) {
     return Status::Internal("cannot start the native runtime: " + native_runtime.status().ToString());
@@ -281,6 +293,19 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   whisk::Controller& controller = *p.controller;
   controller.SetRuntime("builtin", &builtin_runtime);
   controller.SetRuntime("native", p.native_runtime.get());
+  for (const auto& [kind, language] : *languages) controller.SetRuntime(kind, p.native_runtime.get());
+  whisk::CppRuntime::Options cpp_options;
+  cpp_options.cache_dir = native_options.scratch_dir + "/cpp";
+  Result<std::unique_ptr<whisk::CppRuntime>> cpp_runtime =
+      whisk::CppRuntime::Create(cpp_options, p.native_runtime.get());
+  if (!cpp_runtime.ok()) return Status::Internal("cannot start the cpp runtime: " + cpp_runtime.status().ToString());
+  p.cpp_runtime = std::move(*cpp_runtime);
+  controller.SetRuntime("cpp", p.cpp_runtime.get());
+  controller.SetCodeCheck("cpp", [cpp = p.cpp_runtime.get()](const std::string& code, bool binary) -> Status {
+    if (binary) return Status::InvalidArgument("A cpp action's code is C++ source text, not base64.");
+    Result<std::string> built = cpp->Build(code);
+    return built.ok() ? Status::Ok() : built.status();
+  });
   controller.SetBuiltinNames(whisk::UtilsCatalogNames());
   p.alarms = std::make_unique<whisk::AlarmScheduler>(*p.store, Clock::System(),
                                                      whisk::AlarmFirePath(controller, identities));

@@ -45,6 +45,7 @@ struct ServeOptions {
   int64_t native_idle_timeout_ms = 600'000;  // a warm actionloop process idle this long stops
   int native_max_processes = 64;           // actionloop processes alive at once
   std::string web_root;                    // the dashboard's files; empty: the ones built in
+  std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
   std::string log_level = "info";
   std::string log_file;
 };

@@ -80,7 +80,8 @@ std::string InferKind(const std::string& path) {
   static const std::vector<std::pair<std::string, std::string>> kByExtension = {
       {".js", "nodejs:default"},   {".py", "python:default"}, {".go", "go:default"},
       {".swift", "swift:default"}, {".php", "php:default"},   {".rb", "ruby:default"},
-      {".rs", "rust:default"},     {".jar", "java:default"},  {".zip", "native"}};
+      {".rs", "rust:default"},     {".jar", "java:default"},  {".zip", "native"},
+      {".cpp", "cpp"}};
   for (const auto& [ext, kind] : kByExtension)
     if (EndsWith(path, ext)) return kind;
   struct stat st {};
@@ -244,7 +245,7 @@ struct ActionOpts {
 void AddActionFlags(CLI::App* cmd, ActionOpts& o) {
   cmd->add_option("name", o.name, "the action name")->required();
   cmd->add_option("artifact", o.artifact, "the code file (or, for --kind builtin, the function name)");
-  cmd->add_option("--kind", o.kind, "the KIND of the action runtime (native, builtin)");
+  cmd->add_option("--kind", o.kind, "the KIND of the action runtime (nodejs:20, python:3, cpp, native, builtin)");
   cmd->add_flag("--native", o.native, "an executable or a zip holding `exec` (kind native)");
   cmd->add_option("--main", o.main, "the name of the action entry point");
   cmd->add_option("--web", o.web, "treat ACTION as a web action (true, raw, false)");
@@ -1138,7 +1139,7 @@ Result<Json> ExecFromArtifact(const std::string& artifact, const std::string& re
     if (kind.empty()) kind = InferKind(artifact);
     if (kind.empty()) {
       return Status::InvalidArgument("Cannot infer the kind of '" + artifact +
-                                     "': give --kind KIND or --native (wisp runs kinds native and builtin).");
+                                     "': give --kind KIND or --native (wisp runs nodejs:20, python:3, cpp, native and builtin).");
     }
     bool binary = EndsWith(artifact, ".zip") || EndsWith(artifact, ".jar") || LooksBinary(*bytes);
     exec = {{"kind", kind}, {"code", binary ? Base64Encode(*bytes) : *bytes}};

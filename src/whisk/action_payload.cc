@@ -159,22 +159,29 @@ Status Unzip(std::string_view bytes, const std::string& dir, size_t max_unpacked
 
 }  // namespace
 
-Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes) {
+Result<PayloadShape> InstallPayloadFiles(const ActionCode& code, const std::string& dir, std::string_view file_name,
+                                         mode_t file_mode, size_t max_unpacked_bytes) {
   if (code.code.empty()) return Status::InvalidArgument("Missing main/no code to execute.");
-  const std::string exec_path = dir + "/" + std::string(kExecName);
   if (!code.binary) {
-    WISP_RETURN_IF_ERROR(WriteFile(dir, kExecName, code.code, 0700));
-    return exec_path;
+    WISP_RETURN_IF_ERROR(WriteFile(dir, file_name, code.code, file_mode));
+    return PayloadShape::kFile;
   }
   Result<std::string> bytes = Base64Decode(code.code);
   if (!bytes.ok()) {
     return Status::InvalidArgument("The action's code is marked binary but is not base64: " + bytes.status().message());
   }
   if (!LooksLikeZip(*bytes)) {
-    WISP_RETURN_IF_ERROR(WriteFile(dir, kExecName, *bytes, 0700));
-    return exec_path;
+    WISP_RETURN_IF_ERROR(WriteFile(dir, file_name, *bytes, file_mode));
+    return PayloadShape::kFile;
   }
   WISP_RETURN_IF_ERROR(Unzip(*bytes, dir, max_unpacked_bytes));
+  return PayloadShape::kZip;
+}
+
+Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes) {
+  const std::string exec_path = dir + "/" + std::string(kExecName);
+  WISP_ASSIGN_OR_RETURN(PayloadShape shape, InstallPayloadFiles(code, dir, kExecName, 0700, max_unpacked_bytes));
+  if (shape == PayloadShape::kFile) return exec_path;
   struct stat st;
   if (lstat(exec_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Status::InvalidArgument("The action's zip file has no executable named 'exec' at its root");

@@ -16,8 +16,11 @@
 // Thread-safety: pure apart from the files it writes under `dir`.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "util/result.h"
 #include "whisk/action_runtime.h"
@@ -29,5 +32,13 @@ namespace wisp::whisk {
 // InvalidArgument and a message for the action's developer: no code, bad
 // base64, a broken or unsafe zip, a zip without `exec`.
 Result<std::string> InstallActionPayload(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes);
+
+enum class PayloadShape { kFile, kZip };
+
+// The shared part, also used for interpreted kinds (language_runtime.h): text
+// code, or base64 that is not a zip, is written to `dir/file_name` with
+// `file_mode`; base64 of a zip is unpacked into `dir` with the checks above.
+Result<PayloadShape> InstallPayloadFiles(const ActionCode& code, const std::string& dir, std::string_view file_name,
+                                         mode_t file_mode, size_t max_unpacked_bytes);
 
 }  // namespace wisp::whisk

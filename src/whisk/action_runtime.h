@@ -67,7 +67,7 @@ struct ActionCode {
   // The action across its versions (the controller uses its document id,
   // "guest/pkg/name"): what Retire() names. Empty: the pool_key.
   std::string action;
-  std::string kind;  // "native", or "builtin"
+  std::string kind;  // "native", "builtin", "nodejs:20", "python:3" or "cpp"
   SharedText code;   // the executable, or base64 when binary
   // Content digest of `binary` and `code` (ContentDigest()), so a runtime can
   // keep one copy of the installed code per content. Empty: the runtime

@@ -32,7 +32,10 @@ const Json& FieldOf(const Json& doc, const char* key) {
 // The kinds this platform runs, and what `family:default` resolves to.
 const std::map<std::string, std::string>& KindAliases() {
   static const std::map<std::string, std::string> aliases = {
-      {"builtin", "builtin"}, {"builtin:default", "builtin"}, {"native", "native"}, {"native:default", "native"}};
+      {"builtin", "builtin"}, {"builtin:default", "builtin"}, {"native", "native"}, {"native:default", "native"},
+      // Interpreted and compiled kinds (language_runtime.h, docs/runtimes.md).
+      {"nodejs:20", "nodejs:20"}, {"nodejs:default", "nodejs:20"}, {"python:3", "python:3"},
+      {"python:default", "python:3"}, {"cpp", "cpp"}, {"cpp:default", "cpp"}};
   return aliases;
 }
 
@@ -93,6 +96,11 @@ Controller::~Controller() {
 }
 
 void Controller::SetRuntime(const std::string& kind, ActionRuntime* runtime) { runtimes_[kind] = runtime; }
+
+void Controller::SetCodeCheck(const std::string& kind,
+                              std::function<Status(const std::string& code, bool binary)> check) {
+  code_checks_[kind] = std::move(check);
+}
 
 void Controller::SetBuiltinNames(std::vector<std::string> names) { builtin_names_ = std::move(names); }
 
@@ -372,6 +380,9 @@ Result<Json> Controller::ValidateExec(const Identity& caller, const EntityName& 
     }
   } else {
     out["binary"] = LooksLikeBase64(code);
+  }
+  if (const auto check = code_checks_.find(kind); check != code_checks_.end()) {
+    WISP_RETURN_IF_ERROR(check->second(code, out["binary"].get<bool>()));
   }
   if (exec.contains("main") && !exec["main"].is_null()) {
     if (!exec["main"].is_string()) return Malformed("main must be a string");

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -107,6 +108,9 @@ class Controller {
   // outlive the controller. `has_builtin` says which built-in names exist.
   void SetRuntime(const std::string& kind, ActionRuntime* runtime);
   void SetBuiltinNames(std::vector<std::string> names);
+  // A check of an action's code on create and update for one kind (the `cpp`
+  // kind compiles it): an error Status is the 400's message.
+  void SetCodeCheck(const std::string& kind, std::function<Status(const std::string& code, bool binary)> check);
   // A published package /whisk.system/<package> of feed actions (annotated
   // `feed: true`), each of kind builtin with code "<package>/<feed>", which
   // must be registered on the builtin runtime. Before Start().
@@ -266,6 +270,7 @@ class Controller {
   Clock& clock_;
   std::map<std::string, ActionRuntime*> runtimes_;
   std::vector<std::string> builtin_names_;
+  std::map<std::string, std::function<Status(const std::string&, bool)>> code_checks_;
   struct CatalogPackage {
     std::string package;
     std::string description;

@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "whisk/action_payload.h"
 #include "whisk/actionloop_process.h"
+#include "whisk/language_runtime.h"
 
 namespace wisp::whisk {
 namespace {
@@ -136,6 +137,34 @@ void ClassifyResult(RunOutcome& out, std::string_view line) {
   }
   out.status = ActivationStatus::kSuccess;
   out.result = std::move(*parsed);
+}
+
+// The process environment of an action (spec 4.2): init parameters, then
+// wisp's own `__OW_*` variables, which an init parameter cannot override.
+std::map<std::string, std::string> ActionEnvironment(const ActionCode& code, const RunRequest& request,
+                                                     const std::string& default_api_host) {
+  std::map<std::string, std::string> env;
+  if (code.init_env.is_object()) {
+    for (const auto& [name, value] : code.init_env.items()) {
+      if (IsEnvName(name)) env[name] = EnvValue(value);
+    }
+  }
+  env["__OW_API_HOST"] = request.api_host.empty() ? default_api_host : request.api_host;
+  env["__OW_NAMESPACE"] = request.namespace_name;
+  env["__OW_ACTION_NAME"] = request.action_name;
+  env["__OW_ACTION_VERSION"] = request.action_version;
+  env["__OW_PROXY_VERSION"] = kProxyVersion;
+  if (request.api_key) {
+    env["__OW_API_KEY"] = *request.api_key;
+  } else {
+    env.erase("__OW_API_KEY");
+  }
+  if (code.wait_for_ack) {
+    env["__OW_WAIT_FOR_ACK"] = "1";
+  } else {
+    env.erase("__OW_WAIT_FOR_ACK");
+  }
+  return env;
 }
 
 }  // namespace
@@ -286,6 +315,7 @@ void NativeRuntime::Shutdown() {
   }
   reclaimer_->Stop();
   if (reclaim_thread_.joinable()) reclaim_thread_.join();
+  for (auto& [kind, language] : options_.languages) language->Shutdown();
   graveyard.clear();  // kills and reaps
   std::unique_lock lock(mu_);
   runs_done_.wait(lock, [this] { return active_runs_ == 0; });
@@ -326,7 +356,7 @@ int NativeRuntime::ProcessCount(const std::string& pool_key) const {
 RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request) {
   RunOutcome out;
   out.start = clock_.Now();
-  if (code.kind != "native") {
+  if (code.kind != "native" && LanguageOf(code) == nullptr) {
     SetError(out, ActivationStatus::kWhiskError, "The native runtime cannot run actions of kind '" + code.kind + "'.");
     out.end = clock_.Now();
     return out;
@@ -457,7 +487,17 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
     return fail(kInitFailedPrefix + started.status().message());
   }
   std::unique_ptr<Process> process = std::move(*started);
-  if (code.wait_for_ack) {
+  if (Language* language = LanguageOf(code)) {
+    bool timed_out = false;
+    std::optional<std::string> why = language->Init(*process->loop, pool->dir, *exec_path, code.main,
+                                                    ActionEnvironment(code, request, options_.api_host),
+                                                    init_begin + request.timeout, log, &timed_out);
+    if (why) {
+      out.timeout = timed_out;
+      Discard(pool, std::move(process), log);
+      return fail(timed_out ? TimedOut(request.timeout, /*init=*/true) : kInitFailedPrefix + *why);
+    }
+  } else if (code.wait_for_ack) {
     ActionloopProcess::Read ack = process->loop->Exchange("", init_begin + request.timeout, log);
     std::optional<std::string> failure;
     if (ack.status == ActionloopProcess::ReadStatus::kTimedOut) {
@@ -581,10 +621,14 @@ void NativeRuntime::ReleaseSlot(const std::shared_ptr<Pool>& pool) {
 Result<std::shared_ptr<NativeRuntime::Installed>> NativeRuntime::Install(const ActionCode& code) {
   // Hashing megabytes is for callers that did not do it once for all runs.
   const std::string digest = code.digest.empty() ? ContentDigest(code.binary, code.code) : code.digest;
+  // The same text installs differently per language (a launcher's files), so
+  // the kind is part of the key; native code is the payload itself.
+  Language* language = LanguageOf(code);
+  const std::string key = language ? code.kind + ":" + digest : digest;
   std::shared_ptr<Installed> installed;
   {
     std::lock_guard lock(mu_);
-    std::shared_ptr<Installed>& slot = installed_[digest];
+    std::shared_ptr<Installed>& slot = installed_[key];
     if (!slot) {
       slot = std::make_shared<Installed>();
       slot->digest = digest;
@@ -597,14 +641,16 @@ Result<std::shared_ptr<NativeRuntime::Installed>> NativeRuntime::Install(const A
   if (!installed->exec_path.empty()) return installed;
   RemoveTree(installed->dir);  // what a failed attempt left
   Result<std::string> exec_path =
-      mkdir(installed->dir.c_str(), 0700) == 0
-          ? InstallActionPayload(code, installed->dir, options_.max_unpacked_bytes)
-          : Status::IoError(std::string(kInitFailedPrefix) + "cannot create the action's directory");
+      Status::IoError(std::string(kInitFailedPrefix) + "cannot create the action's directory");
+  if (mkdir(installed->dir.c_str(), 0700) == 0) {
+    exec_path = language ? language->Install(code, installed->dir, options_.max_unpacked_bytes)
+                         : InstallActionPayload(code, installed->dir, options_.max_unpacked_bytes);
+  }
   if (!exec_path.ok()) {
     RemoveTree(installed->dir);
     // Not kept: the next cold start tries again.
     std::lock_guard lock(mu_);
-    if (auto it = installed_.find(digest); it != installed_.end() && it->second == installed) installed_.erase(it);
+    if (auto it = installed_.find(key); it != installed_.end() && it->second == installed) installed_.erase(it);
     return exec_path.status();
   }
   MakeReadOnly(installed->dir);
@@ -654,30 +700,19 @@ void NativeRuntime::Stop(StoppedProcesses stopped) {
 Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std::shared_ptr<Installed> installed,
                                                                             const ActionCode& code,
                                                                             const RunRequest& request) {
-  // The environment is exactly this (spec 4.2): init parameters, then wisp's
-  // own `__OW_*` variables, which an init parameter cannot override.
-  std::map<std::string, std::string> env;
-  if (code.init_env.is_object()) {
-    for (const auto& [name, value] : code.init_env.items()) {
-      if (IsEnvName(name)) env[name] = EnvValue(value);
-    }
+  const std::map<std::string, std::string> env = ActionEnvironment(code, request, options_.api_host);
+  if (Language* language = LanguageOf(code)) {
+    // A launcher (maybe a stem cell, started before this action was known):
+    // the environment and the code come with its init line (StartCold).
+    Result<std::unique_ptr<ActionloopProcess>> loop = language->Spawn();
+    if (!loop.ok()) return loop.status();
+    auto process = std::make_unique<Process>();
+    process->loop = std::move(*loop);
+    std::lock_guard lock(mu_);
+    if (shutting_down_) process->loop->child().Kill();
+    busy_.insert(process.get());
+    return process;
   }
-  env["__OW_API_HOST"] = request.api_host.empty() ? options_.api_host : request.api_host;
-  env["__OW_NAMESPACE"] = request.namespace_name;
-  env["__OW_ACTION_NAME"] = request.action_name;
-  env["__OW_ACTION_VERSION"] = request.action_version;
-  env["__OW_PROXY_VERSION"] = kProxyVersion;
-  if (request.api_key) {
-    env["__OW_API_KEY"] = *request.api_key;
-  } else {
-    env.erase("__OW_API_KEY");
-  }
-  if (code.wait_for_ack) {
-    env["__OW_WAIT_FOR_ACK"] = "1";
-  } else {
-    env.erase("__OW_WAIT_FOR_ACK");
-  }
-
   SpawnOptions spawn;
   spawn.program = installed->exec_path;
   spawn.working_dir = installed->dir;
@@ -700,6 +735,11 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std:
   if (shutting_down_) process->loop->child().Kill();
   busy_.insert(process.get());
   return process;
+}
+
+Language* NativeRuntime::LanguageOf(const ActionCode& code) const {
+  const auto it = options_.languages.find(code.kind);
+  return it == options_.languages.end() ? nullptr : it->second.get();
 }
 
 void NativeRuntime::ReclaimLoop() {

@@ -1,5 +1,7 @@
 // NativeRuntime: runs native actions (actionloop executables) in warm
 // process pools. The protocol and the pool policy are in docs/actionloop.md.
+// The interpreted kinds of Options::languages (language_runtime.h,
+// docs/runtimes.md) run in the same pools, loaded by an init line.
 //
 // One pool per action (ActionCode::pool_key) and invoking namespace, as
 // OpenWhisk keeps containers per namespace: a process that served one
@@ -71,6 +73,7 @@ namespace wisp::whisk {
 
 class ActionloopProcess;
 class ActivationLog;
+class Language;
 
 class NativeRuntime final : public ActionRuntime {
  public:
@@ -95,6 +98,10 @@ class NativeRuntime final : public ActionRuntime {
     size_t max_unpacked_bytes = 256 * 1024 * 1024;
     // `__OW_API_HOST` when a request carries none.
     std::string api_host;
+    // Interpreted kinds run in the same pools (language_runtime.h), by kind
+    // ("nodejs:20"): their payload is source code loaded by the kind's
+    // launcher through an init line, instead of an executable.
+    std::map<std::string, std::shared_ptr<Language>> languages;
     // Wall time for records and log lines; steady time for the idle reclaim.
     // A FakeClock is followed: the reclaim re-checks whenever it moves.
     Clock* clock = &Clock::System();
@@ -119,8 +126,9 @@ class NativeRuntime final : public ActionRuntime {
   NativeRuntime& operator=(const NativeRuntime&) = delete;
   ~NativeRuntime() override;  // Shutdown()
 
-  // Runs one activation of a native action; see the file comment for the
-  // outcomes. A kind other than "native" is a whisk internal error.
+  // Runs one activation of a native action, or of an interpreted kind of
+  // Options::languages; see the file comment for the outcomes. Another kind
+  // is a whisk internal error.
   RunOutcome Run(const ActionCode& code, const RunRequest& request) override;
 
   // Stops the idle processes of every version of `action`, and forgets the
@@ -175,6 +183,8 @@ class NativeRuntime final : public ActionRuntime {
   // Kills idle processes taken out of their pools, then frees their slots
   // (counted as reclaimed) and forgets pools left empty.
   void Stop(StoppedProcesses stopped);
+  // The language of an interpreted kind; null for "native".
+  Language* LanguageOf(const ActionCode& code) const;
   // The reclaim thread: stops processes idle for longer than idle_timeout
   // (and idle ones that died), forgets empty pools, then sleeps until the
   // next one is due, or until a process goes idle when none was.

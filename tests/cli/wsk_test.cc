@@ -256,6 +256,21 @@ TEST_F(WskTest, ExecutableFileIsANativeActionWithLogs) {
   EXPECT_TRUE(std::regex_search(raw.out, std::regex("^\\d{4}-\\d\\d-\\d\\dT[^ ]+Z +stderr: said hello\n$"))) << raw.out;
 }
 
+TEST_F(WskTest, SourceFilesAreNodeAndPythonActions) {
+  Configure();
+  std::ofstream(dir_ + "/hello.js") << "function main(p) { console.log('js says hi'); return {js: p.n + 1}; }\n";
+  std::ofstream(dir_ + "/hello.py") << "def main(args):\n    return {'py': args['n'] * 2}\n";
+  ASSERT_EQ(Wisp({"action", "create", "js", dir_ + "/hello.js"}).code, 0);
+  ASSERT_EQ(Wisp({"action", "create", "py", dir_ + "/hello.py"}).code, 0);
+  EXPECT_TRUE(std::regex_search(Wisp({"action", "list"}).out, std::regex("/guest/js +private nodejs:20\n")));
+  Outcome js = Wisp({"action", "invoke", "js", "-r", "-p", "n", "1"});
+  EXPECT_EQ(js.code, 0) << js.err;
+  EXPECT_EQ(js.out, "{\n  \"js\": 2\n}\n");
+  EXPECT_EQ(Wisp({"activation", "logs", "--last", "--strip"}).out, "js says hi\n");
+  Outcome py = Wisp({"action", "invoke", "py", "-r", "-p", "n", "4"});
+  EXPECT_EQ(py.out, "{\n  \"py\": 8\n}\n") << py.err;
+}
+
 TEST_F(WskTest, BadArgumentsExitTwoWithAClearMessage) {
   Configure();
   Outcome no_artifact = Wisp({"action", "create", "x"});
@@ -275,9 +290,9 @@ TEST_F(WskTest, BadArgumentsExitTwoWithAClearMessage) {
   EXPECT_EQ(bad_web.code, 2);
   EXPECT_NE(bad_web.err.find("Invalid argument 'maybe' for --web flag."), std::string::npos) << bad_web.err;
 
-  Outcome unsupported = Wisp({"action", "create", "x", "--kind", "nodejs:20", dir_ + "/plain.txt"});
+  Outcome unsupported = Wisp({"action", "create", "x", "--kind", "java:8", dir_ + "/plain.txt"});
   EXPECT_EQ(unsupported.code, 400 - 256);
-  EXPECT_NE(unsupported.err.find("The specified runtime 'nodejs:20' is not supported"), std::string::npos)
+  EXPECT_NE(unsupported.err.find("The specified runtime 'java:8' is not supported"), std::string::npos)
       << unsupported.err;
 
   EXPECT_EQ(Wisp({"action", "frobnicate"}).code, 2);

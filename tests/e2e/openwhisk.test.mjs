@@ -112,9 +112,9 @@ test('action create, get, update, list, delete', async () => {
 
 test('bad input: names, kinds and limits get 400 with OpenWhisk texts', async () => {
   const badKind = await failure(() =>
-    ow.actions.create({ name: 'nodey', action: 'function main() {}', kind: 'nodejs:20' }));
+    ow.actions.create({ name: 'javay', action: 'class Main {}', kind: 'java:8' }));
   assert.equal(badKind.statusCode, 400);
-  assert.match(badKind.error.error, /^The specified runtime 'nodejs:20' is not supported by this platform/);
+  assert.match(badKind.error.error, /^The specified runtime 'java:8' is not supported by this platform/);
 
   const badLimit = await failure(() =>
     ow.actions.create({ name: 'slow', action: { ...echoExec, limits: { timeout: 50 } } }));
