@@ -124,7 +124,7 @@ Result<std::string> CppRuntime::Build(const std::string& source) {
 RunOutcome CppRuntime::Run(const ActionCode& code, const RunRequest& request) {
   Result<std::string> exec_path =
       code.binary ? Result<std::string>(Status::InvalidArgument("A cpp action's code is C++ source text, not base64."))
-                  : Build(code.code);
+                  : Build(std::string(code.code.view()));
   if (!exec_path.ok()) {
     RunOutcome out;
     out.start = out.end = std::chrono::system_clock::now();
@@ -139,6 +139,7 @@ RunOutcome CppRuntime::Run(const ActionCode& code, const RunRequest& request) {
   native.kind = "native";
   native.binary = false;
   native.code = "#!/bin/sh\nexec '" + *exec_path + "'\n";
+  native.digest.clear();  // the digest of the source, not of this script
   native.wait_for_ack = true;
   return native_->Run(native, request);
 }

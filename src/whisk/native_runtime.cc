@@ -489,7 +489,7 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
   std::unique_ptr<Process> process = std::move(*started);
   if (Language* language = LanguageOf(code)) {
     bool timed_out = false;
-    std::optional<std::string> why = language->Init(*process->loop, pool->dir, *exec_path, code.main,
+    std::optional<std::string> why = language->Init(*process->loop, process->code->dir, process->code->exec_path, code.main,
                                                     ActionEnvironment(code, request, options_.api_host),
                                                     init_begin + request.timeout, log, &timed_out);
     if (why) {
@@ -707,6 +707,7 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std:
     Result<std::unique_ptr<ActionloopProcess>> loop = language->Spawn();
     if (!loop.ok()) return loop.status();
     auto process = std::make_unique<Process>();
+    process->code = std::move(installed);
     process->loop = std::move(*loop);
     std::lock_guard lock(mu_);
     if (shutting_down_) process->loop->child().Kill();

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "testing/temp_dir.h"
@@ -52,6 +53,7 @@ class LanguageRuntimeTest : public ::testing::Test {
   static ActionCode Code(const std::string& kind, const std::string& name, const std::string& text) {
     ActionCode code;
     code.pool_key = "/guest/" + name + "@0.0.1";
+    code.action = "guest/" + name;
     code.kind = kind;
     code.code = text;
     return code;
@@ -71,11 +73,16 @@ class LanguageRuntimeTest : public ::testing::Test {
     return request;
   }
 
-  RunOutcome Run(const ActionCode& code, RunRequest request = Request()) { return runtime_->Run(code, request); }
+  RunOutcome Run(const ActionCode& code, RunRequest request = Request()) {
+    actions_run_.insert(code.action);
+    return runtime_->Run(code, request);
+  }
 
-  // Every process of the runtime ended, and the pools' directories are gone.
+  // Every process of the runtime ended and, once the actions are deleted
+  // (retired), their installed code is gone too.
   void ExpectNothingLeft() {
     EXPECT_TRUE(runtime_->WaitForProcessesAtMost(0, kWait));
+    for (const std::string& action : actions_run_) runtime_->Retire(action, "");
     std::vector<std::string> left;
     for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/native")) {
       left.push_back(entry.path().filename().string());
@@ -85,6 +92,7 @@ class LanguageRuntimeTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string stem_cells_ = "nodejs:20=0,python:3=0";
+  std::set<std::string> actions_run_;
   std::map<std::string, std::shared_ptr<Language>> languages_;
   std::unique_ptr<NativeRuntime> runtime_;
 };
@@ -271,7 +279,7 @@ TEST_F(StemCellTest, ColdStartTakesAPrewarmedProcessAndOneTakesItsPlace) {
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   EXPECT_TRUE(out.cold);
   EXPECT_EQ(out.result["pid"], ready[0]) << "the stem cell ran the action";
-  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(dir_.path() + "/native/pool-"));
+  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(dir_.path() + "/native/code-"));
   ASSERT_TRUE(node.WaitForStemCells(1, kWait)) << "a new stem cell replaces the one taken";
   EXPECT_NE(node.StemCellPids().at(0), ready[0]);
 
