@@ -36,6 +36,7 @@
 #   CONCURRENCY=64      handler activations the invoker keeps in flight (1..256)
 #   BATCH=1000          documents per _bulk_docs request of the baseline
 #   SEED=1              seed of the simulated world
+#   SLACK=1             0: no webhook (the notifier answers notified:false), to see its cost
 #   WISP_BIN=...        the wisp binary (default: ../build/wisp relative to this script)
 #
 # Everything listens on 127.0.0.1, on free ports, out of a temp dir removed on exit;
@@ -48,6 +49,7 @@ MAX_PAGES=${MAX_PAGES:-3}
 CONCURRENCY=${CONCURRENCY:-64}
 BATCH=${BATCH:-1000}
 SEED=${SEED:-1}
+SLACK=${SLACK:-1}
 ADMIN=admin:pw
 SO_KEY=bench-key
 # OpenWhisk standalone's well-known guest key, which `wisp serve --dev` uses.
@@ -105,6 +107,8 @@ se_base=${se_api%/2.3}
 pids+=("$!")
 slack_hook=$(wait_line "$!" "$tmp/slack.log" 'http://127\.0\.0\.1:[0-9]+/services/[^ ,]+')
 slack_base=${slack_hook%%/services/*}
+slack_url=$slack_hook
+[[ $SLACK == 1 ]] || slack_url=
 
 # ---------------------------------------------------------------- wisp
 echo "pipeline.sh: wisp serve..." >&2
@@ -151,7 +155,7 @@ packages:
           api_url: "$se_api"
           apikey: "$SO_KEY"
           site: stackoverflow
-          slackURL: "$slack_hook"
+          slackURL: "$slack_url"
           dbname: questions
           max_pages: $MAX_PAGES
           concurrency: $CONCURRENCY
@@ -307,6 +311,7 @@ echo "checks: $stored documents stored, $invoked handler activations ($failed fa
 if ((busy_before > 20)); then
     echo "WARNING: the CPUs were ${busy_before}% busy before the run (${busy_after}% after): the figures are low"
 fi
+[[ $SLACK == 1 ]] || echo "note: SLACK=0, the notifier had no webhook (nothing was posted)"
 [[ $stored == "$QUESTIONS" && $failed == 0 ]] || echo "WARNING: not every question was stored without failures"
 if [[ -n $json_out ]]; then
     cat >"$json_out" <<EOF
