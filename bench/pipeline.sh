@@ -17,7 +17,8 @@
 #      (target >= 10,000/s); and fetch -> stored latency per question, from the activation
 #      records: a storer activation's end minus the start of the collector activation of
 #      the poll that fetched it (polls do not overlap, so that is the latest collector
-#      start before the storer's start): p50, p99, max.
+#      start before the storer's start): p50, p99, max; and the seconds spent in the
+#      collectors (fetching) and in the invokers (storing and notifying), summed over the polls.
 #   2. baseline: the same documents the storer writes (the simulator's /admin/questions,
 #      in the storer's new-document shape), _bulk_docs into a fresh database of the same
 #      server, batches of BATCH, one request at a time: docs/s.
@@ -249,7 +250,11 @@ for _ in range(100):
         stable = 0
     last = len(storers)
     time.sleep(0.2)
-collectors = sorted(d["start"] for d in find("collector"))
+collector_docs = find("collector")
+collectors = sorted(d["start"] for d in collector_docs)
+# Time spent fetching (the collectors) and fanning out (the invokers), summed over the polls.
+fetch_s = sum(d["end"] - d["start"] for d in collector_docs) / 1000
+fanout_s = sum(d["end"] - d["start"] for d in find("invoker")) / 1000
 lat = []
 for d in storers:
     i = bisect.bisect_right(collectors, d["start"]) - 1
@@ -259,10 +264,11 @@ lat.sort()
 def pct(p):
     return lat[min(len(lat) - 1, int(p * len(lat)))] if lat else 0
 print(json.dumps({"storer_records": len(storers), "collector_records": len(collectors),
-                  "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": lat[-1] if lat else 0}))
+                  "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": lat[-1] if lat else 0,
+                  "fetch_s": round(fetch_s, 3), "fanout_s": round(fanout_s, 3)}))
 EOF
-read -r storer_records collector_records p50_ms p99_ms max_ms < <(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))
-print(d["storer_records"], d["collector_records"], d["p50_ms"], d["p99_ms"], d["max_ms"])' "$tmp/latency.json")
+read -r storer_records collector_records p50_ms p99_ms max_ms fetch_s fanout_s < <(python3 -c 'import json,sys; d = json.load(open(sys.argv[1]))
+print(d["storer_records"], d["collector_records"], d["p50_ms"], d["p99_ms"], d["max_ms"], d["fetch_s"], d["fanout_s"])' "$tmp/latency.json")
 slack_messages=$(curl -fsS "$slack_base/admin/messages" |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))')
 
@@ -302,6 +308,8 @@ echo "wisp: $("$WISP_BIN" --version); $QUESTIONS questions, $polls polls of up t
 printf '%-44s %12s %10s %6s\n' case figure target met
 printf '%-44s %12s %10s %6s\n' "ingest, first poll -> last stored (s)" "$ingest_seconds" - -
 printf '%-44s %12s %10s %6s\n' "ingest (questions/s)" "$qps" ">= 10000" "$(verdict "$qps" 10000)"
+printf '%-44s %12s %10s %6s\n' "  in the collectors: fetching (s)" "$fetch_s" - -
+printf '%-44s %12s %10s %6s\n' "  in the invokers: store + notify (s)" "$fanout_s" - -
 printf '%-44s %12s %10s %6s\n' "fetch -> stored p50 (ms)" "$p50_ms" - -
 printf '%-44s %12s %10s %6s\n' "fetch -> stored p99 (ms)" "$p99_ms" - -
 printf '%-44s %12s %10s %6s\n' "fetch -> stored max (ms)" "$max_ms" - -
@@ -318,6 +326,7 @@ if [[ -n $json_out ]]; then
 {"questions": $QUESTIONS, "polls": $polls, "max_pages": $MAX_PAGES, "concurrency": $CONCURRENCY,
  "ingest_seconds": $ingest_seconds, "questions_per_second": $qps,
  "fetch_to_stored_p50_ms": $p50_ms, "fetch_to_stored_p99_ms": $p99_ms, "fetch_to_stored_max_ms": $max_ms,
+ "collector_seconds": $fetch_s, "invoker_seconds": $fanout_s,
  "bulk_docs_per_second": $bulk_rate, "bulk_batch": $BATCH, "ratio_to_bulk_docs": $ratio,
  "stored": $stored, "failed": $failed, "slack_messages": $slack_messages,
  "cpu_busy_before_percent": $busy_before, "cpu_busy_after_percent": $busy_after}
