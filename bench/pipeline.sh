@@ -313,6 +313,7 @@ printf '%-44s %12s %10s %6s\n' "  in the invokers: store + notify (s)" "$fanout_
 printf '%-44s %12s %10s %6s\n' "fetch -> stored p50 (ms)" "$p50_ms" - -
 printf '%-44s %12s %10s %6s\n' "fetch -> stored p99 (ms)" "$p99_ms" - -
 printf '%-44s %12s %10s %6s\n' "fetch -> stored max (ms)" "$max_ms" - -
+printf '%-44s %12s %10s %6s\n' "baseline _bulk_docs of the same documents (s)" "$bulk_seconds" - -
 printf '%-44s %12s %10s %6s\n' "baseline _bulk_docs, batch $BATCH (docs/s)" "$bulk_rate" - -
 printf '%-44s %12s %10s %6s\n' "ingest / _bulk_docs" "$ratio" ">= 0.25" "$(verdict "$ratio" 0.25)"
 echo "checks: $stored documents stored, $invoked handler activations ($failed failed), $storer_records storer and $collector_records collector records, $slack_messages Slack messages"
@@ -327,7 +328,7 @@ if [[ -n $json_out ]]; then
  "ingest_seconds": $ingest_seconds, "questions_per_second": $qps,
  "fetch_to_stored_p50_ms": $p50_ms, "fetch_to_stored_p99_ms": $p99_ms, "fetch_to_stored_max_ms": $max_ms,
  "collector_seconds": $fetch_s, "invoker_seconds": $fanout_s,
- "bulk_docs_per_second": $bulk_rate, "bulk_batch": $BATCH, "ratio_to_bulk_docs": $ratio,
+ "bulk_seconds": $bulk_seconds, "bulk_docs_per_second": $bulk_rate, "bulk_batch": $BATCH, "ratio_to_bulk_docs": $ratio,
  "stored": $stored, "failed": $failed, "slack_messages": $slack_messages,
  "cpu_busy_before_percent": $busy_before, "cpu_busy_after_percent": $busy_after}
 EOF
