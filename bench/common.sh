@@ -106,3 +106,18 @@ ensure_bench_npm() {
         cp "$script_dir/package-lock.json" "$stamp"
     fi
 }
+
+# wait_for_wisp_api PID OUTFILE: waits for `wisp serve` (PID, writing its banner
+# to OUTFILE) to print its OpenWhisk address, and sets `api` to it.
+wait_for_wisp_api() {
+    local pid=$1 out=$2
+    api=
+    for _ in $(seq 100); do
+        api=$(grep -o 'OpenWhisk API  http://[0-9.]*:[0-9]*' "$out" 2>/dev/null | grep -o 'http://.*' || true)
+        [[ -n $api ]] && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; die "wisp exited during start-up"; }
+        sleep 0.1
+    done
+    cat "$out" >&2
+    die "wisp did not print its API address"
+}

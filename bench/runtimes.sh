@@ -83,14 +83,7 @@ start_wisp() {
         --stem-cells "$1" --invocations-per-minute 100000000 --concurrent-invocations 100000 \
         >"$tmp/wisp.out" 2>&1 &
     wisp_pid=$!
-    api=
-    for _ in $(seq 100); do
-        api=$(grep -o 'OpenWhisk API  http://[0-9.]*:[0-9]*' "$tmp/wisp.out" 2>/dev/null | grep -o 'http://.*' || true)
-        [[ -n $api ]] && break
-        kill -0 "$wisp_pid" 2>/dev/null || { cat "$tmp/wisp.out" >&2; die "wisp exited during start-up"; }
-        sleep 0.1
-    done
-    [[ -n $api ]] || { cat "$tmp/wisp.out" >&2; die "wisp did not print its API address"; }
+    wait_for_wisp_api "$wisp_pid" "$tmp/wisp.out"
 }
 
 # cold KIND_FILE PAUSE: "P50_MS INIT_P50_MS" over COLD_SAMPLES new versions of one action.

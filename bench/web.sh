@@ -144,14 +144,7 @@ AUTH=23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12C
     --invocations-per-minute 100000000 --concurrent-invocations 100000 >"$tmp/wisp.out" 2>&1 &
 wisp_pid=$!
 pids+=("$wisp_pid")
-api=
-for _ in $(seq 100); do
-    api=$(grep -o 'OpenWhisk API  http://[0-9.]*:[0-9]*' "$tmp/wisp.out" 2>/dev/null | grep -o 'http://.*' || true)
-    [[ -n $api ]] && break
-    kill -0 "$wisp_pid" 2>/dev/null || { cat "$tmp/wisp.out" >&2; die "wisp exited during start-up"; }
-    sleep 0.1
-done
-[[ -n $api ]] || die "wisp did not print its API address"
+wait_for_wisp_api "$wisp_pid" "$tmp/wisp.out"
 python3 - "$HELLO_BIN" >"$tmp/hello.json" <<'EOP'
 import base64, json, sys
 code = base64.b64encode(open(sys.argv[1], "rb").read()).decode()
