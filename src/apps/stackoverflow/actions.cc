@@ -368,7 +368,10 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
       doc["question"] = fetched;
       doc["status"] = status;
     }
-    Result<std::string> rev = store->Put(doc);
+    // No fsync of its own: the write survives a kill at once, and a power
+    // loss only costs a re-fetch, because the watermark that lets the item
+    // go is a synced write to the same database after it, which syncs it too.
+    Result<std::string> rev = store->Put(doc, store::Durability::kOsBuffered);
     if (rev.ok()) return Json{{"id", id}, {"status", status}, {"notify", owes_message}, {"question", fetched}};
     if (!rev.status().IsConflict()) {
       return Error(logs, "storer: cannot write question " + id + ": " + rev.status().ToString());
@@ -431,7 +434,12 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
     Json updated = std::move(**doc);
     if (updated.contains("notified_at")) break;  // recorded meanwhile
     updated["notified_at"] = notified_at;
-    Result<std::string> rev = store->Put(updated);
+    // No fsync inside the webhook's lock: the record survives a kill at
+    // once, so a crash still catches at most the one message in flight. A
+    // power loss may drop the records since the database's last synced
+    // commit (the poll's watermark at the latest), and those messages go
+    // out once more.
+    Result<std::string> rev = store->Put(updated, store::Durability::kOsBuffered);
     if (rev.ok()) {
       result["notified"] = true;
       result["notified_at"] = notified_at;
