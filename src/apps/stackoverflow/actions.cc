@@ -359,9 +359,10 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
       // A question stored as new whose message was never recorded still
       // owes it (a crash or a Slack outage came between the two).
       owes_message = json::GetString(current, "status") == "new" && !current.contains("notified_at");
-      const Json& stored_question = current.value("question", Json::object());
-      if (activity <= json::GetInt(stored_question, "last_activity_date", 0)) {
-        return Json{{"id", id}, {"status", "skipped"}, {"notify", owes_message}, {"question", stored_question}};
+      const auto stored_question = current.find("question");
+      if (stored_question != current.end() && stored_question->is_object() &&
+          activity <= json::GetInt(*stored_question, "last_activity_date", 0)) {
+        return Json{{"id", id}, {"status", "skipped"}, {"notify", owes_message}};
       }
       status = "updated";
       doc = std::move(current);
@@ -371,8 +372,11 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
     // No fsync of its own: the write survives a kill at once, and a power
     // loss only costs a re-fetch, because the watermark that lets the item
     // go is a synced write to the same database after it, which syncs it too.
-    Result<std::string> rev = store->Put(doc, store::Durability::kOsBuffered);
-    if (rev.ok()) return Json{{"id", id}, {"status", status}, {"notify", owes_message}, {"question", fetched}};
+    Result<std::string> rev = store->Put(std::move(doc), store::Durability::kOsBuffered);
+    // The question itself stays out of the result: the notifier reads the
+    // document anyway, and a 2.5 KB body in every storer record (and in
+    // every copy the sequence makes of it) was a large share of the cost.
+    if (rev.ok()) return Json{{"id", id}, {"status", status}, {"notify", owes_message}};
     if (!rev.status().IsConflict()) {
       return Error(logs, "storer: cannot write question " + id + ": " + rev.status().ToString());
     }
@@ -409,7 +413,7 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
     result["notified_at"] = (**doc)["notified_at"];
     return result;
   }
-  const Json& question = args.contains("question") ? args["question"] : (**doc)["question"];
+  const Json& question = (**doc)["question"];  // as stored: the latest version
 
   SlackClient slack(services.http, {}, RealSleepUnless(services.slack_sleep ? services.slack_sleep : services.sleep));
   if (Status posted = slack.Post(slack_url, NewQuestionMessage(question)); !posted.ok()) {
@@ -439,7 +443,7 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
     // power loss may drop the records since the database's last synced
     // commit (the poll's watermark at the latest), and those messages go
     // out once more.
-    Result<std::string> rev = store->Put(updated, store::Durability::kOsBuffered);
+    Result<std::string> rev = store->Put(std::move(updated), store::Durability::kOsBuffered);
     if (rev.ok()) {
       result["notified"] = true;
       result["notified_at"] = notified_at;

@@ -21,9 +21,9 @@ class EmbeddedStore final : public QuestionStore {
     return std::optional<Json>(std::move(*doc));
   }
 
-  Result<std::string> Put(const Json& doc, store::Durability durability) override {
+  Result<std::string> Put(Json doc, store::Durability durability) override {
     WISP_ASSIGN_OR_RETURN(std::shared_ptr<store::Database> db, Open());
-    store::WriteResult written = db->Put(doc, /*new_edits=*/true, durability);
+    store::WriteResult written = db->Put(std::move(doc), /*new_edits=*/true, durability);
     if (!written.status.ok()) return written.status;
     return written.rev;
   }
@@ -67,7 +67,7 @@ class RemoteStore final : public QuestionStore {
 
   Result<std::optional<Json>> Get(const std::string& id) override { return Read(DocUrl(id)); }
 
-  Result<std::string> Put(const Json& doc, store::Durability) override {
+  Result<std::string> Put(Json doc, store::Durability) override {
     WISP_ASSIGN_OR_RETURN(Json answer, Write(DocUrl(json::GetString(doc, "_id")), doc));
     return json::GetString(answer, "rev");
   }

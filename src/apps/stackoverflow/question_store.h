@@ -32,7 +32,7 @@ class QuestionStore {
   // store return without an fsync: the write survives the process being
   // killed, and a power loss only until the next synced commit of the
   // database, which syncs it too (a remote CouchDB decides for itself).
-  virtual Result<std::string> Put(const Json& doc, store::Durability durability = store::Durability::kSynced) = 0;
+  virtual Result<std::string> Put(Json doc, store::Durability durability = store::Durability::kSynced) = 0;
   // `_local/<name>` documents: not replicated, last write wins.
   virtual Result<std::optional<Json>> GetLocal(const std::string& name) = 0;
   virtual Status PutLocal(const std::string& name, const Json& doc) = 0;
