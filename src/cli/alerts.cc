@@ -106,7 +106,10 @@ Result<std::unique_ptr<AlertManager>> AlertManager::Create(std::vector<AlertRule
     manager->rules_.push_back(Rule{.rule = std::move(rule),
                                    .expr = std::move(*expr),
                                    .active = gauge,
-                                   .since = clock.Now()});
+                                   .firing = false,
+                                   .true_since = std::nullopt,
+                                   .since = clock.Now(),
+                                   .value = std::nullopt});
   }
   return manager;
 }

@@ -34,7 +34,7 @@ ActivationMetrics::ActivationMetrics(MetricsRegistry& registry)
                                        {"action"})),
       init_(registry.AddHistogram("wisp_activation_init_seconds", "Init time of cold starts (the record's initTime).",
                                   {"action"}, ActivationBuckets())),
-      gb_seconds_(registry.AddCounter("wisp_action_gb_seconds_total",
+      gb_seconds_(registry.AddCounter("wisp_action_gigabyte_seconds_total",
                                       "Memory limit in GB times run time in seconds, summed per action.", {"action"})),
       in_flight_(registry.AddGauge("wisp_activations_in_flight", "Activations admitted and not finished, per namespace.",
                                    {"namespace"})),

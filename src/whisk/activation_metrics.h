@@ -5,7 +5,7 @@
 //   wisp_activations_total{action,kind,status}
 //   wisp_activation_duration_seconds{action}, wisp_activation_wait_seconds{action}
 //   wisp_activation_cold_starts_total{action}, wisp_activation_init_seconds{action}
-//   wisp_action_gb_seconds_total{action}
+//   wisp_action_gigabyte_seconds_total{action}
 //   wisp_activations_in_flight{namespace}, wisp_throttled_total{namespace,reason}
 //
 // The children of one action are looked up once and kept, so counting an

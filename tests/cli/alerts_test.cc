@@ -233,7 +233,7 @@ class PipelineAlertsTest : public AlertManagerTest {
 
   void StartSims(const std::string& se_faults, const std::string& slack_faults = "") {
     stackoverflow::StackExchangeSimOptions se;
-    se.initial_questions = 5;  // one page a poll
+    se.initial_questions = 40;  // one page a poll
     se.event_interval = std::chrono::hours(24);
     auto script = stackoverflow::FaultScript::Parse(se_faults);
     ASSERT_TRUE(script.ok()) << script.status().ToString();
@@ -257,7 +257,8 @@ class PipelineAlertsTest : public AlertManagerTest {
   }
   bool Poll() { return !stackoverflow::Collect(*services_, Params(), logs_).contains("error"); }
   std::string State(const std::string& alert) const {
-    for (const Json& a : alerts_->State()["alerts"]) {
+    const Json state = alerts_->State();
+    for (const Json& a : state["alerts"]) {
       if (a["name"] == alert) return a["state"];
     }
     return "missing";

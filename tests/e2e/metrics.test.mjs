@@ -45,7 +45,11 @@ function parseSamples(text) {
   return samples;
 }
 
-const STATUS = ['success', 'application_error', 'developer_error', 'whisk_error'];
+// A record's response as the API renders it -> the metric's status label.
+const STATUS = {
+  success: 'success', 'application error': 'application_error',
+  'action developer error': 'developer_error', 'whisk internal error': 'whisk_error',
+};
 
 before(async () => {
   server = await startWisp({ extraArgs: ['--guest-key', GUEST] });
@@ -92,7 +96,7 @@ test('every metric family of the contract is served', async () => {
   for (const name of [
     'wisp_activations_total', 'wisp_activation_duration_seconds', 'wisp_activation_wait_seconds',
     'wisp_activation_cold_starts_total', 'wisp_activation_init_seconds', 'wisp_activations_in_flight',
-    'wisp_throttled_total', 'wisp_action_gb_seconds_total', 'wisp_http_requests_total',
+    'wisp_throttled_total', 'wisp_action_gigabyte_seconds_total', 'wisp_http_requests_total',
     'wisp_http_request_duration_seconds', 'wisp_store_operations_total', 'wisp_store_operation_duration_seconds',
     'wisp_store_database_size_bytes', 'wisp_store_documents', 'wisp_store_changes_listeners',
     'wisp_so_questions_fetched_total', 'wisp_so_questions_stored_total', 'wisp_slack_notifications_total',
@@ -114,7 +118,7 @@ async function recordCounts() {
   const counts = {};
   for (const r of records) {
     const path = (r.annotations || []).find((a) => a.key === 'path')?.value ?? `${r.namespace}/${r.name}`;
-    const key = `${path} ${STATUS[r.response.statusCode] ?? 'whisk_error'}`;
+    const key = `${path} ${STATUS[r.response.status] ?? `unknown(${r.response.status})`}`;
     counts[key] = (counts[key] || 0) + 1;
   }
   return counts;
@@ -149,7 +153,7 @@ test('wisp_activations_total agrees with the activation records', async () => {
   assert.equal(echoCount?.value, 3 + 2 * 2 + 2, 'every echo run is timed');
   const cold = samples.find((s) => s.name === 'wisp_activation_cold_starts_total' && s.labels.action === 'guest/echo');
   assert.ok(cold && cold.value >= 1, 'the first echo was a cold start');
-  const gb = samples.find((s) => s.name === 'wisp_action_gb_seconds_total' && s.labels.action === 'guest/echo');
+  const gb = samples.find((s) => s.name === 'wisp_action_gigabyte_seconds_total' && s.labels.action === 'guest/echo');
   assert.ok(gb && gb.value >= 0, 'GB-seconds are counted per action');
 });
 

@@ -480,7 +480,7 @@ TEST_F(ControllerTest, MetricsCountEachRecordByActionKindAndStatusAndTheThrottle
   EXPECT_EQ(SampleValue(metrics, "wisp_activation_cold_starts_total", {{"action", action}}), 1);
   EXPECT_EQ(SampleValue(metrics, "wisp_activation_init_seconds_sum", {{"action", action}}), 0.3);
   // 512 MB for 2 s, three times.
-  EXPECT_EQ(SampleValue(metrics, "wisp_action_gb_seconds_total", {{"action", action}}), 0.5 * 2 * 3);
+  EXPECT_EQ(SampleValue(metrics, "wisp_action_gigabyte_seconds_total", {{"action", action}}), 0.5 * 2 * 3);
   EXPECT_EQ(SampleValue(metrics, "wisp_activations_in_flight", {{"namespace", "guest"}}), 0);
 
   // A second invoke while one is in flight is refused, and counted.
