@@ -16,6 +16,7 @@ packages=(
   clang-14 libfuzzer-14-dev
   nodejs npm
   chromium
+  prometheus  # for `promtool check metrics` (ctest e2e.node.metrics); its service is not needed
 )
 
 sudo_if_needed() {

@@ -9,6 +9,8 @@
 #include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"
+#include "apps/stackoverflow/pipeline_metrics.h"
+#include "cli/alerts.h"
 #include "cli/dashboard.h"
 #include "cli/termination_signals.h"
 #include "http/client.h"
@@ -20,6 +22,7 @@
 #include "store/jwt.h"
 #include "store/replication_manager.h"
 #include "store/store.h"
+#include "store/store_metrics.h"
 #include "util/clock.h"
 #include "util/ids.h"
 #include "util/log.h"
@@ -171,10 +174,21 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->capture_default_str();
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
+  serve->add_option("--alert-rules", o.alert_rules,
+                    "YAML alert rules (docs/observability.md); default: the shipped rules");
+  serve->add_option("--alert-slack", o.alert_slack_url, "Slack incoming webhook that alerts are posted to");
+  serve->add_option("--alert-webhook", o.alert_webhook_url, "URL that alerts are POSTed to as JSON");
+  serve->add_option("--alert-interval-ms", o.alert_interval_ms, "How often the alert rules are evaluated")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   return serve;
 }
 
 struct WispServer::Parts {
+  // First, so that it outlives every part that holds its metrics.
+  MetricsRegistry metrics;
+  std::unique_ptr<store::StoreMetrics> store_metrics;
+  std::unique_ptr<stackoverflow::PipelineMetrics> pipeline_metrics;
   ServeOptions options;
   store::CouchApiOptions couch_api;
   std::string admin_source;
@@ -191,7 +205,8 @@ struct WispServer::Parts {
   std::unique_ptr<whisk::CppRuntime> cpp_runtime;  // builds cpp actions, runs them on native_runtime
   std::unique_ptr<whisk::Controller> controller;
   std::unique_ptr<whisk::AlarmScheduler> alarms;
-  MetricsRegistry metrics;
+  http::Client alerts_http;  // notifications of alerts
+  std::unique_ptr<AlertManager> alerts;
   std::unique_ptr<http::Server> server;
   size_t api_index = 0;
   size_t couch_index = 0;
@@ -252,13 +267,17 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
     return Status::InvalidArgument(s.message());
   }
 
+  p.store_metrics = std::make_unique<store::StoreMetrics>(p.metrics);
+  p.pipeline_metrics = std::make_unique<stackoverflow::PipelineMetrics>(p.metrics);
   store::DatabaseOptions db_options;
   db_options.max_document_bytes = o.max_document_bytes;
+  db_options.metrics = p.store_metrics.get();
   Result<std::unique_ptr<store::Store>> store = store::Store::Open(o.data_dir, db_options);
   if (!store.ok()) {
     return Status::IoError("cannot open the store in " + o.data_dir + ": " + store.status().ToString());
   }
   p.store = std::move(*store);
+  p.store_metrics->WatchDatabases(*p.store);
 
   if (Status s = EnsureDashboardDatabases(*p.store); !s.ok()) {
     return Status::Internal("cannot create the dashboard's databases: " + s.ToString());
@@ -275,6 +294,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   controller_options.invocations_per_minute = o.invocations_per_minute;
   controller_options.concurrent_invocations = o.concurrent_invocations;
   controller_options.bounds.max_instances = o.concurrent_invocations;
+  controller_options.metrics = &p.metrics;
   whisk::NativeRuntime::Options native_options;
   native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
@@ -318,7 +338,8 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
       .http = p.pipeline_http,
       .clock = Clock::System(),
       .sleep = {},
-      .slack_sleep = {}});
+      .slack_sleep = {},
+      .metrics = p.pipeline_metrics.get()});
   stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, *p.pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     return Status::Internal("cannot start the OpenWhisk controller: " + s.ToString());
@@ -339,6 +360,18 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
       .WithLabels({WISP_VERSION})
       .Set(1);
 
+  std::vector<AlertRule> rules;
+  if (o.alert_rules.empty()) {
+    WISP_ASSIGN_OR_RETURN(rules, ParseAlertRules(kDefaultAlertRules));
+  } else {
+    Result<std::vector<AlertRule>> loaded = LoadAlertRules(o.alert_rules);
+    if (!loaded.ok()) return Status::InvalidArgument("--alert-rules: " + loaded.status().message());
+    rules = std::move(*loaded);
+  }
+  WISP_ASSIGN_OR_RETURN(p.alerts, AlertManager::Create(std::move(rules),
+                                                       {.slack_url = o.alert_slack_url, .webhook_url = o.alert_webhook_url},
+                                                       metrics, Clock::System(), p.alerts_http));
+
   http::ServerOptions server_options;
   server_options.io_threads = o.io_threads;
   server_options.worker_threads = o.worker_threads;
@@ -356,6 +389,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   std::shared_ptr<http::Router> couch_router = CouchRouter(*p.store, couch_api);
   {
     std::shared_ptr<http::Router> api_router = ApiRouter(metrics, controller, identities);
+    AddAlertRoutes(*api_router, *p.alerts, identities);
     // The dashboard at / and the store under /db, on this port's origin (cli/dashboard.h).
     AddDashboardRoutes(*api_router, couch_router, o.web_root);
     api.router = std::move(api_router);
@@ -404,13 +438,17 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
     log::Error("cli", "cannot start the replicator", {{"error", s.message()}});
   }
   controller.SetApiHost(running->api_url());
+  running->parts_->alerts->Start(std::chrono::milliseconds(o.alert_interval_ms));
   return running;
 }
+
+void WispServer::EvaluateAlerts() { parts_->alerts->Evaluate(); }
 
 void WispServer::Stop() {
   Parts& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
+  p.alerts->Stop();
   // Jobs first: a one-shot `/_replicate` request waits for its job, so the
   // server's handlers can only finish once the jobs have stopped.
   p.replication->Stop();

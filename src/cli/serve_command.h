@@ -48,6 +48,11 @@ struct ServeOptions {
   std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
   std::string log_level = "info";
   std::string log_file;
+  // Alerts (cli/alerts.h, docs/observability.md).
+  std::string alert_rules;              // a YAML rules file; empty: the shipped defaults
+  std::string alert_slack_url;          // a Slack incoming webhook for alerts
+  std::string alert_webhook_url;        // a generic JSON webhook for alerts
+  int64_t alert_interval_ms = 15'000;   // how often the rules are evaluated
 };
 
 // Registers `serve` and its flags on `app`; `options` is filled by parsing.
@@ -82,6 +87,9 @@ class WispServer {
   const std::string& admin_password() const;
   // The lines `wisp serve` prints once it is up: ports, admin, key.
   std::string Banner() const;
+  // Evaluates the alert rules now (tests; the server also does it every
+  // alert_interval_ms).
+  void EvaluateAlerts();
 
  private:
   struct Parts;

@@ -24,6 +24,7 @@
 #include "store/mango.h"
 #include "store/mango_index.h"
 #include "store/replication_manager.h"
+#include "store/store_metrics.h"
 #include "store/users.h"
 #include "util/base64.h"
 #include "util/clock.h"
@@ -1544,6 +1545,15 @@ WaitOutcome WaitForMore(Api& api, Database& db, int64_t since, SteadyClock::time
 // Fills a streamed feed until its timeout, its limit, the client leaving or
 // the server stopping. Runs on a feed thread.
 void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
+  // wisp_store_changes_listeners counts this feed while it is open.
+  Gauge* listeners = db.metrics() ? &db.metrics()->ChangesListeners(db.name()) : nullptr;
+  if (listeners) listeners->Add(1);
+  struct Closed {
+    Gauge* listeners;
+    ~Closed() {
+      if (listeners) listeners->Add(-1);
+    }
+  } closed{listeners};
   const bool longpoll = f.feed == "longpoll";
   const bool eventsource = f.feed == "eventsource";
   const auto start = SteadyClock::now();

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "store/rev_tree.h"
+#include "store/store_metrics.h"
 #include "store/sqlite.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -1608,8 +1609,8 @@ class Database::Impl {
   std::atomic<bool> compacting_{false};
 };
 
-Database::Database(std::string path, std::string name, std::unique_ptr<Impl> impl)
-    : path_(std::move(path)), name_(std::move(name)), impl_(std::move(impl)) {}
+Database::Database(std::string path, std::string name, std::unique_ptr<Impl> impl, StoreMetrics* metrics)
+    : path_(std::move(path)), name_(std::move(name)), impl_(std::move(impl)), metrics_(metrics) {}
 
 Database::~Database() = default;
 
@@ -1617,46 +1618,73 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
                                                  DatabaseOptions options) {
   auto impl = std::make_unique<Impl>(path, name, options);
   WISP_RETURN_IF_ERROR(impl->Init());
-  return std::unique_ptr<Database>(new Database(path, name, std::move(impl)));
+  return std::unique_ptr<Database>(new Database(path, name, std::move(impl), options.metrics));
 }
 
 Json Database::Info() { return impl_->Info(); }
 int64_t Database::update_seq() { return impl_->UpdateSeq(); }
 std::vector<WriteResult> Database::BulkDocs(std::vector<Json> docs, bool new_edits, Durability durability) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kBulk);
   return impl_->BulkDocs(std::move(docs), new_edits, durability);
 }
 WriteResult Database::Put(Json doc, bool new_edits, Durability durability) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kWrite);
   std::vector<Json> one;
   one.push_back(std::move(doc));
   return std::move(impl_->BulkDocs(std::move(one), new_edits, durability).front());
 }
-Result<Json> Database::Get(const std::string& id, const GetOptions& options) { return impl_->Get(id, options); }
+Result<Json> Database::Get(const std::string& id, const GetOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kRead);
+  return impl_->Get(id, options);
+}
 Result<Json> Database::OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kRead);
   return impl_->OpenRevs(id, revs, options);
 }
-Json Database::AllDocs(const AllDocsOptions& options) { return impl_->AllDocs(options); }
-ChangesPage Database::Changes(const ChangesOptions& options) { return impl_->Changes(options); }
+Json Database::AllDocs(const AllDocsOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kQuery);
+  return impl_->AllDocs(options);
+}
+ChangesPage Database::Changes(const ChangesOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kChanges);
+  return impl_->Changes(options);
+}
 bool Database::WaitForChange(int64_t since, std::chrono::steady_clock::time_point deadline) {
   return impl_->WaitForChange(since, deadline);
 }
 Json Database::RevsDiff(const Json& request) { return impl_->RevsDiff(request); }
-Result<Json> Database::GetLocal(const std::string& id) { return impl_->GetLocal(id); }
-WriteResult Database::PutLocal(const std::string& id, Json doc) { return impl_->PutLocal(id, std::move(doc)); }
-WriteResult Database::DeleteLocal(const std::string& id) { return impl_->DeleteLocal(id); }
+Result<Json> Database::GetLocal(const std::string& id) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kLocal);
+  return impl_->GetLocal(id);
+}
+WriteResult Database::PutLocal(const std::string& id, Json doc) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kLocal);
+  return impl_->PutLocal(id, std::move(doc));
+}
+WriteResult Database::DeleteLocal(const std::string& id) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kLocal);
+  return impl_->DeleteLocal(id);
+}
 Result<Attachment> Database::GetAttachment(const std::string& id, const std::string& name,
                                            const std::optional<std::string>& rev) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kAttachment);
   return impl_->GetAttachment(id, name, rev);
 }
 WriteResult Database::PutAttachment(const std::string& id, const std::string& name,
                                     const std::optional<std::string>& rev, const std::string& content_type,
                                     std::string data) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kAttachment);
   return impl_->PutAttachment(id, name, rev, content_type, std::move(data));
 }
 WriteResult Database::DeleteAttachment(const std::string& id, const std::string& name,
                                        const std::optional<std::string>& rev) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kAttachment);
   return impl_->DeleteAttachment(id, name, rev);
 }
-Result<FindResult> Database::Find(const FindOptions& options) { return impl_->Find(options, /*run=*/true); }
+Result<FindResult> Database::Find(const FindOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kQuery);
+  return impl_->Find(options, /*run=*/true);
+}
 Result<FindResult> Database::Explain(const FindOptions& options) { return impl_->Find(options, /*run=*/false); }
 Result<CreateIndexResult> Database::CreateIndex(const IndexDef& index) { return impl_->CreateIndex(index); }
 Status Database::DeleteIndex(const std::string& ddoc, const std::string& name) {

@@ -35,11 +35,16 @@
 
 namespace wisp::store {
 
+class StoreMetrics;
+
 struct DatabaseOptions {
   // fsync at every commit (SQLite synchronous=FULL). Off only for benchmarks
   // that say so.
   bool durable = true;
   size_t max_document_bytes = 8'000'000;
+  // Counts and times every call (store_metrics.h); null: none. It must
+  // outlive the database.
+  StoreMetrics* metrics = nullptr;
 };
 
 // When a write call may return. kSynced: after the commit's fsync, so the
@@ -161,6 +166,8 @@ class Database {
 
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
+  // The metrics its calls go to (DatabaseOptions::metrics), or null.
+  StoreMetrics* metrics() const { return metrics_; }
 
   // GET /{db}: db_name, update_seq, doc_count, doc_del_count, sizes, ...
   Json Info();
@@ -246,11 +253,12 @@ class Database {
 
  private:
   class Impl;
-  Database(std::string path, std::string name, std::unique_ptr<Impl> impl);
+  Database(std::string path, std::string name, std::unique_ptr<Impl> impl, StoreMetrics* metrics);
 
   std::string path_;
   std::string name_;
   std::unique_ptr<Impl> impl_;
+  StoreMetrics* metrics_ = nullptr;
 };
 
 // True for names CouchDB accepts: ^[a-z][a-z0-9_$()+/-]*$, or _users / _replicator.

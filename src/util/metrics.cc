@@ -34,10 +34,9 @@ void AppendLabelValue(std::string& out, const std::string& v) {
   }
 }
 
-// `{a="x",b="y"}`, with `extra` (already formatted, e.g. le="0.1") appended.
-std::string Labels(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                   const std::string& extra = "") {
-  if (names.empty() && extra.empty()) return "";
+// `{a="x",b="y"}`, or nothing without labels.
+std::string Labels(const std::vector<std::string>& names, const std::vector<std::string>& values) {
+  if (names.empty()) return "";
   std::string out = "{";
   for (size_t i = 0; i < names.size(); ++i) {
     if (i) out += ',';
@@ -45,10 +44,6 @@ std::string Labels(const std::vector<std::string>& names, const std::vector<std:
     out += "=\"";
     AppendLabelValue(out, i < values.size() ? values[i] : std::string());
     out += '"';
-  }
-  if (!extra.empty()) {
-    if (!names.empty()) out += ',';
-    out += extra;
   }
   out += '}';
   return out;
@@ -141,49 +136,84 @@ Family<Histogram>& MetricsRegistry::AddHistogram(const std::string& name, const 
 
 void MetricsRegistry::AddCallbackGauge(const std::string& name, const std::string& help,
                                        std::function<double()> read) {
+  AddCallbackGaugeFamily(name, help, {}, [read = std::move(read)] { return LabelledValues{{{}, read()}}; });
+}
+
+void MetricsRegistry::AddCallbackGaugeFamily(const std::string& name, const std::string& help,
+                                             std::vector<std::string> label_names,
+                                             std::function<LabelledValues()> read) {
   std::lock_guard lock(mu_);
   if (Find(name)) return;
   auto e = std::make_unique<Entry>();
   e->name = name;
   e->callback_help = help;
-  e->callback = std::move(read);
+  e->callback_labels = std::move(label_names);
+  e->callback_family = std::move(read);
   entries_.push_back(std::move(e));
+}
+
+void MetricsRegistry::ForEachSample(const Entry& e, const SampleFn& fn) {
+  if (e.counter) {
+    const auto& f = *e.counter;
+    f.ForEach([&](const std::vector<std::string>& values, const Counter& c) {
+      fn(f.name(), f.label_names(), values, c.Value());
+    });
+  } else if (e.gauge) {
+    const auto& f = *e.gauge;
+    f.ForEach([&](const std::vector<std::string>& values, const Gauge& g) {
+      fn(f.name(), f.label_names(), values, g.Value());
+    });
+  } else if (e.histogram) {
+    const auto& f = *e.histogram;
+    std::vector<std::string> names = f.label_names();
+    names.push_back("le");
+    f.ForEach([&](const std::vector<std::string>& values, const Histogram& h) {
+      const auto& bounds = h.bounds();
+      std::vector<std::string> with_le = values;
+      with_le.resize(f.label_names().size());
+      with_le.emplace_back();
+      for (size_t i = 0; i <= bounds.size(); ++i) {
+        with_le.back() = i < bounds.size() ? FormatValue(bounds[i]) : std::string("+Inf");
+        fn(f.name() + "_bucket", names, with_le, static_cast<double>(h.CumulativeCount(i)));
+      }
+      fn(f.name() + "_sum", f.label_names(), values, h.Sum());
+      fn(f.name() + "_count", f.label_names(), values, static_cast<double>(h.Count()));
+    });
+  } else if (e.callback_family) {
+    for (const auto& [values, value] : e.callback_family()) fn(e.name, e.callback_labels, values, value);
+  }
 }
 
 std::string MetricsRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& e : entries_) {
-    if (e->counter) {
-      const auto& f = *e->counter;
-      AppendHeader(out, f.name(), f.help(), "counter");
-      f.ForEach([&](const std::vector<std::string>& values, const Counter& c) {
-        out += f.name() + Labels(f.label_names(), values) + " " + FormatValue(c.Value()) + "\n";
-      });
-    } else if (e->gauge) {
-      const auto& f = *e->gauge;
-      AppendHeader(out, f.name(), f.help(), "gauge");
-      f.ForEach([&](const std::vector<std::string>& values, const Gauge& g) {
-        out += f.name() + Labels(f.label_names(), values) + " " + FormatValue(g.Value()) + "\n";
-      });
-    } else if (e->histogram) {
-      const auto& f = *e->histogram;
-      AppendHeader(out, f.name(), f.help(), "histogram");
-      f.ForEach([&](const std::vector<std::string>& values, const Histogram& h) {
-        const auto& bounds = h.bounds();
-        for (size_t i = 0; i <= bounds.size(); ++i) {
-          std::string le = "le=\"" + (i < bounds.size() ? FormatValue(bounds[i]) : std::string("+Inf")) + "\"";
-          out += f.name() + "_bucket" + Labels(f.label_names(), values, le) + " " +
-                 FormatValue(static_cast<double>(h.CumulativeCount(i))) + "\n";
-        }
-        out += f.name() + "_sum" + Labels(f.label_names(), values) + " " + FormatValue(h.Sum()) + "\n";
-        out += f.name() + "_count" + Labels(f.label_names(), values) + " " +
-               FormatValue(static_cast<double>(h.Count())) + "\n";
-      });
-    } else if (e->callback) {
-      AppendHeader(out, e->name, e->callback_help, "gauge");
-      out += e->name + " " + FormatValue(e->callback()) + "\n";
-    }
+    const char* type = e->counter ? "counter" : e->histogram ? "histogram" : "gauge";
+    const std::string& help = e->counter     ? e->counter->help()
+                              : e->gauge     ? e->gauge->help()
+                              : e->histogram ? e->histogram->help()
+                                             : e->callback_help;
+    AppendHeader(out, e->name, help, type);
+    ForEachSample(*e, [&](const std::string& sample_name, const std::vector<std::string>& names,
+                          const std::vector<std::string>& values, double value) {
+      out += sample_name + Labels(names, values) + " " + FormatValue(value) + "\n";
+    });
+  }
+  return out;
+}
+
+std::vector<MetricSample> MetricsRegistry::Samples() const {
+  std::lock_guard lock(mu_);
+  std::vector<MetricSample> out;
+  for (const auto& e : entries_) {
+    ForEachSample(*e, [&](const std::string& sample_name, const std::vector<std::string>& names,
+                          const std::vector<std::string>& values, double value) {
+      MetricSample sample;
+      sample.name = sample_name;
+      for (size_t i = 0; i < names.size(); ++i) sample.labels[names[i]] = i < values.size() ? values[i] : "";
+      sample.value = value;
+      out.push_back(std::move(sample));
+    });
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wisp {
@@ -100,6 +101,13 @@ class Family {
   std::map<std::vector<std::string>, std::unique_ptr<M>> children_;  // GUARDED_BY(mu_)
 };
 
+// One line of the exposition: a sample's name, its labels and its value.
+struct MetricSample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
 class MetricsRegistry {
  public:
   // Each Add* returns the family registered under `name`. Names must be
@@ -113,9 +121,19 @@ class MetricsRegistry {
                                   std::vector<double> bounds = DefaultLatencyBuckets());
   // A gauge whose value is read when the page is rendered (uptime, sizes).
   void AddCallbackGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A labelled gauge family read when the page is rendered: `read` returns
+  // one (label values, value) pair per child, e.g. one per database.
+  using LabelledValues = std::vector<std::pair<std::vector<std::string>, double>>;
+  void AddCallbackGaugeFamily(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                              std::function<LabelledValues()> read);
 
   // The whole exposition, families in registration order.
   std::string Render() const;
+
+  // Every sample the exposition would show, as values rather than text: the
+  // alert evaluator reads these. Histograms give `_bucket` (with `le`),
+  // `_sum` and `_count` samples, as on the page.
+  std::vector<MetricSample> Samples() const;
 
  private:
   struct Entry {
@@ -124,8 +142,14 @@ class MetricsRegistry {
     std::unique_ptr<Family<Gauge>> gauge;
     std::unique_ptr<Family<Histogram>> histogram;
     std::string callback_help;
-    std::function<double()> callback;
+    std::vector<std::string> callback_labels;
+    std::function<LabelledValues()> callback_family;
   };
+  using SampleFn = std::function<void(const std::string& sample_name, const std::vector<std::string>& names,
+                                      const std::vector<std::string>& values, double value)>;
+  // Calls `fn` for every sample of `e`, in the page's order; behind both
+  // Render() and Samples().
+  static void ForEachSample(const Entry& e, const SampleFn& fn);
   Entry* Find(const std::string& name);
 
   mutable std::mutex mu_;

@@ -84,7 +84,9 @@ struct Controller::Pending {
 };
 
 Controller::Controller(store::Store& store, ControllerOptions options, Clock& clock)
-    : store_(store), options_(std::move(options)), clock_(clock), api_host_(options_.api_host) {}
+    : store_(store), options_(std::move(options)), clock_(clock), api_host_(options_.api_host) {
+  if (options_.metrics != nullptr) metrics_ = std::make_unique<ActivationMetrics>(*options_.metrics);
+}
 
 void Controller::SetApiHost(std::string api_host) {
   std::lock_guard<std::mutex> lock(api_host_mu_);
@@ -557,24 +559,41 @@ static Status TooManyPerMinute(int64_t count, int64_t allowed) {
                                    ", allowed: " + std::to_string(allowed) + ").");
 }
 
+Controller::Throttle& Controller::ThrottleOf(const std::string& ns) {
+  auto [it, inserted] = throttles_.try_emplace(ns);
+  if (inserted && metrics_) {
+    it->second.in_flight_gauge = &metrics_->InFlight(ns);
+    it->second.throttled_by_rate = &metrics_->ThrottledByRate(ns);
+    it->second.throttled_by_concurrency = &metrics_->ThrottledByConcurrency(ns);
+  }
+  return it->second;
+}
+
 Status Controller::Admit(const std::string& ns) {
   std::lock_guard<std::mutex> lock(throttle_mu_);
-  Throttle& t = throttles_[ns];
+  Throttle& t = ThrottleOf(ns);
   const int64_t count = t.invocations.Next(clock_.NowMillis() / 60'000);
-  if (count > options_.invocations_per_minute) return TooManyPerMinute(count, options_.invocations_per_minute);
+  if (count > options_.invocations_per_minute) {
+    if (t.throttled_by_rate) t.throttled_by_rate->Inc();
+    return TooManyPerMinute(count, options_.invocations_per_minute);
+  }
   if (t.in_flight + 1 > options_.concurrent_invocations) {
+    if (t.throttled_by_concurrency) t.throttled_by_concurrency->Inc();
     return Status::ResourceExhausted(
         "Too many concurrent requests in flight (count: " + std::to_string(t.in_flight + 1) +
         ", allowed: " + std::to_string(options_.concurrent_invocations) + ").");
   }
   t.invocations.count = count;
   ++t.in_flight;
+  if (t.in_flight_gauge) t.in_flight_gauge->Set(static_cast<double>(t.in_flight));
   return Status::Ok();
 }
 
 void Controller::Release(const std::string& ns) {
   std::lock_guard<std::mutex> lock(throttle_mu_);
-  --throttles_[ns].in_flight;
+  Throttle& t = ThrottleOf(ns);
+  --t.in_flight;
+  if (t.in_flight_gauge) t.in_flight_gauge->Set(static_cast<double>(t.in_flight));
 }
 
 Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName& name, Json payload,
@@ -689,7 +708,11 @@ Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action,
   return record;
 }
 
-void Controller::StoreRecord(const Json& record) { activations_->Put(record); }
+void Controller::StoreRecord(const Json& record) {
+  activations_->Put(record);
+  // Counted from the record itself, so the metrics agree with the records.
+  if (metrics_) metrics_->Finished(record);
+}
 
 Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
                          const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
@@ -1164,9 +1187,13 @@ Result<Json> Controller::ListRules(const Identity& caller, const std::string& ns
 
 Status Controller::AdmitFire(const std::string& ns) {
   std::lock_guard<std::mutex> lock(throttle_mu_);
-  MinuteCounter& fires = throttles_[ns].fires;
+  Throttle& t = ThrottleOf(ns);
+  MinuteCounter& fires = t.fires;
   const int64_t count = fires.Next(clock_.NowMillis() / 60'000);
-  if (count > options_.fires_per_minute) return TooManyPerMinute(count, options_.fires_per_minute);
+  if (count > options_.fires_per_minute) {
+    if (t.throttled_by_rate) t.throttled_by_rate->Inc();
+    return TooManyPerMinute(count, options_.fires_per_minute);
+  }
   fires.count = count;
   return Status::Ok();
 }

@@ -40,9 +40,11 @@
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/result.h"
+#include "util/metrics.h"
 #include "util/thread_pool.h"
 #include "whisk/action_runtime.h"
 #include "whisk/activation.h"
+#include "whisk/activation_metrics.h"
 #include "whisk/entity.h"
 #include "whisk/identity.h"
 
@@ -64,6 +66,9 @@ struct ControllerOptions {
   size_t max_result_bytes = 1024 * 1024;
   size_t invoker_threads = 32;
   std::string api_host;  // __OW_API_HOST until SetApiHost()
+  // Where the activation metrics go (activation_metrics.h); null: none. It
+  // must outlive the controller.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // A list request's paging (spec §1.1).
@@ -209,6 +214,10 @@ class Controller {
     MinuteCounter invocations;
     MinuteCounter fires;
     int64_t in_flight = 0;
+    // This namespace's metric children, looked up once (null without metrics).
+    Gauge* in_flight_gauge = nullptr;
+    Counter* throttled_by_rate = nullptr;
+    Counter* throttled_by_concurrency = nullptr;
   };
   struct Pending;
 
@@ -217,6 +226,8 @@ class Controller {
     return ns == kDefaultNamespace ? caller.namespace_name : ns;
   }
   Status RequireOwn(const Identity& caller, const std::string& ns) const;
+  // The throttle state of `ns`, its metric children bound on first use.
+  Throttle& ThrottleOf(const std::string& ns);  // REQUIRES(throttle_mu_)
 
   // The document `id`, from the cache while the database has not changed.
   Result<std::shared_ptr<const Json>> LoadShared(const std::string& id);
@@ -282,6 +293,7 @@ class Controller {
   std::shared_ptr<store::Database> entities_;
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ActivationMetrics> metrics_;  // null without options_.metrics
 
   std::mutex waiting_mu_;
   bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)

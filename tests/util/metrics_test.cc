@@ -355,5 +355,50 @@ TEST(MetricsRegistryTest, RenderWhileUpdatingFromOtherThreadsIsSafe) {
   for (auto& t : threads) t.join();
 }
 
+// --- labelled callback gauges and Samples() ---
+
+TEST(MetricsRegistryTest, CallbackGaugeFamilyRendersOneLinePerChildReadAtRender) {
+  MetricsRegistry registry;
+  double size = 10;
+  registry.AddCallbackGaugeFamily("db_size_bytes", "Size.", {"db"}, [&size] {
+    return MetricsRegistry::LabelledValues{{{"a"}, size}, {{"b\"q"}, 2}};
+  });
+  size = 42;
+  const std::string page = registry.Render();
+  EXPECT_THAT(page, HasSubstr("# TYPE db_size_bytes gauge\n"));
+  EXPECT_THAT(page, HasSubstr("db_size_bytes{db=\"a\"} 42\n"));
+  EXPECT_THAT(page, HasSubstr("db_size_bytes{db=\"b\\\"q\"} 2\n"));
+}
+
+TEST(MetricsRegistryTest, SamplesMatchWhatRenderShows) {
+  MetricsRegistry registry;
+  registry.AddCounter("jobs_total", "Jobs.", {"result"}).WithLabels({"ok"}).Inc(3);
+  registry.AddHistogram("latency_seconds", "Latency.", {"op"}, {0.1, 1}).WithLabels({"read"}).Observe(0.5);
+  registry.AddCallbackGauge("up", "Up.", [] { return 1.0; });
+  const std::vector<MetricSample> samples = registry.Samples();
+  auto find = [&](const std::string& name, const std::map<std::string, std::string>& labels) -> const MetricSample* {
+    for (const MetricSample& s : samples) {
+      if (s.name == name && s.labels == labels) return &s;
+    }
+    return nullptr;
+  };
+  ASSERT_NE(find("jobs_total", {{"result", "ok"}}), nullptr);
+  EXPECT_EQ(find("jobs_total", {{"result", "ok"}})->value, 3);
+  ASSERT_NE(find("latency_seconds_bucket", {{"op", "read"}, {"le", "0.1"}}), nullptr);
+  EXPECT_EQ(find("latency_seconds_bucket", {{"op", "read"}, {"le", "0.1"}})->value, 0);
+  EXPECT_EQ(find("latency_seconds_bucket", {{"op", "read"}, {"le", "1"}})->value, 1);
+  EXPECT_EQ(find("latency_seconds_bucket", {{"op", "read"}, {"le", "+Inf"}})->value, 1);
+  EXPECT_EQ(find("latency_seconds_count", {{"op", "read"}})->value, 1);
+  EXPECT_EQ(find("latency_seconds_sum", {{"op", "read"}})->value, 0.5);
+  ASSERT_NE(find("up", {}), nullptr);
+  // One sample per line of the page that is not a comment.
+  const std::string page = registry.Render();
+  size_t lines = 0;
+  for (size_t at = 0; (at = page.find('\n', at)) != std::string::npos; ++at) ++lines;
+  size_t comments = 0;
+  for (size_t at = 0; (at = page.find("# ", at)) != std::string::npos; ++at) ++comments;
+  EXPECT_EQ(samples.size(), lines - comments);
+}
+
 }  // namespace
 }  // namespace wisp

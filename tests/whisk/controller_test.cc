@@ -436,6 +436,68 @@ TEST_F(ControllerTest, ConcurrentInvocationsAreThrottled) {
   EXPECT_TRUE(Invoke("slow").ok());
 }
 
+// The value of one sample of `registry`, or -1 when it is not there.
+double SampleValue(const MetricsRegistry& registry, const std::string& name,
+                   const std::map<std::string, std::string>& labels) {
+  for (const MetricSample& s : registry.Samples()) {
+    if (s.name == name && s.labels == labels) return s.value;
+  }
+  return -1;
+}
+
+TEST_F(ControllerTest, MetricsCountEachRecordByActionKindAndStatusAndTheThrottle) {
+  MetricsRegistry metrics;
+  ControllerOptions options;
+  options.concurrent_invocations = 1;
+  options.metrics = &metrics;
+  Make(options);
+  PutNative("work", Json::parse(R"({"limits":{"memory":512}})"));
+  int runs = 0;
+  native_.script = [&runs](const ActionCode&, const RunRequest& r) {
+    RunOutcome o;
+    o.start = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+    o.end = o.start + std::chrono::seconds(2);
+    o.cold = runs++ == 0;
+    o.init_time = std::chrono::milliseconds(o.cold ? 300 : 0);
+    if (r.value.value("fail", false)) {
+      o.status = ActivationStatus::kApplicationError;
+      o.result = {{"error", "told to"}};
+    }
+    return o;
+  };
+  ASSERT_TRUE(Invoke("work").ok());
+  ASSERT_TRUE(Invoke("work").ok());
+  ASSERT_TRUE(Invoke("work", Json{{"fail", true}}).ok());
+  controller_->Drain();
+
+  const std::string action = "guest/work";
+  EXPECT_EQ(SampleValue(metrics, "wisp_activations_total",
+                        {{"action", action}, {"kind", "native"}, {"status", "success"}}), 2);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activations_total",
+                        {{"action", action}, {"kind", "native"}, {"status", "application_error"}}), 1);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activation_duration_seconds_count", {{"action", action}}), 3);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activation_duration_seconds_sum", {{"action", action}}), 6);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activation_cold_starts_total", {{"action", action}}), 1);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activation_init_seconds_sum", {{"action", action}}), 0.3);
+  // 512 MB for 2 s, three times.
+  EXPECT_EQ(SampleValue(metrics, "wisp_action_gigabyte_seconds_total", {{"action", action}}), 0.5 * 2 * 3);
+  EXPECT_EQ(SampleValue(metrics, "wisp_activations_in_flight", {{"namespace", "guest"}}), 0);
+
+  // A second invoke while one is in flight is refused, and counted.
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    return RunOutcome{};
+  };
+  ASSERT_TRUE(Invoke("work", Json::object(), /*blocking=*/false).ok());
+  EXPECT_EQ(SampleValue(metrics, "wisp_activations_in_flight", {{"namespace", "guest"}}), 1);
+  EXPECT_FALSE(Invoke("work", Json::object(), /*blocking=*/false).ok());
+  EXPECT_EQ(SampleValue(metrics, "wisp_throttled_total", {{"namespace", "guest"}, {"reason", "concurrency"}}), 1);
+  gate.Open();
+  controller_->Drain();
+  EXPECT_EQ(SampleValue(metrics, "wisp_activations_in_flight", {{"namespace", "guest"}}), 0);
+}
+
 TEST_F(ControllerTest, UtilsCatalogIsPublishedAndRunsBuiltIns) {
   Result<Json> package = controller_->GetPackage(guest_, "whisk.system", "utils");
   ASSERT_TRUE(package.ok()) << package.status().ToString();

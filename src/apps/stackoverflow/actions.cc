@@ -184,6 +184,11 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
     logs.push_back("paging stopped early (" + found->stopped_because + "); the next poll continues from " +
                    std::to_string(reached));
   }
+  if (services.metrics) {
+    services.metrics->Polled(PipelineMetrics::TriggerLabel(*tags), found->items.size(),
+                             static_cast<double>(NowSeconds(services.clock)));
+    services.metrics->Quota(options.site, found->quota_remaining, found->quota_max, found->backoff);
+  }
   logs.push_back("fetched " + std::to_string(found->items.size()) + " questions in " + std::to_string(found->pages) +
                  " pages, activity " + std::to_string(window.min) + ".." + std::to_string(window.max) +
                  ", quota left " + std::to_string(found->quota_remaining));
@@ -362,6 +367,7 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
       const auto stored_question = current.find("question");
       if (stored_question != current.end() && stored_question->is_object() &&
           activity <= json::GetInt(*stored_question, "last_activity_date", 0)) {
+        if (services.metrics) services.metrics->Stored("skipped");
         return Json{{"id", id}, {"status", "skipped"}, {"notify", owes_message}};
       }
       status = "updated";
@@ -376,7 +382,10 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
     // The question itself stays out of the result: the notifier reads the
     // document anyway, and a 2.5 KB body in every storer record (and in
     // every copy the sequence makes of it) was a large share of the cost.
-    if (rev.ok()) return Json{{"id", id}, {"status", status}, {"notify", owes_message}};
+    if (rev.ok()) {
+      if (services.metrics) services.metrics->Stored(status);
+      return Json{{"id", id}, {"status", status}, {"notify", owes_message}};
+    }
     if (!rev.status().IsConflict()) {
       return Error(logs, "storer: cannot write question " + id + ": " + rev.status().ToString());
     }
@@ -416,7 +425,9 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   const Json& question = (**doc)["question"];  // as stored: the latest version
 
   SlackClient slack(services.http, {}, RealSleepUnless(services.slack_sleep ? services.slack_sleep : services.sleep));
-  if (Status posted = slack.Post(slack_url, NewQuestionMessage(question)); !posted.ok()) {
+  const Status posted = slack.Post(slack_url, NewQuestionMessage(question));
+  if (services.metrics) services.metrics->Notified(posted.ok());
+  if (!posted.ok()) {
     return Error(logs, "notifier: Slack did not take the message for question " + id + ": " + posted.ToString());
   }
   const std::string bot_url = Param(args, "botURL");

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/stackoverflow/pipeline_metrics.h"
 #include "http/client.h"
 #include "json/json.h"
 #include "store/store.h"
@@ -53,6 +54,9 @@ struct PipelineServices {
   std::function<void(std::chrono::milliseconds)> sleep;
   // Waits of the Slack client only, when set (else `sleep`).
   std::function<void(std::chrono::milliseconds)> slack_sleep;
+  // Where the actions count polls, stored questions and Slack messages
+  // (pipeline_metrics.h); null: nowhere.
+  PipelineMetrics* metrics = nullptr;
 };
 
 inline constexpr char kPackageName[] = "stackoverflow";

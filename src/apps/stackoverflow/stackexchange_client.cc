@@ -122,6 +122,7 @@ Result<StackExchangeClient::Page> StackExchangeClient::FetchPage(const SearchQue
     p.has_more = body->value("has_more", false);
     p.quota_max = json::GetInt(*body, "quota_max");
     p.quota_remaining = json::GetInt(*body, "quota_remaining");
+    p.backoff = json::GetInt(*body, "backoff", 0);
     return p;
   }
   return last;
@@ -148,6 +149,7 @@ Result<SearchResult> StackExchangeClient::Search(const SearchQuery& query) {
     for (Json& item : p->items) result.items.push_back(std::move(item));
     result.quota_max = p->quota_max;
     result.quota_remaining = p->quota_remaining;
+    result.backoff = std::max(result.backoff, p->backoff);
     if (!p->has_more) {
       result.complete = true;
       return result;

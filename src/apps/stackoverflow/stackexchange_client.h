@@ -68,6 +68,7 @@ struct SearchResult {
   int pages = 0;
   int64_t quota_max = 0;
   int64_t quota_remaining = 0;
+  int64_t backoff = 0;  // the largest `backoff` (seconds) a page carried; 0: none
 };
 
 class StackExchangeClient {
@@ -87,6 +88,7 @@ class StackExchangeClient {
     std::vector<Json> items;
     bool has_more = false;
     int64_t quota_max = 0, quota_remaining = 0;
+    int64_t backoff = 0;
   };
   Result<Page> FetchPage(const SearchQuery& query, int page);
   void WaitUntil(Clock::SteadyTime t);
