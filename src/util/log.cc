@@ -126,7 +126,7 @@ Status ParseLevelSpec(std::string_view spec, Options* options) {
     const size_t eq = item.find('=');
     const std::string_view module = eq == std::string_view::npos ? std::string_view() : item.substr(0, eq);
     const std::string_view name = eq == std::string_view::npos ? item : item.substr(eq + 1);
-    Level parsed;
+    Level parsed = Level::kInfo;
     if (!ParseLevel(name, &parsed) || (eq != std::string_view::npos && module.empty())) {
       return Status::InvalidArgument("bad log level '" + std::string(item) +
                                      "': expected LEVEL or MODULE=LEVEL, LEVEL one of trace, debug, info, warn, "

@@ -1,5 +1,6 @@
 #include "whisk/activation.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/ids.h"
@@ -245,37 +246,40 @@ std::vector<Json> ActivationStore::ByTrace(const std::string& namespace_name, co
 
 size_t ActivationStore::DeleteOlderThan(int64_t cutoff_ms) {
   Flush();  // a queued record is deleted too, not written after the sweep
-  size_t deleted = 0;
+  // First every expired id (ids only, a page at a time), then the deletions:
+  // deleting while paging would move the rows under the page boundary.
+  std::vector<Json> tombstones;
   store::AllDocsOptions options;
   const size_t kPage = 1000;
-  std::optional<std::string> after;
   while (true) {
     options.limit = kPage;
-    options.startkey = after;
-    options.skip = after ? 1 : 0;
     const Json page = db_->AllDocs(options);
     const Json rows = page.value("rows", Json::array());
-    std::vector<Json> tombstones;
     for (const Json& row : rows) {
       const std::string id = row.value("id", "");
-      after = id;
+      options.startkey = id;
+      options.skip = 1;
       const size_t slash = id.find('/');
       if (id.starts_with("_design/") || slash == std::string::npos) continue;
       const std::string_view activation_id = std::string_view(id).substr(slash + 1);
       if (activation_id.size() != 32 || IdMillis(activation_id) >= cutoff_ms) continue;
-      tombstones.push_back({{"_id", id}, {"_rev", json::GetString(row.value("value", Json::object()), "rev")}, {"_deleted", true}});
-    }
-    if (!tombstones.empty()) {
-      for (const store::WriteResult& result : db_->BulkDocs(std::move(tombstones), /*new_edits=*/true)) {
-        if (result.status.ok()) {
-          ++deleted;
-        } else if (!result.status.IsConflict()) {
-          log::Error("whisk", "cannot delete an expired activation",
-                     {{"id", result.id}, {"error", result.status.ToString()}});
-        }
-      }
+      tombstones.push_back(
+          {{"_id", id}, {"_rev", json::GetString(row.value("value", Json::object()), "rev")}, {"_deleted", true}});
     }
     if (rows.size() < kPage) break;
+  }
+  size_t deleted = 0;
+  for (size_t at = 0; at < tombstones.size(); at += kPage) {
+    std::vector<Json> batch(tombstones.begin() + static_cast<std::ptrdiff_t>(at),
+                            tombstones.begin() + static_cast<std::ptrdiff_t>(std::min(at + kPage, tombstones.size())));
+    for (const store::WriteResult& result : db_->BulkDocs(std::move(batch), /*new_edits=*/true)) {
+      if (result.status.ok()) {
+        ++deleted;
+      } else if (!result.status.IsConflict()) {  // a conflict: someone else changed or deleted it
+        log::Error("whisk", "cannot delete an expired activation",
+                   {{"id", result.id}, {"error", result.status.ToString()}});
+      }
+    }
   }
   return deleted;
 }
