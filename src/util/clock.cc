@@ -109,7 +109,8 @@ Result<Clock::WallTime> ParseIso8601(std::string_view text) {
     return bad();
   }
   const year_month_day date{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
-  if (!date.ok()) return bad();
+  // WallTime counts nanoseconds: it reaches from 1678 to 2262.
+  if (!date.ok() || y < 1678 || y > 2261) return bad();
   milliseconds offset{0};
   milliseconds fraction{0};
   if (pos < text.size()) {

@@ -257,7 +257,8 @@ TEST(ParseIso8601Test, ReadsOffsetsDatesAndLongFractions) {
 
 TEST(ParseIso8601Test, RejectsMalformedTimes) {
   for (const char* text : {"", "2026-13-01", "2026-02-30", "2026-11-28T07:00:00", "2026-11-28T25:00:00Z",
-                           "2026-11-28T07:00:00Zjunk", "yesterday", "2026-11-28T07:00:00.Z"}) {
+                           "2026-11-28T07:00:00Zjunk", "yesterday", "2026-11-28T07:00:00.Z",
+                           "2999-01-01"}) {
     EXPECT_TRUE(ParseIso8601(text).status().IsInvalidArgument()) << text;
   }
 }
