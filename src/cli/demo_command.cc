@@ -96,7 +96,12 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--event-interval", o.event_interval_s, "Mean seconds between simulated Stack Exchange events")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  demo->add_option("--log-file", o.serve.log_file, "JSON log lines (default: DATA/wisp.log)");
+  demo->add_option("--log-file", o.serve.log_file, "Log lines (default: DATA/wisp.log; - for standard output)");
+  demo->add_option("--log-level", o.serve.log_level, "LEVEL[,MODULE=LEVEL...], as for wisp serve")
+      ->capture_default_str();
+  demo->add_option("--log-format", o.serve.log_format, "json or text")->capture_default_str();
+  demo->add_option("--activation-retention", o.serve.activation_retention,
+                   "Delete activation records older than this, e.g. 1d (default: keep them)");
   return demo;
 }
 
@@ -119,11 +124,9 @@ int RunDemo(const DemoOptions& o) {
   std::error_code ec;
   std::filesystem::create_directories(serve.data_dir, ec);
   if (serve.log_file.empty()) serve.log_file = (std::filesystem::path(serve.data_dir) / "wisp.log").string();
-  log::Options log_options;
-  log_options.file = serve.log_file;
-  if (Status s = log::Configure(log_options); !s.ok()) {
-    std::fprintf(stderr, "wisp demo: %s\n", s.ToString().c_str());
-    return 1;
+  if (Status s = ConfigureLogging(serve); !s.ok()) {
+    std::fprintf(stderr, "wisp demo: %s\n", s.message().c_str());
+    return s.IsInvalidArgument() ? 2 : 1;
   }
 
   const sigset_t signals = BlockTerminationSignals();

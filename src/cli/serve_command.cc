@@ -172,8 +172,6 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->add_option("--stem-cells", o.stem_cells,
                    "Prewarmed interpreter processes per kind, e.g. nodejs:20=2,python:3=1 (0 for none)")
       ->capture_default_str();
-  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  serve->add_option("--log-file", o.log_file, "Write JSON log lines here instead of standard error");
   serve->add_option("--alert-rules", o.alert_rules,
                     "YAML alert rules (docs/observability.md); default: the shipped rules");
   serve->add_option("--alert-slack", o.alert_slack_url, "Slack incoming webhook that alerts are posted to");
@@ -181,6 +179,15 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--alert-interval-ms", o.alert_interval_ms, "How often the alert rules are evaluated")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve
+      ->add_option("--log-level", o.log_level,
+                   "LEVEL[,MODULE=LEVEL...]: trace, debug, info, warn, error or off, for every module or one "
+                   "(util, http, store, whisk, alarms, stackoverflow, cli), e.g. info,store=debug,http=warn")
+      ->capture_default_str();
+  serve->add_option("--log-file", o.log_file, "Write log lines to this file instead of standard error (- for standard output)");
+  serve->add_option("--log-format", o.log_format, "json (one object per line) or text")->capture_default_str();
+  serve->add_option("--activation-retention", o.activation_retention,
+                    "Delete activation records older than this, e.g. 7d, 12h (default: keep them)");
   return serve;
 }
 
@@ -295,6 +302,14 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   controller_options.concurrent_invocations = o.concurrent_invocations;
   controller_options.bounds.max_instances = o.concurrent_invocations;
   controller_options.metrics = &p.metrics;
+  if (!o.activation_retention.empty()) {
+    Result<std::chrono::milliseconds> retention = ParseDuration(o.activation_retention);
+    if (!retention.ok() || retention->count() == 0) {
+      return Status::InvalidArgument("--activation-retention: " + (retention.ok() ? std::string("must not be 0")
+                                                                                   : retention.status().message()));
+    }
+    controller_options.activation_retention = *retention;
+  }
   whisk::NativeRuntime::Options native_options;
   native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
@@ -462,16 +477,22 @@ void WispServer::Stop() {
   p.native_runtime->Shutdown();
 }
 
-int RunServe(const ServeOptions& o) {
+Status ConfigureLogging(const ServeOptions& o) {
   log::Options log_options;
-  if (!log::ParseLevel(o.log_level, &log_options.level)) {
-    std::fprintf(stderr, "wisp serve: unknown --log-level '%s'\n", o.log_level.c_str());
-    return 2;
+  if (Status s = log::ParseLevelSpec(o.log_level, &log_options); !s.ok()) {
+    return Status::InvalidArgument("--log-level: " + s.message());
+  }
+  if (!log::ParseFormat(o.log_format, &log_options.format)) {
+    return Status::InvalidArgument("--log-format: '" + o.log_format + "' is neither json nor text");
   }
   log_options.file = o.log_file;
-  if (Status s = log::Configure(log_options); !s.ok()) {
-    std::fprintf(stderr, "wisp serve: %s\n", s.ToString().c_str());
-    return 1;
+  return log::Configure(log_options);
+}
+
+int RunServe(const ServeOptions& o) {
+  if (Status s = ConfigureLogging(o); !s.ok()) {
+    std::fprintf(stderr, "wisp serve: %s\n", s.message().c_str());
+    return s.IsInvalidArgument() ? 2 : 1;
   }
   const sigset_t signals = BlockTerminationSignals();
   Result<std::unique_ptr<WispServer>> server = WispServer::Start(o);

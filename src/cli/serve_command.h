@@ -46,14 +46,20 @@ struct ServeOptions {
   int native_max_processes = 64;           // actionloop processes alive at once
   std::string web_root;                    // the dashboard's files; empty: the ones built in
   std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
-  std::string log_level = "info";
-  std::string log_file;
   // Alerts (cli/alerts.h, docs/observability.md).
   std::string alert_rules;              // a YAML rules file; empty: the shipped defaults
   std::string alert_slack_url;          // a Slack incoming webhook for alerts
   std::string alert_webhook_url;        // a generic JSON webhook for alerts
   int64_t alert_interval_ms = 15'000;   // how often the rules are evaluated
+  std::string log_level = "info";          // LEVEL[,MODULE=LEVEL...] (log::ParseLevelSpec)
+  std::string log_file;                    // empty: standard error; "-": standard output
+  std::string log_format = "json";         // json or text
+  std::string activation_retention;        // e.g. 7d (util ParseDuration); empty: keep forever
 };
+
+// Configures logging from the --log-* options. InvalidArgument for a bad
+// level or format (exit code 2), IoError when the file cannot be opened.
+Status ConfigureLogging(const ServeOptions& options);
 
 // Registers `serve` and its flags on `app`; `options` is filled by parsing.
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/log_search.h"
+#include "cli/trace_view.h"
 #include "util/base64.h"
 
 namespace wisp::cli {
@@ -637,20 +640,6 @@ void AddActivation(CLI::App& app, WskCommands& c) {
       },
       false);
   add_by_id(
-      "logs", "get the logs of an activation",
-      [](Session& s, IdOpts& o, const std::string& id) {
-        auto r = s.Call("get logs for activation '" + id + "'", "GET",
-                        "namespaces/" + UrlEncode(s.ns()) + "/activations/" + UrlEncode(id) + "/logs");
-        if (!r) return s.exit_code;
-        if (r->json.contains("logs") && r->json["logs"].is_array())
-          for (const Json& line : r->json["logs"]) {
-            std::string text = line.is_string() ? line.get<std::string>() : json::Dump(line);
-            std::printf("%s\n", (o.strip ? StripTimestamp(text) : text).c_str());
-          }
-        return 0;
-      },
-      true);
-  add_by_id(
       "result", "get the result of an activation",
       [](Session& s, IdOpts&, const std::string& id) {
         auto r = s.Call("get result for activation '" + id + "'", "GET",
@@ -660,6 +649,103 @@ void AddActivation(CLI::App& app, WskCommands& c) {
         return 0;
       },
       false);
+
+  {
+    // logs: one activation's (ID | --last), or, with --grep/--since/--until/
+    // --action and no id, the matching lines of every activation in range.
+    struct Opts {
+      std::string id, grep, since, until, action;
+      bool last = false, strip = false, ignore_case = false;
+      int64_t limit = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    c.keep_alive.push_back(o);
+    CLI::App* cmd = activation->add_subcommand("logs", "get the logs of an activation, or search the logs of many");
+    cmd->add_option("id", o->id, "the activation id");
+    cmd->add_flag("-l,--last", o->last, "retrieve the last activation");
+    cmd->add_flag("-r,--strip", o->strip, "strip timestamp information and output stream");
+    cmd->add_option("-g,--grep", o->grep, "only lines that contain TEXT");
+    cmd->add_flag("--ignore-case", o->ignore_case, "--grep ignores the case of ASCII letters");
+    cmd->add_option("--since", o->since,
+                    "only activations (and lines) from this time on: 10m, 2h, 7d ago, an ISO-8601 time, or epoch ms");
+    cmd->add_option("--until", o->until, "only activations (and lines) up to this time, as for --since");
+    cmd->add_option("-a,--action", o->action, "only activations of this action (NAME or PACKAGE/NAME)");
+    cmd->add_option("--limit", o->limit, "stop after the lines of this many matching activations (0: no limit)");
+    cmd->callback([&c, o] {
+      c.run = [&c, o] {
+        const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        LogFilter filter;
+        filter.grep = o->grep;
+        filter.ignore_case = o->ignore_case;
+        for (auto [text, bound] : {std::pair{&o->since, &filter.since}, std::pair{&o->until, &filter.until}}) {
+          if (text->empty()) continue;
+          Result<int64_t> ms = ParseTimeBound(*text, now);
+          if (!ms.ok()) return Usage(ms.status().message());
+          *bound = *ms;
+        }
+        const auto print = [&](const std::string& prefix, const Json& logs) {
+          size_t printed = 0;
+          if (!logs.is_array()) return printed;
+          for (const Json& line : logs) {
+            const std::string text = line.is_string() ? line.get<std::string>() : json::Dump(line);
+            if (!filter.Matches(text)) continue;
+            std::printf("%s%s\n", prefix.c_str(), (o->strip ? StripTimestamp(text) : text).c_str());
+            ++printed;
+          }
+          return printed;
+        };
+        const bool search = o->id.empty() && !o->last;
+        if (search && o->grep.empty() && o->since.empty() && o->until.empty() && o->action.empty()) {
+          return Usage("An activation ID is required (or --grep, --since, --until or --action to search).");
+        }
+        Session s(c.globals);
+        if (!search) {
+          const std::string id = o->last ? LastActivationId(s) : o->id;
+          if (id.empty()) return s.exit_code;
+          auto r = s.Call("get logs for activation '" + id + "'", "GET",
+                          "namespaces/" + UrlEncode(s.ns()) + "/activations/" + UrlEncode(id) + "/logs");
+          if (!r) return s.exit_code;
+          print("", r->json.value("logs", Json::array()));
+          return 0;
+        }
+        // Newest first, a page at a time under a fixed upper bound, so that
+        // activations that start meanwhile do not shift the pages.
+        std::string name = o->action;
+        if (!name.empty() && name[0] == '/') name = s.Name(name).name;
+        const int64_t upto = filter.until.value_or(now);
+        constexpr int64_t kPage = 200;
+        std::vector<Json> matching;  // newest first
+        for (int64_t skip = 0;; skip += kPage) {
+          auto r = s.Call("get the list of activations", "GET",
+                          "namespaces/" + UrlEncode(s.ns()) + "/activations" +
+                              Query({{"name", name},
+                                     {"limit", std::to_string(kPage)},
+                                     {"skip", std::to_string(skip)},
+                                     {"since", filter.since ? std::to_string(*filter.since) : ""},
+                                     {"upto", std::to_string(upto)},
+                                     {"docs", "true"}}));
+          if (!r) return s.exit_code;
+          if (!r->json.is_array()) break;
+          for (const Json& a : r->json) {
+            const Json logs = a.value("logs", Json::array());
+            const bool any = std::any_of(logs.begin(), logs.end(), [&](const Json& line) {
+              return filter.Matches(line.is_string() ? line.get<std::string>() : json::Dump(line));
+            });
+            if (any) matching.push_back(a);
+          }
+          if (static_cast<int64_t>(r->json.size()) < kPage) break;
+        }
+        // Oldest first, as the lines were written; --limit keeps the newest.
+        if (o->limit > 0 && static_cast<int64_t>(matching.size()) > o->limit) matching.resize(o->limit);
+        for (auto it = matching.rbegin(); it != matching.rend(); ++it) {
+          print(json::GetString(*it, "activationId") + " " + EntityPath(*it) + " ", it->value("logs", Json::array()));
+        }
+        return 0;
+      };
+    });
+  }
 
   {
     struct Opts {
@@ -1148,6 +1234,34 @@ Result<Json> ExecFromArtifact(const std::string& artifact, const std::string& re
   return exec;
 }
 
+// ---------------------------------------------------------------- trace
+
+void AddTrace(CLI::App& app, WskCommands& c) {
+  struct Opts {
+    std::string id;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  c.keep_alive.push_back(o);
+  CLI::App* cmd = app.add_subcommand("trace", "show the activations of one trace id as a tree");
+  cmd->add_option("id", o->id, "the trace id (a request's X-Request-ID, an alarm's fire)")->required();
+  cmd->add_flag("--json", o->json, "print the API's JSON instead of the tree");
+  cmd->callback([&c, o] {
+    c.run = [&c, o] {
+      Session s(c.globals);
+      auto r = s.Call("get trace '" + o->id + "'", "GET",
+                      "namespaces/" + UrlEncode(s.ns()) + "/traces/" + UrlEncode(o->id));
+      if (!r) return s.exit_code;
+      if (o->json) {
+        PrintJson(stdout, r->json);
+      } else {
+        std::fputs(RenderTrace(r->json).c_str(), stdout);
+      }
+      return 0;
+    };
+  });
+}
+
 void AddWskCommands(CLI::App& app, WskCommands& c) {
   // Global flags, accepted before or after the command as wsk does.
   app.add_option("--apihost", c.globals.apihost, "whisk API HOST");
@@ -1162,6 +1276,7 @@ void AddWskCommands(CLI::App& app, WskCommands& c) {
   AddTrigger(app, c);
   AddRule(app, c);
   AddNamespaceAndList(app, c);
+  AddTrace(app, c);
 }
 
 }  // namespace wisp::cli

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "util/result.h"
+
 namespace wisp {
 
 class Clock {
@@ -71,5 +73,15 @@ class FakeClock final : public Clock {
 
 // "2026-11-27T22:30:00.123Z": UTC with milliseconds, as logs and records print it.
 std::string FormatIso8601(Clock::WallTime t);
+
+// "2026-11-27T22:30:00Z", with optional fractional seconds, "Z" or "+HH:MM"
+// / "-HH:MM", or a date alone ("2026-11-27", midnight UTC). InvalidArgument
+// for anything else.
+Result<Clock::WallTime> ParseIso8601(std::string_view text);
+
+// A duration as people write it on a command line: a whole number and a
+// unit, "500ms", "30s", "10m", "2h", "7d" or "1w". InvalidArgument, naming
+// the text, for a missing or unknown unit, a negative or too large number.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 }  // namespace wisp

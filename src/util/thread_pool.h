@@ -1,7 +1,8 @@
 // ThreadPool: a fixed set of threads that run submitted tasks in FIFO order.
 //
 // The HTTP server runs blocking handlers here so that they never stall its IO
-// threads. Tasks may be move-only.
+// threads. Tasks may be move-only. A task runs under the log context
+// (log.h) of the thread that submitted it, so its lines keep the trace id.
 //
 // Thread-safety: Submit() and Shutdown() may be called from any thread,
 // including from a task. The destructor calls Shutdown(); it must not run on
@@ -20,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/log.h"
+
 namespace wisp {
 
 class ThreadPool {
@@ -35,7 +38,10 @@ class ThreadPool {
   bool Submit(F&& task) {
     // std::function needs a copyable target; a shared_ptr makes move-only tasks fit.
     auto holder = std::make_shared<std::decay_t<F>>(std::forward<F>(task));
-    return Enqueue([holder] { (*holder)(); });
+    return Enqueue([holder, context = log::CapturedContext::Current()] {
+      log::LogContext carried(context);
+      (*holder)();
+    });
   }
 
   // Runs every task already queued, then joins the threads. Idempotent;

@@ -1,5 +1,6 @@
 #include "whisk/activation.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/ids.h"
@@ -68,7 +69,7 @@ Json ExtendedResponse(const Json& stored_response) {
 
 Json ExtendedActivation(const Json& stored) {
   Json out = stored;
-  for (const char* internal : {"_id", "_rev", "trace_id", "nameKey"}) out.erase(internal);
+  for (const char* internal : {"_id", "_rev", "trace_id", "parent_id", "nameKey"}) out.erase(internal);
   out["response"] = ExtendedResponse(stored.value("response", Json::object()));
   if (json::GetInt(stored, "end") == 0) {
     out.erase("end");
@@ -91,7 +92,16 @@ Json SummaryActivation(const Json& stored) {
 }
 
 ActivationStore::ActivationStore(std::shared_ptr<store::Database> db)
-    : db_(std::move(db)), writer_([this] { WriteLoop(); }) {}
+    : db_(std::move(db)), writer_([this] { WriteLoop(); }) {
+  store::IndexDef by_trace;
+  by_trace.ddoc = "_design/wisp-traces";
+  by_trace.name = "trace_id";
+  by_trace.fields.push_back(store::SortField{"trace_id", {"trace_id"}, false});
+  if (Result<store::CreateIndexResult> made = db_->CreateIndex(by_trace); !made.ok()) {
+    // Traces still work, by a scan of every record.
+    log::Error("whisk", "cannot index activations by trace", {{"error", made.status().ToString()}});
+  }
+}
 
 ActivationStore::~ActivationStore() {
   {
@@ -215,6 +225,63 @@ size_t ActivationStore::Count(const std::string& namespace_name, const Activatio
     return true;
   });
   return n;
+}
+
+std::vector<Json> ActivationStore::ByTrace(const std::string& namespace_name, const std::string& trace_id,
+                                           size_t limit) {
+  Flush();
+  std::vector<Json> out;
+  Result<store::Selector> selector = store::Selector::Parse({{"trace_id", trace_id}, {"namespace", namespace_name}});
+  if (!selector.ok()) return out;
+  store::FindOptions find;
+  find.selector = std::move(*selector);
+  find.limit = limit;
+  Result<store::FindResult> found = db_->Find(find);
+  if (!found.ok()) {
+    log::Error("whisk", "cannot find a trace's activations", {{"error", found.status().ToString()}});
+    return out;
+  }
+  return std::move(found->docs);
+}
+
+size_t ActivationStore::DeleteOlderThan(int64_t cutoff_ms) {
+  Flush();  // a queued record is deleted too, not written after the sweep
+  // First every expired id (ids only, a page at a time), then the deletions:
+  // deleting while paging would move the rows under the page boundary.
+  std::vector<Json> tombstones;
+  store::AllDocsOptions options;
+  const size_t kPage = 1000;
+  while (true) {
+    options.limit = kPage;
+    const Json page = db_->AllDocs(options);
+    const Json rows = page.value("rows", Json::array());
+    for (const Json& row : rows) {
+      const std::string id = row.value("id", "");
+      options.startkey = id;
+      options.skip = 1;
+      const size_t slash = id.find('/');
+      if (id.starts_with("_design/") || slash == std::string::npos) continue;
+      const std::string_view activation_id = std::string_view(id).substr(slash + 1);
+      if (activation_id.size() != 32 || IdMillis(activation_id) >= cutoff_ms) continue;
+      tombstones.push_back(
+          {{"_id", id}, {"_rev", json::GetString(row.value("value", Json::object()), "rev")}, {"_deleted", true}});
+    }
+    if (rows.size() < kPage) break;
+  }
+  size_t deleted = 0;
+  for (size_t at = 0; at < tombstones.size(); at += kPage) {
+    std::vector<Json> batch(tombstones.begin() + static_cast<std::ptrdiff_t>(at),
+                            tombstones.begin() + static_cast<std::ptrdiff_t>(std::min(at + kPage, tombstones.size())));
+    for (const store::WriteResult& result : db_->BulkDocs(std::move(batch), /*new_edits=*/true)) {
+      if (result.status.ok()) {
+        ++deleted;
+      } else if (!result.status.IsConflict()) {  // a conflict: someone else changed or deleted it
+        log::Error("whisk", "cannot delete an expired activation",
+                   {{"id", result.id}, {"error", result.status.ToString()}});
+      }
+    }
+  }
+  return deleted;
 }
 
 }  // namespace wisp::whisk

@@ -4,9 +4,13 @@
 // A record is stored as a document of the system database
 // `whisk_local_activations`, with the id "<namespace>/<activationId>", in
 // OpenWhisk's stored form: `response.statusCode` (0..3) without
-// `status`/`success`. Two more fields stay in the store only: `trace_id`
-// (the request that caused the activation) and `nameKey` (the `[pkg/]name`
-// that the list's `name` filter matches).
+// `status`/`success`. Three more fields stay in the store only: `trace_id`
+// (the request that caused the activation), `parent_id` (the activation
+// whose run invoked this one: the trigger activation for a rule's action,
+// the invoker for each handler; a sequence component has `cause` instead),
+// and `nameKey` (the `[pkg/]name` that the list's `name` filter matches).
+// A Mango index on `trace_id` (design document `_design/wisp-traces`) finds
+// the activations of one trace (traces.h).
 //
 // Activation ids are 32 lower-case hex characters like OpenWhisk's, but the
 // first 12 are the creation time in milliseconds, so that the store's id
@@ -87,6 +91,12 @@ class ActivationStore {
   std::vector<Json> List(const std::string& namespace_name, const ActivationQuery& query);
   // How many records match (skip and limit ignored).
   size_t Count(const std::string& namespace_name, const ActivationQuery& query);
+  // The stored records of `namespace_name` whose trace_id is `trace_id`, at
+  // most `limit`, in no particular order.
+  std::vector<Json> ByTrace(const std::string& namespace_name, const std::string& trace_id, size_t limit);
+  // Deletes every record, of any namespace, whose activation id was made
+  // before `cutoff_ms` (epoch ms); returns how many went.
+  size_t DeleteOlderThan(int64_t cutoff_ms);
 
  private:
   // Calls `visit` with each matching record, newest first, until it returns false.

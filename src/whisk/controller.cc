@@ -94,6 +94,7 @@ void Controller::SetApiHost(std::string api_host) {
 }
 
 Controller::~Controller() {
+  if (sweeper_) sweeper_->Stop();
   if (pool_) pool_->Shutdown();
 }
 
@@ -127,6 +128,11 @@ Status Controller::Start() {
   WISP_ASSIGN_OR_RETURN(std::shared_ptr<store::Database> activations, store_.GetDatabase(kActivationsDb));
   activations_ = std::make_unique<ActivationStore>(activations);
   pool_ = std::make_unique<ThreadPool>(std::max<size_t>(1, options_.invoker_threads), "wisp-invoke");
+  if (options_.activation_retention.count() > 0) {
+    sweeper_ = std::make_unique<ActivationSweeper>(
+        clock_, ActivationSweeper::IntervalFor(options_.activation_retention), [this] { ExpireActivations(); });
+    sweeper_->Start();
+  }
 
   // The shared catalog: /whisk.system/utils, published, with built-in actions.
   Identity system{std::string(kSystemNamespace), std::string(kSystemNamespace), "", ""};
@@ -611,6 +617,8 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   const Clock::SteadyTime received = clock_.SteadyNow();
   InvokeReply reply;
   reply.activation_id = NewActivationId(clock_.Now());
+  Lineage lineage{invoke.trace_id, "", invoke.parent_id};
+  if (lineage.parent_id.empty()) lineage.parent_id = log::LogContext::Get("activation_id");
   if (invoke.blocking && FieldOf(FieldOf(*action.doc, "exec"), "kind") == "builtin") {
     // A built-in function returns at once: it runs here, on the caller's
     // thread, without two hand-offs to the invoker pool and back.
@@ -619,7 +627,7 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
       ++outstanding_;
     }
     size_t budget = options_.sequence_max_length;
-    const Json record = Execute(caller, action, payload, reply.activation_id, invoke.trace_id, "", received, budget, 0);
+    const Json record = Execute(caller, action, payload, reply.activation_id, lineage, received, budget, 0);
     Release(caller.namespace_name);
     {
       std::lock_guard<std::mutex> lock(outstanding_mu_);
@@ -630,9 +638,9 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   }
   auto pending = std::make_shared<Pending>();
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
-               trace = invoke.trace_id, received, pending] {
+               lineage, received, pending] {
     size_t budget = options_.sequence_max_length;
-    Json record = Execute(caller, action, payload, id, trace, "", received, budget, 0);
+    Json record = Execute(caller, action, payload, id, lineage, received, budget, 0);
     Release(caller.namespace_name);
     {
       std::lock_guard<std::mutex> lock(pending->mu);
@@ -690,17 +698,21 @@ void Controller::Answer(const Json& record, bool result_only, InvokeReply& reply
 }
 
 Json Controller::NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
-                           const std::string& trace_id, const std::string& cause) const {
+                           const Lineage& lineage) const {
   Json record = {{"namespace", caller.namespace_name},
                  {"name", action.name.name},
                  {"version", action.doc->value("version", std::string(kFirstVersion))},
                  {"subject", caller.subject},
                  {"publish", false},
                  {"activationId", id},
-                 {"trace_id", trace_id},
+                 {"trace_id", lineage.trace_id},
                  {"nameKey", action.name_key},
                  {"logs", Json::array()}};
-  if (!cause.empty()) record["cause"] = cause;
+  if (!lineage.cause.empty()) {
+    record["cause"] = lineage.cause;
+  } else if (!lineage.parent_id.empty()) {
+    record["parent_id"] = lineage.parent_id;
+  }
   Json annotations = Json::array();
   SetKeyValue(annotations, "path", action.name.DocId());
   if (!action.binding.empty()) SetKeyValue(annotations, "binding", action.binding);
@@ -714,16 +726,25 @@ void Controller::StoreRecord(const Json& record) {
   if (metrics_) metrics_->Finished(record);
 }
 
+void Controller::LogFinished(const Json& record, bool cold) {
+  if (!log::Enabled(log::Level::kDebug, "whisk")) return;
+  const int code = static_cast<int>(json::GetInt(FieldOf(record, "response"), "statusCode", 3));
+  log::Debug("whisk", "activation finished",
+             {{"status", ActivationStatusText(static_cast<ActivationStatus>(code < 0 || code > 3 ? 3 : code))},
+              {"duration_ms", json::GetInt(record, "duration")},
+              {"cold", cold}});
+}
+
 Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
-                         const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
-                         size_t& atomic_budget, int depth) {
-  log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}});
+                         const Lineage& lineage, Clock::SteadyTime received, size_t& atomic_budget, int depth) {
+  // Every line logged while this activation runs, on this thread or on
+  // threads its work is handed to, names it.
+  log::LogContext context({{"trace_id", lineage.trace_id}, {"activation_id", id}, {"action", action.name.DocId()}});
   const Json& exec = FieldOf(*action.doc, "exec");
   const std::string kind = exec.value("kind", "");
-  if (kind == "sequence")
-    return ExecuteSequence(caller, action, args, id, trace_id, cause, received, atomic_budget, depth);
+  if (kind == "sequence") return ExecuteSequence(caller, action, args, id, lineage, received, atomic_budget, depth);
 
-  Json record = NewRecord(caller, action, id, trace_id, cause);
+  Json record = NewRecord(caller, action, id, lineage);
   const Json& limits = FieldOf(*action.doc, "limits");
   RunOutcome outcome;
   const int64_t queued_ms =
@@ -776,7 +797,7 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     request.action_name = action.name.FullName();
     request.action_version = action.doc->value("version", "");
     request.activation_id = id;
-    request.transaction_id = trace_id;
+    request.transaction_id = lineage.trace_id;
     const Json& annotations = FieldOf(*action.doc, "annotations");
     if (KeyValue(annotations, "provide-api-key").is_null() || KeyValueIsTrue(annotations, "provide-api-key")) {
       request.api_key = caller.Credential();
@@ -817,15 +838,16 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
   SetKeyValue(annotations, "timeout", outcome.timeout);
   SetKeyValue(annotations, "limits", limits);
   if (outcome.cold) SetKeyValue(annotations, "initTime", static_cast<int64_t>(outcome.init_time.count()));
-  if (!cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
+  if (!lineage.cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
   StoreRecord(record);
+  LogFinished(record, outcome.cold);
   return record;
 }
 
 Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args,
-                                 const std::string& id, const std::string& trace_id, const std::string& cause,
-                                 Clock::SteadyTime received, size_t& atomic_budget, int depth) {
-  Json record = NewRecord(caller, action, id, trace_id, cause);
+                                 const std::string& id, const Lineage& lineage, Clock::SteadyTime received,
+                                 size_t& atomic_budget, int depth) {
+  Json record = NewRecord(caller, action, id, lineage);
   const Json& limits = FieldOf(*action.doc, "limits");
   Json input;
   if (args.is_object()) {
@@ -855,8 +877,8 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
     }
     memory = std::max(memory, json::GetInt(FieldOf(*component->doc, "limits"), "memory"));
     const std::string component_id = NewActivationId(clock_.Now());
-    const Json done =
-        Execute(caller, *component, input, component_id, trace_id, id, clock_.SteadyNow(), atomic_budget, depth + 1);
+    const Json done = Execute(caller, *component, input, component_id, Lineage{lineage.trace_id, id, ""},
+                              clock_.SteadyNow(), atomic_budget, depth + 1);
     component_ids.push_back(component_id);
     duration += json::GetInt(done, "duration");
     response = done["response"];
@@ -870,15 +892,16 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
   record["response"] = response;
   record["logs"] = component_ids;
   Json& annotations = record["annotations"];
-  SetKeyValue(annotations, "topmost", cause.empty());
+  SetKeyValue(annotations, "topmost", lineage.cause.empty());
   SetKeyValue(annotations, "kind", "sequence");
   SetKeyValue(annotations, "waitTime", queued_ms);
   Json seq_limits = {{"timeout", limits.value("timeout", options_.bounds.default_timeout_ms)},
                      {"logs", limits.value("logs", options_.bounds.default_logs_mb)},
                      {"memory", memory}};
   SetKeyValue(annotations, "limits", seq_limits);
-  if (!cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
+  if (!lineage.cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
   StoreRecord(record);
+  LogFinished(record, false);
   return record;
 }
 
@@ -1199,13 +1222,14 @@ Status Controller::AdmitFire(const std::string& ns) {
 }
 
 Json Controller::FireRule(const Identity& caller, const std::string& rule_key, const Json& link, const Json& args,
-                          const std::string& trace_id) {
+                          const std::string& trace_id, const std::string& trigger_id) {
   const Json& action_ref = FieldOf(link, "action");
   const std::string action_path = json::GetString(action_ref, "path") + "/" + json::GetString(action_ref, "name");
   Json line = {{"rule", rule_key}, {"action", action_path}};
   Result<EntityName> name = ParseFullyQualifiedName("/" + action_path, caller.namespace_name);
   InvokeOptions invoke;
   invoke.trace_id = trace_id;
+  invoke.parent_id = trigger_id;
   Result<InvokeReply> reply = name.ok() ? Invoke(caller, *name, args, invoke) : Result<InvokeReply>(name.status());
   if (reply.ok()) {
     line["statusCode"] = 0;
@@ -1257,11 +1281,13 @@ Result<std::optional<std::string>> Controller::FireTrigger(const Identity& calle
                  {"response", {{"statusCode", 0}, {"result", payload}, {"size", ResultBytes(payload)}}},
                  {"annotations", Json::array()},
                  {"logs", Json::array()}};
-  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record),
-               trace_id]() mutable {
+  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record), trace_id,
+               id, path = ns + "/" + name]() mutable {
+    log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}, {"action", path}});
     for (const auto& [rule_key, link] : active) {
-      record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id)));
+      record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id, id)));
     }
+    log::Debug("whisk", "trigger fired", {{"rules", active.size()}});
     StoreRecord(record);
     std::lock_guard<std::mutex> lock(outstanding_mu_);
     if (--outstanding_ == 0) outstanding_cv_.notify_all();
@@ -1295,6 +1321,37 @@ Result<Json> Controller::GetActivation(const Identity& caller, const std::string
   WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
   WISP_RETURN_IF_ERROR(ValidateActivationId(id));
   return activations_->Get(ns, id);
+}
+
+Result<Json> Controller::GetTrace(const Identity& caller, const std::string& ns, const std::string& trace_id) {
+  WISP_RETURN_IF_ERROR(RequireOwn(caller, ns));
+  if (trace_id.empty() || trace_id.size() > 256) return Status::InvalidArgument("The trace id is not valid.");
+  std::string id = trace_id;
+  std::vector<Json> records = activations_->ByTrace(ns, id, kMaxTraceActivations + 1);
+  if (records.empty() && ValidateActivationId(trace_id).ok()) {
+    // An activation id stands for the trace that activation belongs to.
+    if (Result<Json> record = activations_->Get(ns, trace_id); record.ok()) {
+      id = json::GetString(*record, "trace_id");
+      if (!id.empty()) records = activations_->ByTrace(ns, id, kMaxTraceActivations + 1);
+    }
+  }
+  if (records.empty()) return Status::NotFound(std::string(kNotFoundText));
+  const bool truncated = records.size() > kMaxTraceActivations;
+  if (truncated) records.resize(kMaxTraceActivations);
+  Json tree = BuildTraceTree(id, std::move(records));
+  tree["namespace"] = ns;
+  tree["truncated"] = truncated;
+  return tree;
+}
+
+size_t Controller::ExpireActivations() {
+  if (options_.activation_retention.count() <= 0) return 0;
+  const int64_t cutoff = clock_.NowMillis() - options_.activation_retention.count();
+  const size_t deleted = activations_->DeleteOlderThan(cutoff);
+  if (deleted > 0) {
+    log::Info("whisk", "expired activations", {{"deleted", deleted}, {"before", FormatIso8601(Clock::WallTime(std::chrono::milliseconds(cutoff)))}});
+  }
+  return deleted;
 }
 
 }  // namespace wisp::whisk

@@ -45,8 +45,10 @@
 #include "whisk/action_runtime.h"
 #include "whisk/activation.h"
 #include "whisk/activation_metrics.h"
+#include "whisk/activation_sweeper.h"
 #include "whisk/entity.h"
 #include "whisk/identity.h"
+#include "whisk/traces.h"
 
 namespace wisp::whisk {
 
@@ -69,6 +71,9 @@ struct ControllerOptions {
   // Where the activation metrics go (activation_metrics.h); null: none. It
   // must outlive the controller.
   MetricsRegistry* metrics = nullptr;
+  // Activation records older than this are deleted by a periodic sweep
+  // (ActivationSweeper); zero keeps them forever.
+  std::chrono::milliseconds activation_retention{0};
 };
 
 // A list request's paging (spec §1.1).
@@ -83,6 +88,11 @@ struct InvokeOptions {
   bool result_only = false;
   std::chrono::milliseconds wait{60'000};
   std::string trace_id;
+  // The activation that makes this invoke (its record's parent_id). Empty:
+  // the activation running on the calling thread (log::LogContext's
+  // `activation_id`), if any, so an action that invokes another in-process
+  // needs to say nothing.
+  std::string parent_id;
 };
 
 // What an invoke answers: 200/202/502/500 and the body; the activation id
@@ -186,6 +196,21 @@ class Controller {
                                bool count);
   // The stored record (ExtendedActivation() renders it).
   Result<Json> GetActivation(const Identity& caller, const std::string& ns, const std::string& id);
+  // GET .../traces/{id}: the activations of `ns` whose trace id is
+  // `trace_id`, as a tree (BuildTraceTree() in traces.h), with `namespace`
+  // and `truncated` (more than kMaxTraceActivations). An activation id
+  // instead of a trace id stands for that activation's trace. 404 when none.
+  Result<Json> GetTrace(const Identity& caller, const std::string& ns, const std::string& trace_id);
+  // Deletes the records older than activation_retention now; returns how
+  // many went (0 when retention is off). The sweeper calls it every
+  // ActivationSweeper::IntervalFor(retention), from Start() on.
+  size_t ExpireActivations();
+
+  // Waits until the retention sweeper has finished `count` sweeps; false
+  // after `timeout`, or at once when retention is off (tests).
+  bool WaitForSweeps(int64_t count, std::chrono::milliseconds timeout) {
+    return sweeper_ != nullptr && sweeper_->WaitForSweeps(count, timeout);
+  }
 
   // Blocks until every queued activation has run and its record is committed
   // (tests, shutdown).
@@ -257,24 +282,33 @@ class Controller {
   void Release(const std::string& ns);
   // Counts a trigger fire against firesPerMinute, or 429.
   Status AdmitFire(const std::string& ns);
-  // One rule of a fire: invokes its action, returns the trigger log line.
+  // One rule of a fire: invokes its action (caused by the trigger
+  // activation `trigger_id`), returns the trigger log line.
   Json FireRule(const Identity& caller, const std::string& rule_key, const Json& link, const Json& args,
-                const std::string& trace_id);
+                const std::string& trace_id, const std::string& trigger_id);
 
+  // Where an activation sits in its trace: the trace id, the sequence that
+  // runs it as a component (`cause`) or else the activation that invoked it
+  // (`parent_id`); either may be empty.
+  struct Lineage {
+    std::string trace_id;
+    std::string cause;
+    std::string parent_id;
+  };
   // Runs one activation (primitive or sequence) to its end, stores its
   // record, and returns the stored record.
   Json Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
-               const std::string& trace_id, const std::string& cause, Clock::SteadyTime received, size_t& atomic_budget,
-               int depth);
+               const Lineage& lineage, Clock::SteadyTime received, size_t& atomic_budget, int depth);
   Json ExecuteSequence(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
-                       const std::string& trace_id, const std::string& cause, Clock::SteadyTime received,
-                       size_t& atomic_budget, int depth);
+                       const Lineage& lineage, Clock::SteadyTime received, size_t& atomic_budget, int depth);
   // The blocking invoke's answer from its stored record: 200, 502 or 500,
   // with the result alone or the whole activation.
   static void Answer(const Json& record, bool result_only, InvokeReply& reply);
   Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
-                 const std::string& trace_id, const std::string& cause) const;
+                 const Lineage& lineage) const;
   void StoreRecord(const Json& record);
+  // The debug line that says an activation ended, under its log context.
+  static void LogFinished(const Json& record, bool cold);
 
   store::Store& store_;
   const ControllerOptions options_;
@@ -294,6 +328,7 @@ class Controller {
   std::unique_ptr<ActivationStore> activations_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ActivationMetrics> metrics_;  // null without options_.metrics
+  std::unique_ptr<ActivationSweeper> sweeper_;  // when activation_retention is set
 
   std::mutex waiting_mu_;
   bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)

@@ -431,8 +431,8 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
     const bool alive = !process->loop->HasExited();
     Release(pool, std::move(process), alive);
   } else {
-    log::Info("whisk", "native action process discarded",
-              {{"action", request.action_name}, {"activation_id", request.activation_id}, {"timeout", out.timeout}});
+    // The activation's log context names the action and the activation.
+    log::Info("whisk", "native action process discarded", {{"timeout", out.timeout}});
     Discard(pool, std::move(process), log);
   }
   out.end = clock_.Now();
@@ -730,8 +730,7 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std:
   auto process = std::make_unique<Process>();
   process->code = std::move(installed);
   process->loop = std::move(*loop);
-  log::Debug("whisk", "native action process started",
-             {{"action", request.action_name}, {"pid", static_cast<int64_t>(process->loop->child().pid())}});
+  log::Debug("whisk", "native action process started", {{"pid", static_cast<int64_t>(process->loop->child().pid())}});
   std::lock_guard lock(mu_);
   if (shutting_down_) process->loop->child().Kill();
   busy_.insert(process.get());

@@ -372,6 +372,14 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
   router.Get(std::string(kBase) + "/activations/{id}/logs", activation("logs"));
   router.Get(std::string(kBase) + "/activations/{id}/result", activation("result"));
 
+  // --- traces (traces.h) ---
+  // GET .../traces/{id}: 200 the tree of the activations of trace {id} in
+  // the namespace; 400 bad id; 401, 403; 404 when the trace has none.
+  router.Get(std::string(kBase) + "/traces/{id}",
+             Guard(ids, [c](Request& r, const Identity& caller, const std::string& ns) {
+               return Reply(c->GetTrace(caller, ns, r.Param("id")), r);
+             }));
+
   // --- web actions (web_action.h) ---
   AddWebActionRoutes(router, controller, ids);
 }

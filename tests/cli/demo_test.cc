@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -201,6 +202,137 @@ TEST(DemoTest, BadUserFlagExitsTwo) {
   ASSERT_TRUE(demo.started());
   EXPECT_EQ(demo.Wait(30s), 2);
   EXPECT_NE(testing::ReadAll(dir + "/stderr.txt").find("--user must be NAME:PASSWORD"), std::string::npos);
+}
+
+// The trace of one poll of the demo holds every activation the poll caused,
+// found independently by following the records' own links: the trigger's
+// rule line, the sequence's components, the invoker's handler ids and each
+// handler's components. `wisp trace` prints the same tree.
+TEST(DemoTest, TheTraceOfAPollHoldsEveryActivationItCaused) {
+  const std::string dir = testing::MakeTempDir();
+  Subprocess demo({WISP_BINARY, "demo", "--data-dir", dir + "/data", "--api-port", "0", "--couch-port", "0", "--user",
+                   "alice:s3cret-pw", "--cron", "*/2 * * * * *", "--event-interval", "1"},
+                  dir + "/demo-stderr.txt");
+  ASSERT_TRUE(demo.started());
+  ASSERT_NE(demo.ReadLineContaining("Ctrl-C stops everything.", 60s), "")
+      << demo.output() << testing::ReadAll(dir + "/demo-stderr.txt");
+  const std::string banner = demo.output();
+  const std::string api = UrlAfter(banner, "OpenWhisk API");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(banner, m, std::regex("\\(AUTH=([^)]+)\\)"))) << banner;
+  const std::string auth = m[1];
+
+  http::Client client;
+  auto get_json = [&](const std::string& path) {
+    http::ClientRequest request;
+    request.url = api + "/api/v1/namespaces/_/" + path;
+    request.headers.Set("Authorization", "Basic " + Base64Encode(auth));
+    Result<http::ClientResponse> response = client.Send(request);
+    if (!response.ok() || response->status != 200) return Json();
+    Result<Json> parsed = json::Parse(response->body);
+    return parsed.ok() ? *parsed : Json();
+  };
+  auto ids_of = [](const Json& list) {
+    std::set<std::string> ids;
+    for (const Json& id : list) ids.insert(id.get<std::string>());
+    return ids;
+  };
+
+  // A finished poll that stored questions: its socron record holds the
+  // invoker's result (a sequence answers with its last component's).
+  Json socron;
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (socron.is_null() && std::chrono::steady_clock::now() < deadline) {
+    for (const Json& record : get_json("activations?docs=true&limit=50&name=stackoverflow/socron")) {
+      const Json result = record["response"].value("result", Json::object());
+      if (result.value("invoked", 0) > 0 && !result.value("activation_ids_truncated", true)) {
+        socron = record;
+        break;
+      }
+    }
+  }
+  ASSERT_FALSE(socron.is_null()) << "no poll stored a question";
+  const std::string socron_id = socron["activationId"];
+
+  // What the poll caused, by the records' links.
+  std::set<std::string> expected = {socron_id};
+  std::string trigger_id;
+  const int64_t socron_start = socron["start"];
+  for (const Json& record : get_json("activations?docs=true&limit=200&since=" + std::to_string(socron_start - 10'000) +
+                                     "&upto=" + std::to_string(socron_start))) {
+    for (const Json& line : record.value("logs", Json::array())) {
+      Result<Json> rule = json::ParseObject(line.is_string() ? line.get<std::string>() : "");
+      if (rule.ok() && rule->value("activationId", "") == socron_id) trigger_id = record["activationId"];
+    }
+  }
+  ASSERT_FALSE(trigger_id.empty()) << "no trigger record started " << socron_id;
+  expected.insert(trigger_id);
+  const std::set<std::string> components = ids_of(socron["logs"]);
+  ASSERT_EQ(components.size(), 2u);
+  expected.insert(components.begin(), components.end());
+  const std::set<std::string> handlers = ids_of(socron["response"]["result"]["activation_ids"]);
+  for (const std::string& handler : handlers) {
+    expected.insert(handler);
+    const Json record = get_json("activations/" + handler);
+    const std::set<std::string> parts = ids_of(record.value("logs", Json::array()));
+    EXPECT_EQ(parts.size(), 2u) << "qhandler " << handler << " is storer -> notifier";
+    expected.insert(parts.begin(), parts.end());
+  }
+
+  const Json trace = get_json("traces/" + socron_id);
+  ASSERT_TRUE(trace.is_object()) << "GET traces/" << socron_id;
+  std::set<std::string> in_tree;
+  std::function<void(const Json&)> walk = [&](const Json& nodes) {
+    for (const Json& node : nodes) {
+      if (node.contains("activationId") && node["type"] != "rule") in_tree.insert(node["activationId"]);
+      walk(node["children"]);
+    }
+  };
+  walk(trace["roots"]);
+  EXPECT_EQ(in_tree, expected);
+  EXPECT_EQ(trace["activations"], expected.size());
+  ASSERT_EQ(trace["roots"].size(), 1u);
+  const Json& trigger = trace["roots"][0];
+  EXPECT_EQ(trigger["type"], "trigger");
+  ASSERT_EQ(trigger["children"].size(), 1u);
+  const Json& rule = trigger["children"][0];
+  EXPECT_EQ(rule["type"], "rule");
+  ASSERT_EQ(rule["children"].size(), 1u);
+  const Json& sequence = rule["children"][0];
+  EXPECT_EQ(sequence["name"], "guest/stackoverflow/socron");
+  ASSERT_EQ(sequence["children"].size(), 2u);
+  EXPECT_EQ(sequence["children"][0]["name"], "whisk.system/stackoverflow/collector");
+  const Json& invoker = sequence["children"][1];
+  EXPECT_EQ(invoker["name"], "whisk.system/stackoverflow/invoker");
+  EXPECT_EQ(invoker["children"].size(), handlers.size());
+  for (const Json& handler : invoker["children"]) {
+    EXPECT_EQ(handler["name"], "guest/stackoverflow/qhandler");
+    ASSERT_EQ(handler["children"].size(), 2u);
+    EXPECT_EQ(handler["children"][0]["name"], "whisk.system/stackoverflow/storer");
+    EXPECT_EQ(handler["children"][1]["name"], "whisk.system/stackoverflow/notifier");
+  }
+
+  // The CLI draws the same tree.
+  Subprocess cli({WISP_BINARY, "--apihost", api, "--auth", auth, "trace", socron_id}, dir + "/trace-stderr.txt");
+  cli.ReadLineContaining("\x01 never printed", 30s);
+  EXPECT_EQ(cli.Wait(30s), 0) << testing::ReadAll(dir + "/trace-stderr.txt");
+  const std::string out = cli.output();
+  EXPECT_TRUE(std::regex_search(out, std::regex("^trace [0-9a-f]{32} in guest: " + std::to_string(expected.size()) +
+                                                " activations, 0 errors")))
+      << out;
+  EXPECT_NE(out.find("\ntrigger guest/so-"), std::string::npos) << out;
+  EXPECT_NE(out.find("\u2514\u2500 rule guest/so-"), std::string::npos) << out;
+  EXPECT_NE(out.find("sequence guest/stackoverflow/socron  success"), std::string::npos) << out;
+  EXPECT_NE(out.find("action whisk.system/stackoverflow/collector  success"), std::string::npos) << out;
+  size_t handler_lines = 0;
+  for (size_t at = out.find("sequence guest/stackoverflow/qhandler"); at != std::string::npos;
+       at = out.find("sequence guest/stackoverflow/qhandler", at + 1)) {
+    ++handler_lines;
+  }
+  EXPECT_EQ(handler_lines, handlers.size()) << out;
+  EXPECT_NE(out.find("action whisk.system/stackoverflow/notifier"), std::string::npos) << out;
+
+  EXPECT_EQ(demo.Signal(SIGINT, 30s), 0) << testing::ReadAll(dir + "/demo-stderr.txt");
 }
 
 }  // namespace

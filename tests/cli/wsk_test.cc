@@ -1,6 +1,8 @@
 // The wsk-compatible client commands, run as a user runs them: the real
 // `wisp` binary against a running `wisp serve`, with a temporary
 // WSK_CONFIG_FILE. Each test asserts the printed lines and exit codes.
+#include <algorithm>
+
 #include "cli/wsk_fixture.h"
 
 namespace wisp {
@@ -311,6 +313,82 @@ TEST_F(WskTest, VerboseShowsTheHttpExchangeWithoutTheKey) {
   EXPECT_NE(r.out.find("RESPONSE:Got response with code 200"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Response body received:\n[\"guest\"]"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(auth_.substr(auth_.find(':') + 1)), std::string::npos);  // the secret is not printed
+}
+
+// `activation logs` with --grep, --since, --until and --action searches the
+// logs of every activation in range; with an id it still shows one.
+TEST_F(WskTest, ActivationLogsSearchesAcrossActivations) {
+  Configure();
+  for (const std::string name : {"alpha", "beta"}) {
+    const std::string script = dir_ + "/" + name + ".sh";
+    std::ofstream(script) << "#!/bin/sh\nwhile read line; do echo '" + name + " says " +
+                                 (name == "alpha" ? "needle" : "hay") +
+                                 "' >&2; echo '{}' >&3; done\n";
+    ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+    ASSERT_EQ(Wisp({"action", "create", name, script}).code, 0);
+  }
+  std::vector<std::string> alpha_ids;
+  std::smatch m;
+  for (const char* name : {"alpha", "beta", "alpha"}) {
+    Outcome invoke = Wisp({"action", "invoke", name, "-b"});
+    ASSERT_TRUE(std::regex_search(invoke.out, m, std::regex("with id ([0-9a-f]{32})"))) << invoke.out;
+    if (std::string(name) == "alpha") alpha_ids.push_back(m[1]);
+  }
+
+  Outcome needle = Wisp({"activation", "logs", "--grep", "needle", "--strip"});
+  EXPECT_EQ(needle.code, 0) << needle.err;
+  EXPECT_EQ(needle.out, alpha_ids[0] + " /guest/alpha alpha says needle\n" + alpha_ids[1] +
+                            " /guest/alpha alpha says needle\n");  // oldest first
+
+  Outcome beta = Wisp({"activation", "logs", "--action", "beta"});
+  EXPECT_TRUE(std::regex_match(beta.out, std::regex("[0-9a-f]{32} /guest/beta \\S+Z +stderr: beta says hay\n")))
+      << beta.out;
+  const std::string recent = Wisp({"activation", "logs", "--since", "10m", "--grep", "says"}).out;
+  EXPECT_EQ(std::count(recent.begin(), recent.end(), '\n'), 3) << recent;
+  EXPECT_EQ(Wisp({"activation", "logs", "--since", "2200-01-01", "--grep", "says"}).out, "");
+  EXPECT_EQ(Wisp({"activation", "logs", "--until", "1", "--grep", "says"}).out, "");
+  EXPECT_EQ(Wisp({"activation", "logs", "--grep", "needle", "--limit", "1", "--strip"}).out,
+            alpha_ids[1] + " /guest/alpha alpha says needle\n");
+
+  // The single-activation form, with a --grep that filters its lines.
+  EXPECT_EQ(Wisp({"activation", "logs", alpha_ids[0], "--strip"}).out, "alpha says needle\n");
+  EXPECT_EQ(Wisp({"activation", "logs", alpha_ids[0], "--grep", "hay"}).out, "");
+
+  Outcome bare = Wisp({"activation", "logs"});
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_NE(bare.err.find("An activation ID is required"), std::string::npos) << bare.err;
+  Outcome bad_time = Wisp({"activation", "logs", "--since", "yesterday"});
+  EXPECT_EQ(bad_time.code, 2);
+  EXPECT_NE(bad_time.err.find("'yesterday' is not a time"), std::string::npos) << bad_time.err;
+}
+
+// `wisp trace ID` prints the tree of a trace; an activation id stands for
+// the trace it belongs to.
+TEST_F(WskTest, TraceShowsASequenceAndItsComponents) {
+  Configure();
+  ASSERT_EQ(Wisp({"action", "create", "echo", "--kind", "builtin", "echo"}).code, 0);
+  ASSERT_EQ(Wisp({"action", "create", "twice", "--sequence", "echo,echo"}).code, 0);
+  Outcome invoke = Wisp({"action", "invoke", "twice", "-b"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(invoke.out, m, std::regex("with id ([0-9a-f]{32})"))) << invoke.out;
+  const std::string id = m[1];
+
+  Outcome trace = Wisp({"trace", id});
+  EXPECT_EQ(trace.code, 0) << trace.err;
+  EXPECT_TRUE(std::regex_search(
+      trace.out,
+      std::regex("^trace [0-9a-f]{32} in guest: 3 activations, 0 errors, \\d+ ms\n"
+                 "sequence guest/twice  success  \\d+ ms  (waited \\d+ ms  )?" + id + "\n")))
+      << trace.out;
+  EXPECT_TRUE(std::regex_search(trace.out, std::regex("\u251c\u2500 action guest/echo  success  \\d+ ms  warm")))
+      << trace.out;
+  EXPECT_TRUE(std::regex_search(trace.out, std::regex("\u2514\u2500 action guest/echo  success  \\d+ ms  warm")))
+      << trace.out;
+
+  Outcome as_json = Wisp({"trace", id, "--json"});
+  EXPECT_NE(as_json.out.find("\"type\": \"sequence\""), std::string::npos) << as_json.out;
+  Outcome missing = Wisp({"trace", "nosuchtrace"});
+  EXPECT_EQ(missing.code, 404 - 256);
 }
 
 }  // namespace

@@ -216,3 +216,52 @@ TEST(SystemClockTest, SystemReturnsOneSharedInstance) {
 
 }  // namespace
 }  // namespace wisp
+
+namespace wisp {
+namespace {
+
+int64_t MillisOf(Clock::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TEST(ParseDurationTest, ReadsEveryUnit) {
+  EXPECT_EQ(ParseDuration("250ms")->count(), 250);
+  EXPECT_EQ(ParseDuration("30s")->count(), 30'000);
+  EXPECT_EQ(ParseDuration("10m")->count(), 600'000);
+  EXPECT_EQ(ParseDuration("2h")->count(), 7'200'000);
+  EXPECT_EQ(ParseDuration("7d")->count(), 604'800'000);
+  EXPECT_EQ(ParseDuration("1w")->count(), 604'800'000);
+  EXPECT_EQ(ParseDuration("0s")->count(), 0);
+}
+
+TEST(ParseDurationTest, RejectsWhatIsNotANumberAndAUnit) {
+  for (const char* text : {"", "10", "m", "-5m", "1.5h", "10 m", "10x", "99999999999999d"}) {
+    EXPECT_TRUE(ParseDuration(text).status().IsInvalidArgument()) << text;
+  }
+}
+
+TEST(ParseIso8601Test, ReadsWhatFormatIso8601Writes) {
+  const Clock::WallTime t = Clock::WallTime(std::chrono::milliseconds(1'764'313'200'123));
+  Result<Clock::WallTime> parsed = ParseIso8601(FormatIso8601(t));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(MillisOf(*parsed), 1'764'313'200'123);
+}
+
+TEST(ParseIso8601Test, ReadsOffsetsDatesAndLongFractions) {
+  EXPECT_EQ(MillisOf(*ParseIso8601("1970-01-01T01:00:00+01:00")), 0);
+  EXPECT_EQ(MillisOf(*ParseIso8601("1970-01-02")), 86'400'000);
+  EXPECT_EQ(MillisOf(*ParseIso8601("1970-01-01T00:00:01.5Z")), 1'500);
+  EXPECT_EQ(MillisOf(*ParseIso8601("1970-01-01T00:00:00.123456789Z")), 123);
+  EXPECT_EQ(MillisOf(*ParseIso8601("1970-01-01T00:01Z")), 60'000);
+}
+
+TEST(ParseIso8601Test, RejectsMalformedTimes) {
+  for (const char* text : {"", "2026-13-01", "2026-02-30", "2026-11-28T07:00:00", "2026-11-28T25:00:00Z",
+                           "2026-11-28T07:00:00Zjunk", "yesterday", "2026-11-28T07:00:00.Z",
+                           "2999-01-01"}) {
+    EXPECT_TRUE(ParseIso8601(text).status().IsInvalidArgument()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace wisp

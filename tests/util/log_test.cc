@@ -450,3 +450,116 @@ TEST_F(LogConfigTest, ConcurrentWritersProduceWholeLines) {
 
 }  // namespace
 }  // namespace wisp::log
+
+// --- Level specifications, the text format, shadowed and carried contexts ---
+
+namespace wisp::log {
+namespace {
+
+TEST(LevelSpecTest, ReadsADefaultAndModuleLevels) {
+  Options options;
+  ASSERT_TRUE(ParseLevelSpec("warn,store=debug,whisk=error", &options).ok());
+  EXPECT_EQ(options.level, Level::kWarn);
+  ASSERT_EQ(options.module_levels.size(), 2u);
+  EXPECT_EQ(options.module_levels[0], std::make_pair(std::string("store"), Level::kDebug));
+  EXPECT_EQ(options.module_levels[1], std::make_pair(std::string("whisk"), Level::kError));
+}
+
+TEST(LevelSpecTest, ModulesAloneKeepTheDefaultLevel) {
+  Options options;
+  ASSERT_TRUE(ParseLevelSpec("http=trace", &options).ok());
+  EXPECT_EQ(options.level, Level::kInfo);
+  ASSERT_EQ(options.module_levels.size(), 1u);
+  EXPECT_EQ(options.module_levels[0].second, Level::kTrace);
+}
+
+TEST(LevelSpecTest, RejectsUnknownLevelsAndEmptyModulesAndChangesNothing) {
+  for (const char* spec : {"loud", "info,store=loud", "=debug", "info,,warn", ""}) {
+    Options options;
+    options.module_levels = {{"http", Level::kDebug}};
+    Status s = ParseLevelSpec(spec, &options);
+    EXPECT_TRUE(s.IsInvalidArgument()) << spec;
+    EXPECT_EQ(options.level, Level::kInfo) << spec;
+    EXPECT_EQ(options.module_levels.size(), 1u) << spec;
+  }
+}
+
+TEST(FormatTest, ParsesBothNames) {
+  Format format = Format::kText;
+  EXPECT_TRUE(ParseFormat("json", &format));
+  EXPECT_EQ(format, Format::kJson);
+  EXPECT_TRUE(ParseFormat("text", &format));
+  EXPECT_EQ(format, Format::kText);
+  EXPECT_FALSE(ParseFormat("xml", &format));
+  EXPECT_EQ(format, Format::kText);
+}
+
+TEST(FormatTextLineTest, ShowsLevelModuleMessageAndFields) {
+  LogContext ctx({{"trace_id", "t1"}});
+  EXPECT_EQ(FormatTextLine(kTs, Level::kWarn, "http", "slow request",
+                           {{"ms", 1200}, {"path", "/a b"}, {"ok", false}, {"empty", ""}}),
+            std::string(kTs) + R"( WARN  http slow request trace_id=t1 ms=1200 path="/a b" ok=false empty="")");
+}
+
+TEST(FormatTextLineTest, KeepsALineOneLine) {
+  const std::string line = FormatTextLine(kTs, Level::kInfo, "m", "two\nlines", {{"v", "x\ny"}});
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+}
+
+TEST(LogContextTest, AnInnerKeyReplacesTheOuterOneOnTheLine) {
+  LogContext request({{"trace_id", "request"}});
+  LogContext activation({{"trace_id", "activation"}, {"activation_id", "a1"}});
+  const std::string line = FormatLine(kTs, Level::kInfo, "m", "x", {});
+  EXPECT_THAT(KeysInOrder(line), ElementsAre("ts", "level", "module", "msg", "trace_id", "activation_id"));
+  EXPECT_EQ(ParseLine(line)["trace_id"], "activation");
+}
+
+TEST(LogContextTest, TheLinesOwnFieldWinsOverTheContext) {
+  LogContext ctx({{"action", "guest/a"}});
+  const std::string line = FormatLine(kTs, Level::kInfo, "m", "x", {{"action", "guest/b"}});
+  EXPECT_THAT(KeysInOrder(line), ElementsAre("ts", "level", "module", "msg", "action"));
+  EXPECT_EQ(ParseLine(line)["action"], "guest/b");
+}
+
+TEST(LogContextTest, ACapturedContextCarriesToAnotherThread) {
+  std::string seen;
+  {
+    LogContext ctx({{"trace_id", "carried"}, {"activation_id", "a1"}});
+    const CapturedContext captured = CapturedContext::Current();
+    std::thread other([&] {
+      LogContext carried(captured);
+      seen = FormatLine(kTs, Level::kInfo, "m", "x", {});
+    });
+    other.join();
+  }
+  EXPECT_EQ(ParseLine(seen)["trace_id"], "carried");
+  EXPECT_EQ(ParseLine(seen)["activation_id"], "a1");
+  EXPECT_TRUE(CapturedContext::Current().empty());
+}
+
+TEST_F(LogConfigTest, TextFormatWritesTextLines) {
+  Options options;
+  options.file = path_;
+  options.format = Format::kText;
+  ASSERT_TRUE(Configure(options).ok());
+  Info("cli", "started", {{"port", 3233}});
+  const std::vector<std::string> lines = ReadLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], MatchesRegex(R"([0-9T:.-]+Z INFO  cli started port=3233)"));
+}
+
+TEST_F(LogConfigTest, ALevelSpecDecidesPerModule) {
+  Options options;
+  options.file = path_;
+  ASSERT_TRUE(ParseLevelSpec("warn,store=debug", &options).ok());
+  ASSERT_TRUE(Configure(options).ok());
+  Debug("store", "kept store debug");
+  Info("whisk", "dropped whisk info");
+  Warn("whisk", "kept whisk warn");
+  std::vector<std::string> msgs;
+  for (const std::string& line : ReadLines()) msgs.push_back(ParseLine(line)["msg"]);
+  EXPECT_THAT(msgs, ElementsAre("kept store debug", "kept whisk warn"));
+}
+
+}  // namespace
+}  // namespace wisp::log

@@ -259,3 +259,32 @@ TEST(ThreadPoolTest, ShutdownFromATaskLeavesTheDestructorToJoinThatThread) {
 
 }  // namespace
 }  // namespace wisp
+
+namespace wisp {
+namespace {
+
+TEST(ThreadPoolTest, ATaskRunsUnderTheSubmittersLogContext) {
+  ThreadPool pool(2);
+  testing::Notification done;
+  std::string seen_trace = "unset", seen_after = "unset";
+  {
+    log::LogContext ctx({{"trace_id", "submitted-under"}});
+    ASSERT_TRUE(pool.Submit([&] {
+      seen_trace = log::LogContext::Get("trace_id");
+      done.Notify();
+    }));
+  }
+  ASSERT_TRUE(done.WaitFor(std::chrono::seconds(10)));
+  EXPECT_EQ(seen_trace, "submitted-under");
+  // The pool thread does not keep the context for the next task.
+  testing::Notification second;
+  ASSERT_TRUE(pool.Submit([&] {
+    seen_after = log::LogContext::Get("trace_id");
+    second.Notify();
+  }));
+  ASSERT_TRUE(second.WaitFor(std::chrono::seconds(10)));
+  EXPECT_EQ(seen_after, "");
+}
+
+}  // namespace
+}  // namespace wisp

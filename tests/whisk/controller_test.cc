@@ -8,10 +8,12 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "util/log.h"
 #include "whisk/builtin_runtime.h"
 
 namespace wisp::whisk {
@@ -668,6 +670,186 @@ TEST_F(FireTest, RuleStatusLivesOnTheTriggerAndRuleOutlivesIt) {
   EXPECT_EQ(controller_->SetRuleStatus(guest_, "guest", "r", Json{{"status", "active"}}).status().code(),
             StatusCode::kNotFound);
   EXPECT_TRUE(controller_->DeleteRule(guest_, "guest", "r").ok());
+}
+
+// --- logs, traces and retention ------------------------------------------------
+
+// Lines written while activations run, to a log file at debug level.
+class ActivationLogTest : public ControllerTest {
+ protected:
+  void SetUp() override {
+    ControllerTest::SetUp();
+    log::Options options;
+    options.level = log::Level::kDebug;
+    options.file = dir_ + "/wisp.log";
+    ASSERT_TRUE(log::Configure(options).ok());
+  }
+  void TearDown() override {
+    ASSERT_TRUE(log::Configure(log::Options{}).ok());
+    ControllerTest::TearDown();
+  }
+  // Every line of the log file, each parsed (a line that is not a JSON
+  // object fails the test).
+  std::vector<Json> Lines() {
+    std::vector<Json> lines;
+    std::ifstream in(dir_ + "/wisp.log");
+    for (std::string text; std::getline(in, text);) {
+      Result<Json> line = json::ParseObject(text);
+      EXPECT_TRUE(line.ok()) << text;
+      if (line.ok()) lines.push_back(*line);
+    }
+    return lines;
+  }
+  // The one line whose msg is `msg`.
+  Json Line(const std::string& msg) {
+    Json found;
+    for (const Json& line : Lines()) {
+      for (const char* key : {"ts", "level", "module", "msg"}) EXPECT_TRUE(line.contains(key)) << line.dump();
+      if (line.value("msg", "") == msg) {
+        EXPECT_TRUE(found.is_null()) << "twice: " << msg;
+        found = line;
+      }
+    }
+    EXPECT_FALSE(found.is_null()) << "no line " << msg;
+    return found;
+  }
+};
+
+TEST_F(ActivationLogTest, LinesInsideAnActivationNameItAndNestedInvokesNameTheirOwn) {
+  PutNative("outer");
+  PutNative("inner");
+  std::string inner_id;
+  native_.script = [&](const ActionCode& code, const RunRequest& request) {
+    RunOutcome o;
+    if (code.action == "guest/inner") {
+      log::Info("test", "inside inner");
+      return o;
+    }
+    log::Info("test", "inside outer");
+    // An in-process invoke from inside the activation: it runs on another
+    // pool thread, and its record names this activation as its parent.
+    Result<InvokeReply> inner = Invoke("inner");
+    if (inner.ok()) inner_id = inner->activation_id;
+    log::Info("test", "after inner");
+    return o;
+  };
+  log::Info("test", "before");
+  Result<InvokeReply> outer = Invoke("outer");  // a native action: runs on the invoker pool
+  ASSERT_TRUE(outer.ok()) << outer.status().ToString();
+  log::Info("test", "after");
+  controller_->Drain();
+  ASSERT_FALSE(inner_id.empty());
+
+  for (const char* msg : {"inside outer", "after inner"}) {
+    const Json line = Line(msg);
+    EXPECT_EQ(line["trace_id"], "trace-1") << msg;
+    EXPECT_EQ(line["activation_id"], outer->activation_id) << msg;
+    EXPECT_EQ(line["action"], "guest/outer") << msg;
+  }
+  const Json inner_line = Line("inside inner");
+  EXPECT_EQ(inner_line["trace_id"], "trace-1");
+  EXPECT_EQ(inner_line["activation_id"], inner_id);
+  EXPECT_EQ(inner_line["action"], "guest/inner");
+  for (const char* msg : {"before", "after"}) {
+    const Json line = Line(msg);
+    for (const char* key : {"trace_id", "activation_id", "action"}) EXPECT_FALSE(line.contains(key)) << msg;
+  }
+  // The controller's own line at the end of each activation carries it too.
+  int finished = 0;
+  for (const Json& line : Lines()) {
+    if (line.value("msg", "") != "activation finished") continue;
+    ++finished;
+    EXPECT_TRUE(line["activation_id"] == outer->activation_id || line["activation_id"] == inner_id) << line.dump();
+    EXPECT_EQ(line["status"], "success");
+  }
+  EXPECT_EQ(finished, 2);
+  EXPECT_EQ(Record(inner_id)["parent_id"], outer->activation_id);
+  EXPECT_FALSE(Record(outer->activation_id).contains("parent_id"));
+}
+
+TEST_F(ControllerTest, TheApiViewHidesTheParentLink) {
+  PutNative("outer");
+  PutNative("inner");
+  std::string inner_id;
+  native_.script = [&](const ActionCode& code, const RunRequest&) {
+    if (code.action == "guest/outer") {
+      Result<InvokeReply> inner = Invoke("inner");
+      if (inner.ok()) inner_id = inner->activation_id;
+    }
+    return RunOutcome{};
+  };
+  ASSERT_TRUE(Invoke("outer").ok());
+  ASSERT_FALSE(inner_id.empty());
+  const Json stored = Record(inner_id);
+  ASSERT_TRUE(stored.contains("parent_id"));
+  EXPECT_FALSE(ExtendedActivation(stored).contains("parent_id"));
+}
+
+TEST_F(FireTest, TheTraceOfAFireIsTriggerRuleAndAction) {
+  PutTrigger("t");
+  PutNative("a");
+  PutRule("r", "t", "a");
+  Result<std::optional<std::string>> fired = Fire("t", Json::object());
+  ASSERT_TRUE(fired.ok() && fired->has_value());
+  controller_->Drain();
+  const std::vector<Json> lines = Logs(Record(**fired));
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string action_id = lines[0]["activationId"];
+  EXPECT_EQ(Record(action_id)["parent_id"], **fired);
+
+  for (const std::string& id : {std::string("fire-trace"), **fired, action_id}) {
+    Result<Json> trace = controller_->GetTrace(guest_, "guest", id);
+    ASSERT_TRUE(trace.ok()) << id << ": " << trace.status().ToString();
+    EXPECT_EQ((*trace)["trace_id"], "fire-trace");
+    EXPECT_EQ((*trace)["activations"], 2);
+    ASSERT_EQ((*trace)["roots"].size(), 1u);
+    const Json& trigger = (*trace)["roots"][0];
+    EXPECT_EQ(trigger["type"], "trigger");
+    EXPECT_EQ(trigger["activationId"], **fired);
+    EXPECT_EQ(trigger["name"], "guest/t");
+    const Json& rule = trigger["children"][0];
+    EXPECT_EQ(rule["rule"], "guest/r");
+    EXPECT_EQ(rule["children"][0]["activationId"], action_id);
+    EXPECT_EQ(rule["children"][0]["name"], "guest/a");
+  }
+  EXPECT_TRUE(controller_->GetTrace(guest_, "guest", "no-such-trace").status().IsNotFound());
+  Identity other{"other", "other", "7bc46b1f-71f6-4ed5-8c54-816aa4f8c502", std::string(64, 'o')};
+  EXPECT_FALSE(controller_->GetTrace(other, "guest", "fire-trace").ok());
+}
+
+TEST_F(ControllerTest, RecordsOlderThanTheRetentionAreSweptAsTheClockMoves) {
+  FakeClock clock;
+  ControllerOptions options;
+  options.activation_retention = std::chrono::hours(1);
+  controller_.reset();
+  controller_ = std::make_unique<Controller>(*store_, options, clock);
+  controller_->SetRuntime("native", &native_);
+  ASSERT_TRUE(controller_->Start().ok());
+  ASSERT_TRUE(controller_->WaitForSweeps(1, 10s));  // the first sweep runs at start
+  PutNative("act");
+  Result<InvokeReply> old_one = Invoke("act");
+  ASSERT_TRUE(old_one.ok());
+
+  clock.Advance(30min);  // a sweep is due (every 6 min for 1 h), nothing is old enough
+  ASSERT_TRUE(controller_->WaitForSweeps(2, 10s));
+  EXPECT_TRUE(controller_->GetActivation(guest_, "guest", old_one->activation_id).ok());
+  Result<InvokeReply> new_one = Invoke("act");
+  ASSERT_TRUE(new_one.ok());
+
+  clock.Advance(31min);
+  ASSERT_TRUE(controller_->WaitForSweeps(3, 10s));
+  EXPECT_TRUE(controller_->GetActivation(guest_, "guest", old_one->activation_id).status().IsNotFound());
+  EXPECT_TRUE(controller_->GetActivation(guest_, "guest", new_one->activation_id).ok());
+  ActivationQuery all;
+  Result<Json> listed = controller_->ListActivations(guest_, "guest", all, false, true);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)["activations"], 1);
+  controller_.reset();  // before the clock it reads goes
+}
+
+TEST_F(ControllerTest, WithoutRetentionNothingIsSwept) {
+  EXPECT_FALSE(controller_->WaitForSweeps(1, 0ms));
+  EXPECT_EQ(controller_->ExpireActivations(), 0u);
 }
 
 }  // namespace

@@ -260,7 +260,11 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
   // ends, so no more than that many are in flight.
   std::vector<HandlerOutcome> outcomes(items.size());
   std::atomic<size_t> next{0};
+  // The workers log, and invoke, as this activation: its context (trace,
+  // activation id, action) goes with them, and makes it each handler's parent.
+  const log::CapturedContext context = log::CapturedContext::Current();
   const auto work = [&] {
+    log::LogContext carried(context);
     for (size_t i = next++; i < items.size(); i = next++) {
       outcomes[i] = InvokeHandler(services, *identity, *handler, items[i], trace_id);
     }
