@@ -46,6 +46,10 @@ struct ServeOptions {
   int native_max_processes = 64;           // actionloop processes alive at once
   std::string web_root;                    // the dashboard's files; empty: the ones built in
   std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
+  // Actions under bubblewrap (docs/security.md "Sandbox"): "auto" when it
+  // works (a warning otherwise), "on" (start fails without it), "off".
+  std::string sandbox = "auto";
+  bool sandbox_network = true;  // --sandbox-network=off: no action has network
   std::string log_level = "info";
   std::string log_file;
 };

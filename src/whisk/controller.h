@@ -45,6 +45,7 @@
 #include "whisk/activation.h"
 #include "whisk/entity.h"
 #include "whisk/identity.h"
+#include "whisk/secrets.h"
 
 namespace wisp::whisk {
 
@@ -64,7 +65,13 @@ struct ControllerOptions {
   size_t max_result_bytes = 1024 * 1024;
   size_t invoker_threads = 32;
   std::string api_host;  // __OW_API_HOST until SetApiHost()
+  // Whether actions have network; false is `wisp serve --sandbox-network=off`.
+  // An action narrows it with the annotation `sandbox-network: false`.
+  bool action_network = true;
 };
+
+// The annotation that takes an action's network away (docs/security.md).
+inline constexpr char kSandboxNetworkAnnotation[] = "sandbox-network";
 
 // A list request's paging (spec §1.1).
 struct ListOptions {
@@ -95,6 +102,7 @@ struct ResolvedAction {
   Json parameters;                  // package < binding < action, as [{key, value}]
   std::string binding;              // "ns/pkg" of the binding it was reached through, or ""
   std::string name_key;             // "[pkg/]name" as the caller named it (the list filter key)
+  Json package_annotations = Json::array();  // of its package (binding over package); for secret names
 };
 
 class Controller {
@@ -264,6 +272,9 @@ class Controller {
   Json NewRecord(const Identity& caller, const ResolvedAction& action, const std::string& id,
                  const std::string& trace_id, const std::string& cause) const;
   void StoreRecord(const Json& record);
+  // What keeps the secrets of `action` and of its arguments out of its
+  // activation record (secrets.h).
+  SecretRedactor RedactorFor(const ResolvedAction& action, const Json& args) const;
 
   store::Store& store_;
   const ControllerOptions options_;

@@ -279,7 +279,7 @@ TEST_F(StemCellTest, ColdStartTakesAPrewarmedProcessAndOneTakesItsPlace) {
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   EXPECT_TRUE(out.cold);
   EXPECT_EQ(out.result["pid"], ready[0]) << "the stem cell ran the action";
-  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(dir_.path() + "/native/code-"));
+  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(NativeRuntime::CodeRoot(dir_.path() + "/native") + "/"));
   ASSERT_TRUE(node.WaitForStemCells(1, kWait)) << "a new stem cell replaces the one taken";
   EXPECT_NE(node.StemCellPids().at(0), ready[0]);
 
