@@ -85,7 +85,10 @@ class LanguageRuntimeTest : public ::testing::Test {
     for (const std::string& action : actions_run_) runtime_->Retire(action, "");
     std::vector<std::string> left;
     for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/native")) {
-      left.push_back(entry.path().filename().string());
+      if (entry.path() != NativeRuntime::CodeRoot(dir_.path() + "/native")) left.push_back(entry.path().string());
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(NativeRuntime::CodeRoot(dir_.path() + "/native"))) {
+      left.push_back(entry.path().string());
     }
     EXPECT_TRUE(left.empty()) << left.front();
   }
