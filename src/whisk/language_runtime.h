@@ -43,7 +43,7 @@ class Language {
   // How the kind enforces an action's memory limit (docs/security.md).
   enum class MemoryControl {
     kHeapFlag,  // Node.js: --max-old-space-size at start (V8 aborts past it)
-    kLauncher,  // Python: the launcher sets RLIMIT_AS at init, before loading the code
+    kLauncher,  // Python: the launcher sets RLIMIT_DATA at init, before loading the code
   };
 
   struct Spec {

@@ -80,7 +80,7 @@ SpawnOptions Sandbox::Wrap(const SpawnOptions& inner, const Confinement& confine
   std::vector<std::string> command;
   if (confinement.memory_bytes > 0) {
     const std::string bytes = std::to_string(confinement.memory_bytes);
-    command = {options_.prlimit, "--as=" + bytes + ":" + bytes, "--"};
+    command = {options_.prlimit, "--data=" + bytes + ":" + bytes, "--"};
   }
   command.push_back(inner.program);
   command.insert(command.end(), inner.args.begin(), inner.args.end());

@@ -15,11 +15,11 @@
 // network namespace of its own (only a loopback of its own: no way out, and
 // no way to wisp's API).
 //
-// The memory limit (Confinement::memory_bytes) is RLIMIT_AS, set by
+// The memory limit (Confinement::memory_bytes) is RLIMIT_DATA, set by
 // util-linux's `prlimit` just before the program runs, inside the sandbox.
-// Runtimes whose virtual reservations are far above what they use (Node.js)
-// limit memory their own way instead (language_runtime.h) and set no
-// memory_bytes here.
+// It counts allocations, not reservations, so a Node.js script started as a
+// native action still starts. The interpreted kinds limit memory their own
+// way instead (language_runtime.h) and set no memory_bytes here.
 //
 // `--die-with-parent` ties a sandbox to the thread that started it (Linux's
 // parent-death signal follows the creating thread): processes are started
@@ -47,7 +47,7 @@ struct Confinement {
   // Paths (directories or files, absolute) visible read-only at the same path.
   std::vector<std::string> read_only;
   bool network = true;        // false: a network namespace of its own
-  uint64_t memory_bytes = 0;  // RLIMIT_AS; 0: none
+  uint64_t memory_bytes = 0;  // RLIMIT_DATA; 0: none
 
   bool operator==(const Confinement&) const = default;
 };

@@ -47,10 +47,10 @@ def write_result(value):
 
 def load(message):
     # The action's memory limit, set before its code is loaded (a stem cell
-    # starts without one). RLIMIT_AS: Python reserves little beyond what it uses.
+    # starts without one). RLIMIT_DATA: what it allocates, not what it reserves.
     memory = message.get("memory")
     if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     for name, value in (message.get("env") or {}).items():
         os.environ[name] = value
     directory = message["dir"]

@@ -103,7 +103,7 @@ Json Handle(const std::string& line, const ActionFunction& main, std::set<std::s
     if (!result.ok()) return ErrorResult(result.status().message());
     return std::move(result).value();
   } catch (const std::bad_alloc&) {
-    // Under wisp's memory limit (RLIMIT_AS) an allocation failed: end as the
+    // Under wisp's memory limit (RLIMIT_DATA) an allocation failed: end as the
     // OOM killer would end a container, so wisp reports "The action
     // exhausted its memory and was aborted." (137 is 128 + SIGKILL).
     static constexpr char kMessage[] = "std::bad_alloc: the action exhausted its memory\n";
