@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build and test dependencies, all from Debian 12 (chromium: the browser tests
-# drive it with playwright-core; no browser is downloaded).
+# drive it with playwright-core; no browser is downloaded; bubblewrap: the
+# action sandbox, docs/security.md).
 packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libboost-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
@@ -17,6 +18,7 @@ packages=(
   nodejs npm
   chromium
   prometheus  # for `promtool check metrics` (ctest e2e.node.metrics); its service is not needed
+  bubblewrap
 )
 
 sudo_if_needed() {

@@ -36,6 +36,7 @@
 #include "whisk/identity.h"
 #include "whisk/language_runtime.h"
 #include "whisk/native_runtime.h"
+#include "whisk/sandbox.h"
 #include "whisk/whisk_api.h"
 
 #ifndef WISP_VERSION
@@ -83,6 +84,7 @@ Status ResolveAdmin(const ServeOptions& o, store::CouchApiOptions& out, std::str
   }
   const std::filesystem::path path = std::filesystem::path(o.data_dir) / kAdminFile;
   source = "stored in " + path.string();
+  WISP_RETURN_IF_ERROR(KeepPrivate(path.string()));
   if (std::ifstream in(path); in) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Result<Json> admin = json::ParseObject(text);
@@ -107,6 +109,29 @@ void AddTimeoutOption(CLI::App& app, const std::string& name, std::chrono::milli
          name, [&target](int64_t ms) { target = std::chrono::milliseconds(ms); }, help)
       ->check(CLI::PositiveNumber)
       ->default_str(std::to_string(target.count()));
+}
+
+// The sandbox of `--sandbox` (auto, on, off). Without one, actions still get
+// their memory limit, but see everything wisp's user sees; the warning says so.
+Result<std::shared_ptr<const whisk::Sandbox>> StartSandbox(const std::string& mode) {
+  const whisk::Sandbox::Options options;
+  if (mode == "off") {
+    log::Warn("whisk", "the action sandbox is off (--sandbox=off): actions run as wisp's user and can read its data",
+              {{"docs", "docs/security.md#sandbox"}});
+    return std::make_shared<const whisk::Sandbox>(whisk::Sandbox::Disabled("--sandbox=off", options));
+  }
+  auto sandbox = std::make_shared<const whisk::Sandbox>(whisk::Sandbox::Probe(options));
+  if (sandbox->active()) {
+    log::Info("whisk", "actions run in a bubblewrap sandbox", {{"bwrap", options.bwrap}});
+  } else if (mode == "on") {
+    return Status::InvalidArgument("--sandbox=on, but the sandbox does not work: " + sandbox->unavailable_reason());
+  } else {
+    log::Warn("whisk",
+              "the action sandbox is unavailable: actions run as wisp's user, can read its data directory and "
+              "are not isolated from each other (only their memory is limited)",
+              {{"reason", sandbox->unavailable_reason()}, {"docs", "docs/security.md#sandbox"}});
+  }
+  return sandbox;
 }
 
 }  // namespace
@@ -188,6 +213,15 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--log-format", o.log_format, "json (one object per line) or text")->capture_default_str();
   serve->add_option("--activation-retention", o.activation_retention,
                     "Delete activation records older than this, e.g. 7d, 12h (default: keep them)");
+  serve
+      ->add_option("--sandbox", o.sandbox,
+                   "Run native, nodejs, python and cpp actions under bubblewrap: auto (when it works), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  serve
+      ->add_option("--sandbox-network", o.sandbox_network,
+                   "Give actions network (on); off cuts every action off, also from wisp's API")
+      ->capture_default_str();
   return serve;
 }
 
@@ -254,6 +288,10 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) return Status::IoError("cannot create data dir " + o.data_dir + ": " + ec.message());
+  // It holds keys, passwords and every database: wisp's user only.
+  std::filesystem::permissions(o.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                               ec);
+  if (ec) log::Warn("cli", "cannot make the data directory private", {{"dir", o.data_dir}, {"error", ec.message()}});
 
   store::CouchApiOptions& couch_api = p.couch_api;
   WISP_RETURN_IF_ERROR(ResolveAdmin(o, couch_api, p.admin_source));
@@ -310,13 +348,16 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
     }
     controller_options.activation_retention = *retention;
   }
+  controller_options.action_network = o.sandbox_network;
   whisk::NativeRuntime::Options native_options;
-  native_options.scratch_dir = (std::filesystem::path(o.data_dir) / "native").string();
+  native_options.scratch_dir = std::filesystem::absolute(std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
   native_options.max_processes = o.native_max_processes;
+  WISP_ASSIGN_OR_RETURN(native_options.sandbox, StartSandbox(o.sandbox));
   // Interpreted kinds run in the native runtime's pools (docs/runtimes.md).
-  Result<std::map<std::string, std::shared_ptr<whisk::Language>>> languages =
-      whisk::CreateLanguages(o.stem_cells, native_options.scratch_dir + "/launchers");
+  Result<std::map<std::string, std::shared_ptr<whisk::Language>>> languages = whisk::CreateLanguages(
+      o.stem_cells, native_options.scratch_dir + "/launchers", native_options.sandbox,
+      whisk::NativeRuntime::CodeRoot(native_options.scratch_dir), o.sandbox_network);
   if (!languages.ok()) return Status::InvalidArgument(languages.status().message());
   native_options.languages = *languages;
   Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);

@@ -55,6 +55,10 @@ struct ServeOptions {
   std::string log_file;                    // empty: standard error; "-": standard output
   std::string log_format = "json";         // json or text
   std::string activation_retention;        // e.g. 7d (util ParseDuration); empty: keep forever
+  // Actions under bubblewrap (docs/security.md "Sandbox"): "auto" when it
+  // works (a warning otherwise), "on" (start fails without it), "off".
+  std::string sandbox = "auto";
+  bool sandbox_network = true;  // --sandbox-network=off: no action has network
 };
 
 // Configures logging from the --log-* options. InvalidArgument for a bad

@@ -1,8 +1,6 @@
 // Writing small secret files (keys, passwords) into the data directory.
 //
-// Thread-safety: WritePrivateFile() may be called from any thread, but it
-// changes the process umask for a moment, so callers run it at start-up,
-// before other threads create files.
+// Thread-safety: both functions may be called from any thread.
 #pragma once
 
 #include <string>
@@ -16,5 +14,11 @@ namespace wisp {
 // readable and writable by the owner only (mode 0600) from the first byte.
 // IoError when the file cannot be written.
 Status WritePrivateFile(const std::string& path, std::string_view text);
+
+// Makes an existing regular file at `path` mode 0600 when its group or
+// others may access it (a key file written by an older wisp, or copied in),
+// and logs a warning when it did. Ok when the file does not exist; IoError
+// when it cannot be changed.
+Status KeepPrivate(const std::string& path);
 
 }  // namespace wisp

@@ -85,6 +85,10 @@ struct ActionCode {
   // first request at once. The controller sets it from the action's
   // `wait-for-ack` annotation (docs/actionloop.md).
   bool wait_for_ack = false;
+  // Paths outside its installed directory that the action's process must
+  // read (the compiled executable of a `cpp` action); the sandbox shows them
+  // read-only (sandbox.h).
+  std::vector<std::string> read_only_paths;
 };
 
 // One activation's input and its limits.
@@ -100,6 +104,13 @@ struct RunRequest {
   std::chrono::milliseconds timeout{60'000};
   size_t log_limit_bytes = 10 * 1024 * 1024;
   int max_instances = 0;  // this action's process cap; 0 = the runtime's default
+  // The action's `limits.memory` in bytes; 0: no limit. How each kind
+  // enforces it is in docs/security.md "Sandbox".
+  uint64_t memory_bytes = 0;
+  // False: the process gets no network (a namespace of its own, when the
+  // sandbox is active). The controller clears it for the annotation
+  // `sandbox-network: false` or the server option --sandbox-network=off.
+  bool network = true;
 };
 
 struct RunOutcome {

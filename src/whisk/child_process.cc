@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -118,7 +119,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const SpawnOptions& op
   posix_spawnattr_setpgroup(setup.attr(), 0);
   posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
-  std::vector<char*> argv = {const_cast<char*>(options.program.c_str()), nullptr};
+  std::vector<char*> argv = {const_cast<char*>(options.program.c_str())};
+  for (const std::string& arg : options.args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
   std::vector<char*> envp;
   envp.reserve(options.env.size() + 1);
   for (const std::string& entry : options.env) envp.push_back(const_cast<char*>(entry.c_str()));
@@ -188,6 +191,27 @@ bool ChildProcess::TryReap() {
 void ChildProcess::MarkReaped(int wait_status) {
   reaped_ = true;
   wait_status_ = wait_status;
+}
+
+bool ChildProcess::WaitForExit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::microseconds(200);
+  while (!TryReap()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10'000));
+  }
+  return true;
+}
+
+int ChildProcess::ExitCode() const {
+  std::lock_guard lock(mu_);
+  return reaped_ && WIFEXITED(wait_status_) ? WEXITSTATUS(wait_status_) : -1;
+}
+
+int ChildProcess::TermSignal() const {
+  std::lock_guard lock(mu_);
+  return reaped_ && WIFSIGNALED(wait_status_) ? WTERMSIG(wait_status_) : 0;
 }
 
 std::string ChildProcess::Describe() const {

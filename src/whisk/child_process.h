@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,7 +54,8 @@ class UniqueFd {
 };
 
 struct SpawnOptions {
-  std::string program;           // absolute path of the executable; argv is just this
+  std::string program;             // absolute path of the executable: argv[0]
+  std::vector<std::string> args;   // argv[1...]; usually none
   std::vector<std::string> env;  // "KEY=value": the child's whole environment
   std::string working_dir;       // empty: wisp's own
 };
@@ -81,6 +83,14 @@ class ChildProcess {
   void KillAndReap();
   // Reaps the child when it has exited (without waiting); true when it has.
   bool TryReap();
+  // Waits up to `timeout` for the child to exit, and reaps it; true when it
+  // has exited. For a child that is expected to end (it closed its pipes).
+  bool WaitForExit(std::chrono::milliseconds timeout);
+  // Once reaped: the exit status, or -1 when it was killed by a signal (or
+  // has not been reaped).
+  int ExitCode() const;
+  // Once reaped: the signal that killed it, or 0.
+  int TermSignal() const;
   // "exit status 3", "killed by signal 9", or "running": for wisp's own logs.
   std::string Describe() const;
 

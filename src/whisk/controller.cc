@@ -5,6 +5,7 @@
 
 #include "util/log.h"
 #include "whisk/error_response.h"
+#include "whisk/secrets.h"
 
 namespace wisp::whisk {
 namespace {
@@ -46,10 +47,11 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// The entity as the API shows it: without the store's bookkeeping.
+// The entity as the API shows it: without the store's bookkeeping, and with
+// its secret parameters masked (secrets.h).
 Json Wire(Json doc) {
   for (const char* internal : {"_id", "_rev", "entityType"}) doc.erase(internal);
-  return doc;
+  return MaskEntity(std::move(doc));
 }
 
 Status NotFound() { return Status::NotFound(std::string(kNotFoundText)); }
@@ -332,7 +334,10 @@ static Status ApplyCommonFields(Json& doc, const Json& body, const std::optional
   doc["annotations"] = annotations;
   if (body.contains("parameters") && !body["parameters"].is_null()) {
     WISP_RETURN_IF_ERROR(ValidateKeyValues(body["parameters"], "parameters"));
-    doc["parameters"] = body["parameters"];
+    // A secret sent back as it was shown ("********") keeps its value.
+    doc["parameters"] = RestoreMaskedParameters(body["parameters"],
+                                                old ? old->value("parameters", Json::array()) : Json::array(),
+                                                SecretNames({&doc["annotations"]}));
   } else {
     doc["parameters"] = old ? old->value("parameters", Json::array()) : Json::array();
   }
@@ -498,10 +503,13 @@ Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const E
       if (target.ns != caller.namespace_name && !bound->value("publish", false)) return NotEntitled();
       parameters =
           MergeKeyValues(bound->value("parameters", Json::array()), package->value("parameters", Json::array()));
+      out.package_annotations =
+          MergeKeyValues(bound->value("annotations", Json::array()), package->value("annotations", Json::array()));
       out.binding = requested.Path();
       out.name = EntityName{target.ns, target.name, requested.name};
     } else {
       parameters = package->value("parameters", Json::array());
+      out.package_annotations = package->value("annotations", Json::array());
     }
   }
   WISP_ASSIGN_OR_RETURN(out.doc, LoadShared(out.name.DocId()));
@@ -513,7 +521,7 @@ Result<ResolvedAction> Controller::ResolveAction(const Identity& caller, const E
 Result<Json> Controller::GetAction(const Identity& caller, const EntityName& name, bool with_code) {
   WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
   Json out = Wire(*action.doc);
-  out["parameters"] = action.parameters;
+  out["parameters"] = MaskParameters(action.parameters, SecretNames({&out["annotations"], &action.package_annotations}));
   if (!with_code && out.contains("exec")) out["exec"].erase("code");
   return out;
 }
@@ -633,10 +641,11 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
       std::lock_guard<std::mutex> lock(outstanding_mu_);
       if (--outstanding_ == 0) outstanding_cv_.notify_all();
     }
-    Answer(record, invoke.result_only, reply);
+    Answer(RedactorFor(action, payload).RedactRecord(record), invoke.result_only, reply);
     return reply;
   }
   auto pending = std::make_shared<Pending>();
+  const SecretRedactor redactor = RedactorFor(action, payload);
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
                lineage, received, pending] {
     size_t budget = options_.sequence_max_length;
@@ -680,7 +689,7 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
   }
   if (!done) return reply;
   lock.lock();
-  Answer(pending->record, invoke.result_only, reply);
+  Answer(redactor.RedactRecord(pending->record), invoke.result_only, reply);
   return reply;
 }
 
@@ -733,6 +742,14 @@ void Controller::LogFinished(const Json& record, bool cold) {
              {{"status", ActivationStatusText(static_cast<ActivationStatus>(code < 0 || code > 3 ? 3 : code))},
               {"duration_ms", json::GetInt(record, "duration")},
               {"cold", cold}});
+}
+
+SecretRedactor Controller::RedactorFor(const ResolvedAction& action, const Json& args) const {
+  SecretRedactor redactor;
+  const auto names = SecretNames({&FieldOf(*action.doc, "annotations"), &action.package_annotations});
+  redactor.Add(names, action.parameters);
+  redactor.Add(names, args);
+  return redactor;
 }
 
 Json Controller::Execute(const Identity& caller, const ResolvedAction& action, const Json& args, const std::string& id,
@@ -809,6 +826,11 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
     request.timeout = std::chrono::milliseconds(json::GetInt(limits, "timeout", options_.bounds.default_timeout_ms));
     request.log_limit_bytes = static_cast<size_t>(json::GetInt(limits, "logs", 10)) * 1024 * 1024;
     request.max_instances = static_cast<int>(json::GetInt(limits, "instances", 0));
+    request.memory_bytes =
+        static_cast<uint64_t>(std::max<int64_t>(json::GetInt(limits, "memory", options_.bounds.default_memory_mb), 0))
+        << 20;
+    // The server's default, which an action may only narrow (docs/security.md "Sandbox").
+    request.network = options_.action_network && KeyValue(annotations, kSandboxNetworkAnnotation) != Json(false);
     outcome = runtime->second->Run(code, request);
     if (outcome.start.time_since_epoch().count() == 0) outcome.start = clock_.Now();
     if (outcome.end < outcome.start) outcome.end = outcome.start;
@@ -839,7 +861,7 @@ Json Controller::Execute(const Identity& caller, const ResolvedAction& action, c
   SetKeyValue(annotations, "limits", limits);
   if (outcome.cold) SetKeyValue(annotations, "initTime", static_cast<int64_t>(outcome.init_time.count()));
   if (!lineage.cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
-  StoreRecord(record);
+  StoreRecord(RedactorFor(action, args).RedactRecord(record));
   LogFinished(record, outcome.cold);
   return record;
 }
@@ -859,6 +881,9 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
   }
   Json response = {{"statusCode", 0}, {"result", Json::object()}};
   Json component_ids = Json::array();
+  // The sequence's record holds its last component's result: the secrets of
+  // every component are kept out of it.
+  SecretRedactor redactor = RedactorFor(action, args);
   int64_t duration = 0;
   int64_t memory = 0;
   const int64_t start = clock_.NowMillis();
@@ -876,6 +901,8 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
       break;
     }
     memory = std::max(memory, json::GetInt(FieldOf(*component->doc, "limits"), "memory"));
+    redactor.Add(SecretNames({&FieldOf(*component->doc, "annotations"), &component->package_annotations}),
+                 component->parameters);
     const std::string component_id = NewActivationId(clock_.Now());
     const Json done = Execute(caller, *component, input, component_id, Lineage{lineage.trace_id, id, ""},
                               clock_.SteadyNow(), atomic_budget, depth + 1);
@@ -900,7 +927,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
                      {"memory", memory}};
   SetKeyValue(annotations, "limits", seq_limits);
   if (!lineage.cause.empty()) SetKeyValue(annotations, "causedBy", "sequence");
-  StoreRecord(record);
+  StoreRecord(redactor.RedactRecord(record));
   LogFinished(record, false);
   return record;
 }
@@ -981,7 +1008,9 @@ Result<Json> Controller::GetPackage(const Identity& caller, const std::string& n
     const Json b = (*doc)["binding"];
     Result<Json> bound = LoadEntity(json::GetString(b, "namespace") + "/" + json::GetString(b, "name"), kPackage);
     if (bound.ok()) {
-      out["parameters"] = MergeKeyValues(bound->value("parameters", Json::array()), out["parameters"]);
+      out["parameters"] =
+          MaskParameters(MergeKeyValues(bound->value("parameters", Json::array()), out["parameters"]),
+                         SecretNames({&out["annotations"], &FieldOf(*bound, "annotations")}));
       content = json::GetString(b, "namespace") + "/" + json::GetString(b, "name") + "/";
     }
   }
@@ -1281,14 +1310,16 @@ Result<std::optional<std::string>> Controller::FireTrigger(const Identity& calle
                  {"response", {{"statusCode", 0}, {"result", payload}, {"size", ResultBytes(payload)}}},
                  {"annotations", Json::array()},
                  {"logs", Json::array()}};
-  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record), trace_id,
-               id, path = ns + "/" + name]() mutable {
+  SecretRedactor redactor;
+  redactor.Add(SecretNames({&FieldOf(trigger, "annotations")}), args);
+  auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record),
+               redactor = std::move(redactor), trace_id, id, path = ns + "/" + name]() mutable {
     log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}, {"action", path}});
     for (const auto& [rule_key, link] : active) {
       record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id, id)));
     }
     log::Debug("whisk", "trigger fired", {{"rules", active.size()}});
-    StoreRecord(record);
+    StoreRecord(redactor.RedactRecord(std::move(record)));
     std::lock_guard<std::mutex> lock(outstanding_mu_);
     if (--outstanding_ == 0) outstanding_cv_.notify_all();
   };

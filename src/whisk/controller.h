@@ -49,6 +49,7 @@
 #include "whisk/entity.h"
 #include "whisk/identity.h"
 #include "whisk/traces.h"
+#include "whisk/secrets.h"
 
 namespace wisp::whisk {
 
@@ -74,7 +75,13 @@ struct ControllerOptions {
   // Activation records older than this are deleted by a periodic sweep
   // (ActivationSweeper); zero keeps them forever.
   std::chrono::milliseconds activation_retention{0};
+  // Whether actions have network; false is `wisp serve --sandbox-network=off`.
+  // An action narrows it with the annotation `sandbox-network: false`.
+  bool action_network = true;
 };
+
+// The annotation that takes an action's network away (docs/security.md).
+inline constexpr char kSandboxNetworkAnnotation[] = "sandbox-network";
 
 // A list request's paging (spec §1.1).
 struct ListOptions {
@@ -110,6 +117,7 @@ struct ResolvedAction {
   Json parameters;                  // package < binding < action, as [{key, value}]
   std::string binding;              // "ns/pkg" of the binding it was reached through, or ""
   std::string name_key;             // "[pkg/]name" as the caller named it (the list filter key)
+  Json package_annotations = Json::array();  // of its package (binding over package); for secret names
 };
 
 class Controller {
@@ -309,6 +317,9 @@ class Controller {
   void StoreRecord(const Json& record);
   // The debug line that says an activation ended, under its log context.
   static void LogFinished(const Json& record, bool cold);
+  // What keeps the secrets of `action` and of its arguments out of its
+  // activation record (secrets.h).
+  SecretRedactor RedactorFor(const ResolvedAction& action, const Json& args) const;
 
   store::Store& store_;
   const ControllerOptions options_;

@@ -141,6 +141,8 @@ RunOutcome CppRuntime::Run(const ActionCode& code, const RunRequest& request) {
   native.code = "#!/bin/sh\nexec '" + *exec_path + "'\n";
   native.digest.clear();  // the digest of the source, not of this script
   native.wait_for_ack = true;
+  // The executable stays in the build cache; a sandbox must show it.
+  native.read_only_paths.push_back(std::filesystem::path(*exec_path).parent_path().string());
   return native_->Run(native, request);
 }
 

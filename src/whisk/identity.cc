@@ -88,6 +88,7 @@ Result<WhiskKeys> ResolveWhiskKeys(const std::string& data_dir, const std::strin
   }
   const std::filesystem::path path = std::filesystem::path(data_dir) / kKeysFile;
   if (!dev) {
+    WISP_RETURN_IF_ERROR(KeepPrivate(path.string()));
     if (std::ifstream in(path); in) {
       const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       Result<Json> stored = json::ParseObject(text);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "json/json.h"
 #include "util/log.h"
 #include "whisk/action_payload.h"
+#include "whisk/sandbox.h"
 
 namespace wisp::whisk {
 
@@ -51,10 +53,12 @@ std::vector<Language::Spec> DefaultLanguageSpecs(const std::map<std::string, int
     const char* launcher_name;
     const char* launcher_source;
     const char* source_name;
+    Language::MemoryControl memory_control;
   };
   static const Known kKnown[] = {
-      {"nodejs:20", "node", "node_launcher.js", kNodeLauncherSource, "main.js"},
-      {"python:3", "python3", "python_launcher.py", kPythonLauncherSource, "__main__.py"},
+      {"nodejs:20", "node", "node_launcher.js", kNodeLauncherSource, "main.js", Language::MemoryControl::kHeapFlag},
+      {"python:3", "python3", "python_launcher.py", kPythonLauncherSource, "__main__.py",
+       Language::MemoryControl::kLauncher},
   };
   std::vector<Language::Spec> specs;
   for (const Known& known : kKnown) {
@@ -71,6 +75,7 @@ std::vector<Language::Spec> DefaultLanguageSpecs(const std::map<std::string, int
     spec.launcher_source = known.launcher_source;
     spec.source_name = known.source_name;
     spec.env = interpreter_env;
+    spec.memory_control = known.memory_control;
     const auto cells = stem_cells.find(known.kind);
     if (cells != stem_cells.end()) spec.stem_cells = cells->second;
     specs.push_back(std::move(spec));
@@ -107,14 +112,32 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text) {
 }
 
 Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const std::string& stem_cells,
-                                                                         const std::string& launcher_dir) {
+                                                                         const std::string& launcher_dir,
+                                                                         std::shared_ptr<const Sandbox> sandbox,
+                                                                         const std::string& code_root, bool network) {
   WISP_ASSIGN_OR_RETURN(auto counts, ParseStemCells(stem_cells));
   std::vector<std::string> interpreter_env;
+  std::vector<std::string> read_only;
+  if (!code_root.empty()) read_only.push_back(code_root);
   for (const char* name : {"NODE_PATH", "PYTHONPATH"}) {
-    if (const char* value = std::getenv(name)) interpreter_env.push_back(std::string(name) + "=" + value);
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    interpreter_env.push_back(std::string(name) + "=" + value);
+    // Each absolute, existing directory of the list stays visible in the sandbox.
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const size_t colon = rest.find(':');
+      const std::string dir(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      std::error_code ec;
+      if (!dir.empty() && dir[0] == '/' && std::filesystem::is_directory(dir, ec)) read_only.push_back(dir);
+    }
   }
   std::map<std::string, std::shared_ptr<Language>> languages;
   for (Language::Spec& spec : DefaultLanguageSpecs(counts, interpreter_env)) {
+    spec.sandbox = sandbox;
+    spec.read_only = read_only;
+    spec.stem_network = network;
     const std::string kind = spec.kind;
     WISP_ASSIGN_OR_RETURN(languages[kind], Language::Create(std::move(spec), launcher_dir));
   }
@@ -138,6 +161,7 @@ Result<std::shared_ptr<Language>> Language::Create(Spec spec, const std::string&
   if (chmod(temporary.c_str(), 0700) != 0 || rename(temporary.c_str(), path.c_str()) != 0) {
     return Status::IoError("cannot install the launcher " + path);
   }
+  spec.read_only.push_back(fs::path(path).parent_path().string());
   return std::shared_ptr<Language>(new Language(std::move(spec), path));
 }
 
@@ -168,12 +192,24 @@ Result<std::string> Language::Install(const ActionCode& code, const std::string&
   return shape == PayloadShape::kZip ? dir : dir + "/" + spec_.source_name;
 }
 
-Result<std::unique_ptr<ActionloopProcess>> Language::StartLauncher() const {
+Result<std::unique_ptr<ActionloopProcess>> Language::StartLauncher(uint64_t memory_bytes, bool network) const {
   SpawnOptions spawn;
-  spawn.program = launcher_path_;
+  // The interpreter is named here rather than by the launcher's #! line, so
+  // that it can take flags.
+  spawn.program = spec_.interpreter;
+  if (spec_.memory_control == MemoryControl::kHeapFlag && memory_bytes > 0) {
+    spawn.args.push_back("--max-old-space-size=" + std::to_string(std::max<uint64_t>(memory_bytes >> 20, 1)));
+  }
+  spawn.args.push_back(launcher_path_);
   spawn.env = spec_.env;
   spawn.env.push_back("__OW_PROXY_VERSION=wisp/1");
   spawn.working_dir = std::filesystem::path(launcher_path_).parent_path().string();
+  if (spec_.sandbox) {
+    Confinement confinement;
+    confinement.read_only = spec_.read_only;
+    confinement.network = network;
+    spawn = spec_.sandbox->Wrap(spawn, confinement);
+  }
   Result<std::unique_ptr<ActionloopProcess>> process = ActionloopProcess::Start(spawn, spec_.max_result_bytes);
   if (!process.ok()) {
     return Status(process.status().code(), "cannot start the " + spec_.kind + " launcher (" + spec_.interpreter +
@@ -182,8 +218,12 @@ Result<std::unique_ptr<ActionloopProcess>> Language::StartLauncher() const {
   return process;
 }
 
-Result<std::unique_ptr<ActionloopProcess>> Language::Spawn() {
-  {
+Result<std::unique_ptr<ActionloopProcess>> Language::Spawn(uint64_t memory_bytes, bool network) {
+  // 0 asks for no particular limit; the stem cells' will do.
+  const bool fits_stem_cell =
+      network == spec_.stem_network && (spec_.memory_control == MemoryControl::kLauncher || memory_bytes == 0 ||
+                                        memory_bytes == spec_.stem_memory_bytes);
+  if (fits_stem_cell) {
     std::lock_guard lock(mu_);
     while (!stem_cells_.empty()) {
       std::unique_ptr<ActionloopProcess> cell = std::move(stem_cells_.back());
@@ -192,15 +232,18 @@ Result<std::unique_ptr<ActionloopProcess>> Language::Spawn() {
       if (!cell->HasExited()) return cell;
     }
   }
-  return StartLauncher();
+  return StartLauncher(memory_bytes, network);
 }
 
 std::optional<std::string> Language::Init(ActionloopProcess& process, const std::string& dir, const std::string& entry,
                                           const std::string& main, const std::map<std::string, std::string>& env,
-                                          ActionloopProcess::Deadline deadline, ActivationLog& log, bool* timed_out) {
+                                          uint64_t memory_bytes, ActionloopProcess::Deadline deadline,
+                                          ActivationLog& log, bool* timed_out) {
   Json env_json = Json::object();
   for (const auto& [name, value] : env) env_json[name] = value;
-  const Json line = {{"init", {{"dir", dir}, {"entry", entry}, {"main", main}, {"env", env_json}}}};
+  Json init = {{"dir", dir}, {"entry", entry}, {"main", main}, {"env", env_json}};
+  if (spec_.memory_control == MemoryControl::kLauncher && memory_bytes > 0) init["memory"] = memory_bytes;
+  const Json line = {{"init", std::move(init)}};
   ActionloopProcess::Read read = process.Exchange(json::Dump(line), deadline, log);
   *timed_out = read.status == ActionloopProcess::ReadStatus::kTimedOut;
   switch (read.status) {
@@ -245,7 +288,7 @@ void Language::RefillLoop() {
       continue;
     }
     lock.unlock();
-    Result<std::unique_ptr<ActionloopProcess>> cell = StartLauncher();
+    Result<std::unique_ptr<ActionloopProcess>> cell = StartLauncher(spec_.stem_memory_bytes, spec_.stem_network);
     lock.lock();
     if (!cell.ok()) {
       // Nothing to wait on but time: a broken interpreter is not retried in a loop.

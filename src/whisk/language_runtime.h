@@ -36,8 +36,16 @@
 
 namespace wisp::whisk {
 
+class Sandbox;
+
 class Language {
  public:
+  // How the kind enforces an action's memory limit (docs/security.md).
+  enum class MemoryControl {
+    kHeapFlag,  // Node.js: --max-old-space-size at start (V8 aborts past it)
+    kLauncher,  // Python: the launcher sets RLIMIT_DATA at init, before loading the code
+  };
+
   struct Spec {
     std::string kind;             // "nodejs:20"
     std::string interpreter;      // absolute path: "/usr/bin/node"
@@ -50,6 +58,18 @@ class Language {
     int stem_cells = 0;  // processes kept started and waiting for an action
     // Longer result lines are refused (NativeRuntime::Options::max_result_bytes).
     size_t max_result_bytes = 1024 * 1024;
+    MemoryControl memory_control = MemoryControl::kLauncher;
+    // Confines every launcher; null: plain processes.
+    std::shared_ptr<const Sandbox> sandbox;
+    // What a sandboxed launcher sees besides the system: its own directory
+    // is added; the code root (NativeRuntime::CodeRoot()) and library paths
+    // are the caller's to add.
+    std::vector<std::string> read_only;
+    // Stem cells are started for actions with this memory limit and network
+    // (OpenWhisk's default memory, and the server's network default); an
+    // action with other settings starts a launcher of its own.
+    uint64_t stem_memory_bytes = 256ull * 1024 * 1024;
+    bool stem_network = true;
   };
 
   // Writes the launcher into `launcher_dir` (created if missing) and starts
@@ -61,6 +81,8 @@ class Language {
   ~Language();  // Shutdown()
 
   const std::string& kind() const { return spec_.kind; }
+  // True when an abort (SIGABRT) means the process ran out of memory.
+  bool aborts_when_out_of_memory() const { return spec_.memory_control == MemoryControl::kHeapFlag; }
 
   // Writes the action's code into `dir` (existing, empty): text code as
   // Spec::source_name, base64 as the file it decodes to or, for a zip, its
@@ -68,16 +90,20 @@ class Language {
   // launcher loads: the file, or `dir` itself for a zip.
   Result<std::string> Install(const ActionCode& code, const std::string& dir, size_t max_unpacked_bytes) const;
 
-  // A launcher process that waits for its init line: a stem cell when one is
-  // ready (and a new one is started in its place), else a new process.
-  Result<std::unique_ptr<ActionloopProcess>> Spawn();
+  // A launcher process that waits for its init line, for an action with
+  // this memory limit (0: none) and network: a stem cell when one is ready
+  // and fits (and a new one is started in its place), else a new process.
+  Result<std::unique_ptr<ActionloopProcess>> Spawn(uint64_t memory_bytes, bool network);
 
   // The init exchange. Returns the developer's reason when the launcher
   // cannot load the code (`*timed_out` set when the deadline passed); the
   // launcher's stderr meanwhile goes to `log`.
+  // `memory_bytes` is the action's memory limit, for the launchers that set
+  // it themselves (MemoryControl::kLauncher).
   std::optional<std::string> Init(ActionloopProcess& process, const std::string& dir, const std::string& entry,
                                   const std::string& main, const std::map<std::string, std::string>& env,
-                                  ActionloopProcess::Deadline deadline, ActivationLog& log, bool* timed_out);
+                                  uint64_t memory_bytes, ActionloopProcess::Deadline deadline, ActivationLog& log,
+                                  bool* timed_out);
 
   // Stem cells ready now; for tests and /metrics.
   int ReadyStemCells() const;
@@ -91,7 +117,7 @@ class Language {
 
  private:
   Language(Spec spec, std::string launcher_path);
-  Result<std::unique_ptr<ActionloopProcess>> StartLauncher() const;
+  Result<std::unique_ptr<ActionloopProcess>> StartLauncher(uint64_t memory_bytes, bool network) const;
   void RefillLoop();
 
   const Spec spec_;
@@ -118,8 +144,11 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text);
 // The languages of DefaultLanguageSpecs(), their launchers written into
 // `launcher_dir`, keyed by kind (NativeRuntime::Options::languages). The
 // interpreters inherit wisp's NODE_PATH and PYTHONPATH, which is how an
-// operator gives every action a library (docs/runtimes.md).
-Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const std::string& stem_cells,
-                                                                         const std::string& launcher_dir);
+// operator gives every action a library (docs/runtimes.md); a sandbox shows
+// those paths read-only. With a `sandbox`, launchers run in it and see
+// `code_root` (NativeRuntime::CodeRoot()); stem cells get `network`.
+Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(
+    const std::string& stem_cells, const std::string& launcher_dir, std::shared_ptr<const Sandbox> sandbox = nullptr,
+    const std::string& code_root = "", bool network = true);
 
 }  // namespace wisp::whisk

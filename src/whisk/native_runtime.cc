@@ -5,14 +5,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <optional>
 #include <system_error>
 
+#include "util/ids.h"
 #include "util/log.h"
 #include "whisk/action_payload.h"
 #include "whisk/actionloop_process.h"
 #include "whisk/language_runtime.h"
+#include "whisk/sandbox.h"
 
 namespace wisp::whisk {
 namespace {
@@ -23,8 +26,9 @@ using std::chrono::steady_clock;
 // wisp names itself to the action; the C++ SDK prints the sentinel lines only
 // under wisp (docs/actionloop.md says why).
 constexpr char kProxyVersion[] = "wisp/1";
-constexpr char kInstallDirPrefix[] = "code-";
-// Where an earlier wisp kept one copy of the code per pool.
+// Where earlier versions of wisp installed code: one copy per pool, then one
+// directory per digest directly in the scratch directory.
+constexpr char kOldInstallDirPrefix[] = "code-";
 constexpr char kOldPoolDirPrefix[] = "pool-";
 // How long wisp reads a killed process's log pipes before it gives up on them.
 constexpr milliseconds kDrainAfterKill{500};
@@ -35,6 +39,15 @@ constexpr char kInitFailedPrefix[] = "The action failed during initialization: "
 constexpr char kInvalidResponsePrefix[] = "The action did not produce a valid JSON or JSON Array response";
 constexpr char kLogsMissing[] = "The action did not initialize or run as expected. Log data might be missing.";
 constexpr char kNoResources[] = "Failed to provision resources to run the action.";
+// OpenWhisk's text when a container hits its memory limit.
+constexpr char kOutOfMemory[] = "The action exhausted its memory and was aborted.";
+// How long wisp waits for a process that closed its result pipe to exit, to
+// learn how it ended.
+constexpr milliseconds kWaitForExit{250};
+// The exit status a shell (and bwrap) reports for a process killed by
+// SIGKILL, which is what the kernel's OOM killer sends; wisp's launchers and
+// the C++ SDK exit with it when an allocation fails.
+constexpr int kKilledExitCode = 128 + SIGKILL;
 
 std::string TimedOut(milliseconds limit, bool init) {
   return "The action exceeded its time limits of " + std::to_string(limit.count()) + " milliseconds" +
@@ -114,6 +127,19 @@ void RemoveTree(const std::string& dir) {
     if (fs::is_directory(it->symlink_status(ec))) fs::permissions(it->path(), fs::perms::owner_all, ec);
   }
   fs::remove_all(dir, ec);
+}
+
+// Whether a process that ended during an activation ran out of memory: it
+// was killed by SIGKILL that wisp did not send (the OOM killer), or exited
+// with 137 (what bwrap reports for that, and what wisp's launchers and the
+// C++ SDK exit with when an allocation fails), or, for Node.js, aborted (V8
+// aborts when the heap limit is reached). Waits briefly for the exit.
+bool ExhaustedMemory(ActionloopProcess& process, const Language* language) {
+  ChildProcess& child = process.child();
+  if (!child.WaitForExit(kWaitForExit)) return false;
+  if (child.TermSignal() == SIGKILL || child.ExitCode() == kKilledExitCode) return true;
+  return language != nullptr && language->aborts_when_out_of_memory() &&
+         (child.TermSignal() == SIGABRT || child.ExitCode() == 128 + SIGABRT);
 }
 
 bool IsAck(std::string_view line) {
@@ -271,19 +297,28 @@ Result<std::unique_ptr<NativeRuntime>> NativeRuntime::Create(Options options) {
   if (ec) return Status::IoError("cannot resolve " + options.scratch_dir + ": " + ec.message());
   fs::permissions(options.scratch_dir, fs::perms::owner_all, ec);
   // Code installed by an earlier run of wisp (a crash leaves it) is not used again.
-  std::vector<std::string> leftovers;
+  std::vector<std::string> leftovers = {CodeRoot(options.scratch_dir)};
   for (const auto& entry : fs::directory_iterator(options.scratch_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(kInstallDirPrefix) || name.starts_with(kOldPoolDirPrefix)) {
+    if (name.starts_with(kOldInstallDirPrefix) || name.starts_with(kOldPoolDirPrefix)) {
       leftovers.push_back(entry.path().string());
     }
   }
   for (const std::string& dir : leftovers) RemoveTree(dir);
+  // Write and search for wisp, search only for the rest; no listing for a
+  // sandboxed launcher, which sees the whole root (CodeRoot()).
+  const bool hide_listing = options.sandbox != nullptr && options.sandbox->active();
+  if ((mkdir(CodeRoot(options.scratch_dir).c_str(), 0700) != 0 && errno != EEXIST) ||
+      chmod(CodeRoot(options.scratch_dir).c_str(), hide_listing ? 0311 : 0700) != 0) {
+    return Status::IoError("cannot create " + CodeRoot(options.scratch_dir));
+  }
   // A child that dies while wisp writes its request must not kill wisp: the
   // write fails with EPIPE instead. Children get SIGPIPE back (ChildProcess).
   signal(SIGPIPE, SIG_IGN);
   return std::unique_ptr<NativeRuntime>(new NativeRuntime(std::move(options)));
 }
+
+std::string NativeRuntime::CodeRoot(const std::string& scratch_dir) { return scratch_dir + "/code"; }
 
 NativeRuntime::NativeRuntime(Options options)
     : options_(std::move(options)), clock_(*options_.clock), reclaimer_(std::make_shared<Reclaimer>()) {
@@ -422,7 +457,8 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
       SetError(out, ActivationStatus::kDeveloperError, TimedOut(request.timeout, /*init=*/false));
       break;
     case ActionloopProcess::ReadStatus::kExited:
-      SetError(out, ActivationStatus::kDeveloperError, kExitedDuringRun);
+      SetError(out, ActivationStatus::kDeveloperError,
+               ExhaustedMemory(*process->loop, LanguageOf(code)) ? kOutOfMemory : kExitedDuringRun);
       break;
   }
   if (reuse) {
@@ -491,7 +527,7 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
     bool timed_out = false;
     std::optional<std::string> why = language->Init(*process->loop, process->code->dir, process->code->exec_path, code.main,
                                                     ActionEnvironment(code, request, options_.api_host),
-                                                    init_begin + request.timeout, log, &timed_out);
+                                                    request.memory_bytes, init_begin + request.timeout, log, &timed_out);
     if (why) {
       out.timeout = timed_out;
       Discard(pool, std::move(process), log);
@@ -632,7 +668,9 @@ Result<std::shared_ptr<NativeRuntime::Installed>> NativeRuntime::Install(const A
     if (!slot) {
       slot = std::make_shared<Installed>();
       slot->digest = digest;
-      slot->dir = options_.scratch_dir + "/" + kInstallDirPrefix + std::to_string(next_install_dir_++);
+      // Unguessable: a sandboxed launcher may enter any directory of the
+      // root whose name it knows (CodeRoot()).
+      slot->dir = CodeRoot(options_.scratch_dir) + "/" + std::to_string(next_install_dir_++) + "-" + NewId();
     }
     slot->actions.insert(code.action.empty() ? code.pool_key : code.action);
     installed = slot;
@@ -704,7 +742,7 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std:
   if (Language* language = LanguageOf(code)) {
     // A launcher (maybe a stem cell, started before this action was known):
     // the environment and the code come with its init line (StartCold).
-    Result<std::unique_ptr<ActionloopProcess>> loop = language->Spawn();
+    Result<std::unique_ptr<ActionloopProcess>> loop = language->Spawn(request.memory_bytes, request.network);
     if (!loop.ok()) return loop.status();
     auto process = std::make_unique<Process>();
     process->code = std::move(installed);
@@ -718,6 +756,15 @@ Result<std::unique_ptr<NativeRuntime::Process>> NativeRuntime::StartProcess(std:
   spawn.program = installed->exec_path;
   spawn.working_dir = installed->dir;
   for (const auto& [name, value] : env) spawn.env.push_back(name + "=" + value);
+  if (options_.sandbox) {
+    Confinement confinement;
+    confinement.read_only = {installed->dir};
+    confinement.read_only.insert(confinement.read_only.end(), code.read_only_paths.begin(),
+                                 code.read_only_paths.end());
+    confinement.network = request.network;
+    confinement.memory_bytes = request.memory_bytes;
+    spawn = options_.sandbox->Wrap(spawn, confinement);
+  }
   Result<std::unique_ptr<ActionloopProcess>> loop = ActionloopProcess::Start(spawn, options_.max_result_bytes);
   if (!loop.ok()) {
     std::string why = loop.status().message();

@@ -74,6 +74,7 @@ namespace wisp::whisk {
 class ActionloopProcess;
 class ActivationLog;
 class Language;
+class Sandbox;
 
 class NativeRuntime final : public ActionRuntime {
  public:
@@ -105,6 +106,9 @@ class NativeRuntime final : public ActionRuntime {
     // Wall time for records and log lines; steady time for the idle reclaim.
     // A FakeClock is followed: the reclaim re-checks whenever it moves.
     Clock* clock = &Clock::System();
+    // Confines every process (sandbox.h): bwrap when active, and the memory
+    // limit of RunRequest::memory_bytes. Null: plain processes, no limit.
+    std::shared_ptr<const Sandbox> sandbox;
   };
 
   // What a runtime holds at one moment; for /metrics and tests.
@@ -121,6 +125,13 @@ class NativeRuntime final : public ActionRuntime {
 
   // Fails when the scratch directory cannot be made.
   static Result<std::unique_ptr<NativeRuntime>> Create(Options options);
+
+  // Where the code of every action is installed, one directory per content
+  // digest with an unguessable name: `<scratch_dir>/code`. Under an active
+  // sandbox it is mode 0311, so a process shown the whole root (a launcher,
+  // started before its action is known) can enter its own action's
+  // directory but cannot list the others.
+  static std::string CodeRoot(const std::string& scratch_dir);
 
   NativeRuntime(const NativeRuntime&) = delete;
   NativeRuntime& operator=(const NativeRuntime&) = delete;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <regex>
 
 #include "http/client.h"
@@ -54,6 +55,78 @@ class ServeTest : public ::testing::Test {
   int api_port_ = -1;
   int couch_port_ = -1;
 };
+
+// What `wisp serve` wrote to its log file so far.
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The guest's OpenWhisk API call, with its Basic credentials from the data directory.
+Result<http::ClientResponse> GuestCall(const std::string& data_dir, const std::string& method, const std::string& url,
+                                       const Json& body = Json()) {
+  Result<Json> keys = json::ParseObject(ReadWholeFile(data_dir + "/whisk_auth.json"));
+  if (!keys.ok()) return keys.status();
+  http::ClientRequest request;
+  request.method = method;
+  request.url = url;
+  request.headers.Set("Authorization", "Basic " + Base64Encode(json::GetString(*keys, "guest")));
+  if (!body.is_null()) {
+    request.headers.Set("Content-Type", "application/json");
+    request.body = body.dump();
+  }
+  return http::Client().Send(request);
+}
+
+TEST_F(ServeTest, ANativeActionCannotReadTheStoresFiles) {
+  if (ReadWholeFile(data_dir_ + "/wisp.log").find("actions run in a bubblewrap sandbox") == std::string::npos) {
+    GTEST_SKIP() << "no sandbox here: " << ReadWholeFile(data_dir_ + "/wisp.log");
+  }
+  const std::string data = data_dir_ + "/data";
+  const std::string script =
+      "#!/bin/sh\nwhile read -r line; do\n"
+      "  if cat " + data + "/dbs/*.sqlite " + data + "/whisk_auth.json >/dev/null 2>&1; then r=read; else r=failed; fi\n"
+      "  if ls " + data + " 2>/dev/null | grep -q -e dbs -e whisk_auth; then l=listed; else l=failed; fi\n"
+      "  echo \"{\\\"read\\\":\\\"$r\\\",\\\"list\\\":\\\"$l\\\"}\" >&3\ndone\n";
+  auto put = GuestCall(data, "PUT", Api("/api/v1/namespaces/_/actions/snoop"),
+                       Json{{"exec", {{"kind", "native"}, {"code", script}}}});
+  ASSERT_TRUE(put.ok() && put->status == 200) << (put.ok() ? put->body : put.status().ToString());
+  auto run = GuestCall(data, "POST", Api("/api/v1/namespaces/_/actions/snoop?blocking=true&result=true"), Json::object());
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->status, 200) << run->body;
+  EXPECT_EQ(json::Parse(run->body).value(), Json({{"read", "failed"}, {"list", "failed"}}));
+}
+
+TEST_F(ServeTest, SecretParametersStayOutOfAnswersRecordsAndTheLog) {
+  const std::string data = data_dir_ + "/data";
+  const std::string secret = "https://hooks.slack.com/services/T1/B2/n0t-f0r-y0ur-3y3s";
+  // A shell action that prints its parameters and fails with them.
+  const std::string script =
+      "#!/bin/sh\nwhile read -r line; do echo \"got $line\"; echo \"{\\\"error\\\":$line}\" >&3; done\n";
+  auto package = GuestCall(data, "PUT", Api("/api/v1/namespaces/_/packages/so"),
+                           Json{{"parameters", Json::array({{{"key", "slackURL"}, {"value", secret}}})}});
+  ASSERT_TRUE(package.ok() && package->status == 200) << (package.ok() ? package->body : package.status().ToString());
+  auto put = GuestCall(data, "PUT", Api("/api/v1/namespaces/_/actions/so/echo"),
+                       Json{{"exec", {{"kind", "native"}, {"code", script}}}});
+  ASSERT_TRUE(put.ok() && put->status == 200) << (put.ok() ? put->body : put.status().ToString());
+  auto run = GuestCall(data, "POST", Api("/api/v1/namespaces/_/actions/so/echo?blocking=true"), Json::object());
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, 502) << run->body;
+  const std::string id = json::GetString(json::Parse(run->body).value(), "activationId");
+  ASSERT_FALSE(id.empty()) << run->body;
+  std::string seen = package->body + put->body + run->body;
+  for (const std::string& path : std::vector<std::string>{"/api/v1/namespaces/_/packages/so", "/api/v1/namespaces/_/actions/so/echo",
+                                 "/api/v1/namespaces/_/activations/" + id, "/api/v1/namespaces/_/activations/" + id + "/logs",
+                                 "/api/v1/namespaces/_/activations?docs=true"}) {
+    auto got = GuestCall(data, "GET", Api(path));
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->status, 200) << path << ": " << got->body;
+    seen += got->body;
+  }
+  EXPECT_NE(seen.find("********"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find(secret), std::string::npos) << seen;
+  EXPECT_EQ(ReadWholeFile(data_dir_ + "/wisp.log").find(secret), std::string::npos);
+}
 
 TEST_F(ServeTest, PingAnswersPong) {
   auto r = http::Client().Get(Api("/ping"));
@@ -198,6 +271,30 @@ std::pair<std::string, int> StartWithoutAdmin(Subprocess& p) {
   std::smatch m;
   std::string admin = std::regex_search(line, m, std::regex(R"(CouchDB admin\s+(\S+:\S+))")) ? std::string(m[1]) : line;
   return {admin, couch};
+}
+
+TEST(WispServe, KeyFilesArePrivate) {
+  const std::string dir = TempDir();
+  // An admin file copied in readable by everyone, as an older wisp or a
+  // careless copy would leave it.
+  {
+    std::ofstream(dir + "/admin.json") << R"({"name":"admin","password":"copied-in-secret"})" << "\n";
+  }
+  ASSERT_EQ(chmod((dir + "/admin.json").c_str(), 0644), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+  Subprocess p({WISP_BINARY, "serve", "--data-dir", dir, "--api-port", "0", "--couch-port", "0"});
+  auto [admin, port] = StartWithoutAdmin(p);
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(admin, "admin:copied-in-secret");
+  for (const char* file : {"/admin.json", "/whisk_auth.json"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((dir + file).c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file << " holds keys";
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u) << "the data directory is wisp's user's only";
+  EXPECT_EQ(p.Signal(SIGTERM, 10s), 0);
 }
 
 TEST(WispServe, GeneratesTheAdminOnceAndKeepsTheServerUuid) {

@@ -16,7 +16,9 @@ let ow;
 let api;
 
 before(async () => {
-  server = await startWisp({ extraArgs: ['--guest-key', GUEST] });
+  // The `caller` action loads the npm client from this directory's
+  // node_modules, which the action sandbox hides (docs/security.md "Sandbox").
+  server = await startWisp({ extraArgs: ['--guest-key', GUEST, '--sandbox=off'] });
   api = `http://127.0.0.1:${server.ports.api}`;
   ow = openwhisk({ apihost: api, api_key: GUEST, ignore_certs: true });
   // Answers with the request line it was given (which carries transaction_id).

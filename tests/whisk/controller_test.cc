@@ -852,5 +852,95 @@ TEST_F(ControllerTest, WithoutRetentionNothingIsSwept) {
   EXPECT_EQ(controller_->ExpireActivations(), 0u);
 }
 
+// --- secret parameters (secrets.h, docs/security.md "Secrets") --------------
+
+constexpr char kSlackUrl[] = "https://hooks.slack.com/services/T000/B000/s3cr3tw3bh00k";
+constexpr char kToken[] = "tok-4f1d2e9a77";
+
+TEST_F(FireTest, SecretParametersAreMaskedInEntityAnswersButReachTheAction) {
+  // Known names (slackURL) and names an annotation marks (token).
+  Result<Json> package = controller_->PutPackage(
+      guest_, "guest", "so",
+      Json{{"parameters", Json::array({{{"key", "slackURL"}, {"value", kSlackUrl}}, {{"key", "site"}, {"value", "so"}}})}},
+      false);
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  EXPECT_EQ(KeyValue((*package)["parameters"], "slackURL"), "********") << "the PUT answer";
+  EXPECT_EQ(KeyValue((*package)["parameters"], "site"), "so");
+  PutNative("so/notify", Json{{"parameters", Json::array({{{"key", "token"}, {"value", kToken}}})},
+                              {"annotations", Json::array({{{"key", "secret-parameters"}, {"value", Json::array({"token"})}}})}});
+  PutTrigger("tick", Json{{"parameters", Json::array({{{"key", "apikey"}, {"value", "se-key-123456"}}})}});
+
+  const Json got_package = *controller_->GetPackage(guest_, "guest", "so");
+  EXPECT_EQ(KeyValue(got_package["parameters"], "slackURL"), "********");
+  Result<EntityName> name = ParseFullyQualifiedName("/guest/so/notify", "guest");
+  const Json got_action = *controller_->GetAction(guest_, *name, true);
+  EXPECT_EQ(KeyValue(got_action["parameters"], "token"), "********");
+  EXPECT_EQ(KeyValue(got_action["parameters"], "slackURL"), "********") << "inherited from the package";
+  EXPECT_EQ(KeyValue(controller_->GetTrigger(guest_, "guest", "tick")->at("parameters"), "apikey"), "********");
+  const std::string answers = got_package.dump() + got_action.dump();
+  EXPECT_EQ(answers.find(kSlackUrl), std::string::npos);
+  EXPECT_EQ(answers.find(kToken), std::string::npos);
+
+  // The action itself gets the real values.
+  Result<InvokeReply> reply = Invoke("so/notify");
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  std::lock_guard<std::mutex> lock(native_.mu);
+  ASSERT_FALSE(native_.requests.empty());
+  EXPECT_EQ(native_.requests.back().value["slackURL"], kSlackUrl);
+  EXPECT_EQ(native_.requests.back().value["token"], kToken);
+}
+
+TEST_F(FireTest, AnUpdateThatSendsTheMaskBackKeepsTheSecret) {
+  PutNative("a", Json{{"parameters", Json::array({{{"key", "password"}, {"value", "hunter2-long"}},
+                                                  {{"key", "user"}, {"value", "ada"}}})}});
+  Result<EntityName> name = ParseFullyQualifiedName("/guest/a", "guest");
+  Json shown = *controller_->GetAction(guest_, *name, true);
+  ASSERT_EQ(KeyValue(shown["parameters"], "password"), "********");
+  // A client that reads, edits another field and writes everything back.
+  SetKeyValue(shown["parameters"], "user", "grace");
+  ASSERT_TRUE(controller_->PutAction(guest_, *name, Json{{"parameters", shown["parameters"]}}, true).ok());
+  ASSERT_TRUE(Invoke("a").ok());
+  std::lock_guard<std::mutex> lock(native_.mu);
+  EXPECT_EQ(native_.requests.back().value["password"], "hunter2-long");
+  EXPECT_EQ(native_.requests.back().value["user"], "grace");
+}
+
+TEST_F(FireTest, ActivationRecordsAndInvokeAnswersNeverHoldASecret) {
+  // The action echoes its arguments, logs its secret and fails with it.
+  native_.script = [](const ActionCode&, const RunRequest& r) {
+    RunOutcome o;
+    o.status = ActivationStatus::kApplicationError;
+    o.result = {{"error", "cannot post to " + r.value.value("slackURL", "") + ": 404"}, {"args", r.value}};
+    o.logs = {"2026-11-28T01:02:03.000000000Z stdout: posting to " + r.value.value("slackURL", "")};
+    return o;
+  };
+  ASSERT_TRUE(controller_
+                  ->PutPackage(guest_, "guest", "so",
+                               Json{{"parameters", Json::array({{{"key", "slackURL"}, {"value", kSlackUrl}}})}}, false)
+                  .ok());
+  PutNative("so/notify");
+  Result<InvokeReply> reply = Invoke("so/notify", Json{{"store_password", "pa55w0rd-xyz"}});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  const std::string answered = reply->body.dump();
+  EXPECT_EQ(answered.find(kSlackUrl), std::string::npos) << answered;
+  EXPECT_NE(answered.find("cannot post to ********: 404"), std::string::npos) << answered;
+
+  const Json record = Record(reply->activation_id);
+  const std::string stored = record.dump();
+  EXPECT_EQ(stored.find(kSlackUrl), std::string::npos) << stored;
+  EXPECT_EQ(stored.find("pa55w0rd-xyz"), std::string::npos) << stored;
+  EXPECT_EQ(record["response"]["result"]["args"]["store_password"], "********");
+  EXPECT_NE(record["logs"][0].get<std::string>().find("posting to ********"), std::string::npos);
+
+  // A trigger's record holds its payload: masked too.
+  PutTrigger("t");
+  PutRule("r", "t", "so/notify");
+  Result<std::optional<std::string>> fired = Fire("t", Json{{"apikey", "se-key-123456"}});
+  ASSERT_TRUE(fired.ok() && fired->has_value());
+  controller_->Drain();
+  const std::string trigger_record = Record(**fired).dump();
+  EXPECT_EQ(trigger_record.find("se-key-123456"), std::string::npos) << trigger_record;
+}
+
 }  // namespace
 }  // namespace wisp::whisk

@@ -85,7 +85,10 @@ class LanguageRuntimeTest : public ::testing::Test {
     for (const std::string& action : actions_run_) runtime_->Retire(action, "");
     std::vector<std::string> left;
     for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/native")) {
-      left.push_back(entry.path().filename().string());
+      if (entry.path() != NativeRuntime::CodeRoot(dir_.path() + "/native")) left.push_back(entry.path().string());
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(NativeRuntime::CodeRoot(dir_.path() + "/native"))) {
+      left.push_back(entry.path().string());
     }
     EXPECT_TRUE(left.empty()) << left.front();
   }
@@ -279,7 +282,7 @@ TEST_F(StemCellTest, ColdStartTakesAPrewarmedProcessAndOneTakesItsPlace) {
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
   EXPECT_TRUE(out.cold);
   EXPECT_EQ(out.result["pid"], ready[0]) << "the stem cell ran the action";
-  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(dir_.path() + "/native/code-"));
+  EXPECT_THAT(out.result["dir"].get<std::string>(), StartsWith(NativeRuntime::CodeRoot(dir_.path() + "/native") + "/"));
   ASSERT_TRUE(node.WaitForStemCells(1, kWait)) << "a new stem cell replaces the one taken";
   EXPECT_NE(node.StemCellPids().at(0), ready[0]);
 

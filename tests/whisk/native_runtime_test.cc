@@ -302,7 +302,7 @@ ExeFile ExeOf(pid_t pid) {
   return exe;
 }
 
-// Directories of installed code under the runtime's scratch directory.
+// Directories of installed code under the runtime's code root.
 std::vector<std::string> InstalledDirs(const std::string& scratch) {
   std::vector<std::string> dirs;
   std::error_code ec;
@@ -343,15 +343,15 @@ TEST_F(NativeRuntimeTest, RetireStopsIdleProcessesAndRemovesTheInstalledCode) {
   code.action = "guest/probe";
   RunOutcome out = runtime->Run(code, Request());
   ASSERT_EQ(out.status, ActivationStatus::kSuccess) << out.result;
-  ASSERT_EQ(InstalledDirs(dir_.path() + "/native").size(), 1u);
+  ASSERT_EQ(InstalledDirs(NativeRuntime::CodeRoot(dir_.path() + "/native")).size(), 1u);
 
   runtime->Retire("guest/other", "");  // another action: nothing of this one goes
   EXPECT_TRUE(ProcessExists(PidOf(out)));
-  EXPECT_EQ(InstalledDirs(dir_.path() + "/native").size(), 1u);
+  EXPECT_EQ(InstalledDirs(NativeRuntime::CodeRoot(dir_.path() + "/native")).size(), 1u);
 
   runtime->Retire("guest/probe", "");  // deleted
   EXPECT_FALSE(ProcessExists(PidOf(out))) << "stopped and reaped";
-  EXPECT_TRUE(InstalledDirs(dir_.path() + "/native").empty());
+  EXPECT_TRUE(InstalledDirs(NativeRuntime::CodeRoot(dir_.path() + "/native")).empty());
   EXPECT_EQ(runtime->GetStats().installed, 0);
   EXPECT_EQ(runtime->GetStats().processes, 0);
   EXPECT_EQ(runtime->GetStats().pools, 0);

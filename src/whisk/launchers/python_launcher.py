@@ -15,11 +15,24 @@ import glob
 import importlib.util
 import json
 import os
+import resource
 import site
 import sys
 import traceback
 
 SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n"
+
+# The exit status of a process the OOM killer took (128 + SIGKILL): wisp
+# reports it as "The action exhausted its memory and was aborted."
+OUT_OF_MEMORY_EXIT = 137
+
+
+def out_of_memory():
+    try:
+        sys.stderr.write("MemoryError: the action exhausted its memory\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(OUT_OF_MEMORY_EXIT)
 
 
 def write_result(value):
@@ -33,6 +46,11 @@ def write_result(value):
 
 
 def load(message):
+    # The action's memory limit, set before its code is loaded (a stem cell
+    # starts without one). RLIMIT_DATA: what it allocates, not what it reserves.
+    memory = message.get("memory")
+    if memory:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     for name, value in (message.get("env") or {}).items():
         os.environ[name] = value
     directory = message["dir"]
@@ -64,6 +82,8 @@ def run(fn, message):
             os.environ["__OW_" + key.upper()] = value
     try:
         result = fn(message.get("value", {}))
+    except MemoryError:
+        out_of_memory()
     except Exception as e:  # the action's own failure: an application error
         traceback.print_exc()
         result = {"error": "An error has occurred: %s: %s" % (type(e).__name__, e)}

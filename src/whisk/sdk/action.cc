@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <set>
 #include <string>
 #include <string_view>
@@ -90,6 +91,8 @@ void ExportMetadata(const Json& request, std::set<std::string>& exported) {
   exported = std::move(now);
 }
 
+void FlushLogs();
+
 Json Handle(const std::string& line, const ActionFunction& main, std::set<std::string>& exported) {
   Result<Json> request = json::ParseObject(line);
   if (!request.ok()) return ErrorResult("the activation request is not a JSON object: " + request.status().message());
@@ -99,6 +102,14 @@ Json Handle(const std::string& line, const ActionFunction& main, std::set<std::s
     Result<Json> result = main(args);
     if (!result.ok()) return ErrorResult(result.status().message());
     return std::move(result).value();
+  } catch (const std::bad_alloc&) {
+    // Under wisp's memory limit (RLIMIT_DATA) an allocation failed: end as the
+    // OOM killer would end a container, so wisp reports "The action
+    // exhausted its memory and was aborted." (137 is 128 + SIGKILL).
+    static constexpr char kMessage[] = "std::bad_alloc: the action exhausted its memory\n";
+    FlushLogs();
+    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+    _exit(137);
   } catch (const std::exception& e) {
     return ErrorResult(std::string("the action threw: ") + e.what());
   } catch (...) {

@@ -10,14 +10,18 @@
 //   {"crash": true}          -> aborts mid-activation
 //   {"hang": true}           -> never answers
 //   {"big": N}               -> "big": a string of N bytes
+//   {"alloc_mb": N}          -> allocates and touches N MiB, reports "allocated_mb"
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "whisk/sdk/action.h"
 
@@ -58,6 +62,14 @@ wisp::Result<wisp::Json> Probe(const wisp::Json& args) {
     while (true) pause();
   }
   if (args.contains("big")) out["big"] = std::string(args["big"].get<size_t>(), 'x');
+  if (args.contains("alloc_mb")) {
+    std::vector<std::unique_ptr<char[]>> blocks;
+    for (int64_t i = 0; i < args["alloc_mb"].get<int64_t>(); ++i) {
+      blocks.emplace_back(new char[1 << 20]);
+      std::memset(blocks.back().get(), 1, 1 << 20);
+    }
+    out["allocated_mb"] = static_cast<int64_t>(blocks.size());
+  }
   return out;
 }
 
