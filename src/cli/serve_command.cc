@@ -18,6 +18,7 @@
 #include "http/router.h"
 #include "json/json.h"
 #include "store/couch_api.h"
+#include "store/couch_auth.h"
 #include "store/couch_error.h"
 #include "store/jwt.h"
 #include "store/replication_manager.h"
@@ -46,23 +47,39 @@
 namespace wisp::cli {
 namespace {
 
+// Lets only the CouchDB server admin through (Basic, a session cookie from
+// /_session, or a JWT with the role _admin); anyone else gets OpenWhisk's 401.
+// /metrics names every route, namespace and action, so it is the operator's.
+http::AccessCheck ServerAdminOnly(std::shared_ptr<store::CouchAuth> auth) {
+  return [auth = std::move(auth)](const http::Request& request) -> std::optional<http::Response> {
+    if (!auth->enabled()) return std::nullopt;
+    const store::Identity who = auth->Identify(request);
+    if (who.admin()) return std::nullopt;
+    if (who.kind == store::Identity::Kind::kAnonymous) return whisk::ErrorResponse(401, whisk::kNoAuthText, request);
+    return whisk::ErrorResponse(401, "Only the server admin may read this resource.", request);
+  };
+}
+
 std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::Controller& controller,
-                                        const whisk::Identities& identities) {
+                                        const whisk::Identities& identities,
+                                        std::shared_ptr<store::CouchAuth> couch_auth) {
   auto router = std::make_shared<http::Router>();
   http::AddPingRoute(*router);
-  http::AddMetricsRoute(*router, metrics);
+  http::AddMetricsRoute(*router, metrics, ServerAdminOnly(std::move(couch_auth)));
   whisk::WhiskApiOptions whisk_api;
   whisk_api.build = WISP_VERSION;
   whisk::AddWhiskRoutes(*router, controller, identities, whisk_api);
   return router;
 }
 
-std::shared_ptr<http::Router> CouchRouter(store::Store& store, const store::CouchApiOptions& options) {
+// The CouchDB port's router, and the authenticator its routes share.
+std::shared_ptr<http::Router> CouchRouter(store::Store& store, const store::CouchApiOptions& options,
+                                          std::shared_ptr<store::CouchAuth>& auth) {
   auto router = std::make_shared<http::Router>();
   // CouchDB's health check: open to anonymous callers, like `GET /`.
   router->Get("/_up", [](http::Request&) { return http::Response::Json(200, R"({"status":"ok","seeds":{}})"); },
               http::Dispatch::kInline);
-  store::AddCouchRoutes(*router, store, options);
+  auth = store::AddCouchRoutes(*router, store, options);
   return router;
 }
 
@@ -100,6 +117,24 @@ Status ResolveAdmin(const ServeOptions& o, store::CouchApiOptions& out, std::str
   out.admin_password = RandomSecret(24);
   const std::string text = json::Dump(Json{{"name", out.admin_name}, {"password", out.admin_password}}) + "\n";
   return WritePrivateFile(path.string(), text);
+}
+
+// A `--jwt-rsa-key` value: FILE for tokens without a kid, or KID:FILE.
+Status AddRsaKeyFile(store::JwtOptions& jwt, const std::string& spec) {
+  std::string kid;
+  std::string file = spec;
+  const size_t colon = spec.find(':');
+  if (!std::filesystem::exists(spec) && colon != std::string::npos) {
+    kid = spec.substr(0, colon);
+    file = spec.substr(colon + 1);
+  }
+  std::ifstream in(file);
+  if (!in) return Status::InvalidArgument("--jwt-rsa-key: cannot read " + file);
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (Status s = store::AddJwtRsaKey(jwt, kid, pem); !s.ok()) {
+    return Status::InvalidArgument("--jwt-rsa-key " + file + ": " + s.message());
+  }
+  return Status::Ok();
 }
 
 // A duration flag in milliseconds; at least 1.
@@ -144,12 +179,19 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--couch-port", o.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
   serve->add_option("--tls-cert", o.tls_cert, "PEM certificate chain: serve HTTPS on both ports");
   serve->add_option("--tls-key", o.tls_key, "PEM private key for --tls-cert");
+  serve->add_flag("--https-redirect", o.https_redirect,
+                  "With --tls-cert: answer plain HTTP on either port with a redirect to the same URL over https "
+                  "(default: a 400 naming the https URL)");
   serve->add_option("--cors-origin", o.cors_origins,
                     "Origin allowed to call the CouchDB port with credentials (repeatable; * for any)");
   serve->add_option("--admin", o.admin,
                     "CouchDB server admin as NAME:PASSWORD (default: admin with a password kept in DATA/admin.json)");
   serve->add_option("--jwt-key", o.jwt_keys,
                     "CouchDB JWT auth: an HS256/384/512 secret as BASE64, or KID:BASE64 (repeatable)");
+  serve->add_option("--jwt-rsa-key", o.jwt_rsa_keys,
+                    "CouchDB JWT auth: an RS256/384/512 public key as a PEM FILE, or KID:FILE (repeatable)");
+  serve->add_option("--jwt-issuer", o.jwt_issuer, "When set, a JWT's iss claim must equal it");
+  serve->add_option("--jwt-audience", o.jwt_audience, "When set, a JWT's aud claim must name it");
   serve->add_option("--jwt-roles-claim-path", o.jwt_roles_claim_path,
                     "Dotted path of the roles in a JWT's claims")
       ->capture_default_str();
@@ -249,6 +291,8 @@ struct WispServer::Parts {
   http::Client alerts_http;  // notifications of alerts
   std::unique_ptr<AlertManager> alerts;
   std::unique_ptr<http::Server> server;
+  std::shared_ptr<const http::Router> api_router;
+  std::shared_ptr<const http::Router> couch_router;
   size_t api_index = 0;
   size_t couch_index = 0;
   bool stopped = false;
@@ -268,6 +312,8 @@ std::string WispServer::couch_url() const { return parts_->Url(parts_->couch_ind
 const std::string& WispServer::guest_key() const { return parts_->keys.guest; }
 const std::string& WispServer::admin_name() const { return parts_->couch_api.admin_name; }
 const std::string& WispServer::admin_password() const { return parts_->couch_api.admin_password; }
+const http::Router& WispServer::api_router() const { return *parts_->api_router; }
+const http::Router& WispServer::couch_router() const { return *parts_->couch_router; }
 
 std::string WispServer::Banner() const {
   const Parts& p = *parts_;
@@ -285,6 +331,9 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together");
   }
+  if (o.https_redirect && o.tls_cert.empty()) {
+    return Status::InvalidArgument("--https-redirect needs --tls-cert and --tls-key");
+  }
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) return Status::IoError("cannot create data dir " + o.data_dir + ": " + ec.message());
@@ -300,6 +349,11 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
       return Status::InvalidArgument("--jwt-key: " + s.message());
     }
   }
+  for (const std::string& spec : o.jwt_rsa_keys) {
+    WISP_RETURN_IF_ERROR(AddRsaKeyFile(couch_api.jwt, spec));
+  }
+  couch_api.jwt.issuer = o.jwt_issuer;
+  couch_api.jwt.audience = o.jwt_audience;
   couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;
   couch_api.jwt.required_claims = o.jwt_required_claims;
 
@@ -441,15 +495,19 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   api.port = o.api_port;
   api.tls_cert_file = o.tls_cert;
   api.tls_key_file = o.tls_key;
+  api.https_redirect = o.https_redirect;
   api.limits = o.limits;
-  std::shared_ptr<http::Router> couch_router = CouchRouter(*p.store, couch_api);
+  std::shared_ptr<store::CouchAuth> couch_auth;
+  std::shared_ptr<http::Router> couch_router = CouchRouter(*p.store, couch_api, couch_auth);
   {
-    std::shared_ptr<http::Router> api_router = ApiRouter(metrics, controller, identities);
+    std::shared_ptr<http::Router> api_router = ApiRouter(metrics, controller, identities, couch_auth);
     AddAlertRoutes(*api_router, *p.alerts, identities);
     // The dashboard at / and the store under /db, on this port's origin (cli/dashboard.h).
     AddDashboardRoutes(*api_router, couch_router, o.web_root);
+    p.api_router = api_router;
     api.router = std::move(api_router);
   }
+  p.couch_router = couch_router;
   api.render_error = whisk::RenderWhiskError;
   // OpenWhisk answers every origin with "*" and no credentials (spec openwhisk.md §1.1).
   api.cors.enabled = true;
@@ -466,6 +524,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   couch.port = o.couch_port;
   couch.tls_cert_file = o.tls_cert;
   couch.tls_key_file = o.tls_key;
+  couch.https_redirect = o.https_redirect;
   couch.limits = o.limits;
   couch.router = couch_router;
   couch.render_error = store::RenderCouchError;

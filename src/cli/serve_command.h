@@ -28,9 +28,13 @@ struct ServeOptions {
   uint16_t couch_port = 5984;
   std::string tls_cert;
   std::string tls_key;
+  bool https_redirect = false;             // with TLS: plain HTTP gets a redirect to https on the same port
   std::string admin;                       // NAME:PASSWORD; empty: DATA/admin.json
   size_t max_document_bytes = 8'000'000;
   std::vector<std::string> jwt_keys;       // BASE64 or KID:BASE64 HMAC secrets
+  std::vector<std::string> jwt_rsa_keys;   // FILE or KID:FILE, PEM RSA public keys (RS256/384/512)
+  std::string jwt_issuer;                  // when set, a JWT's iss must equal it
+  std::string jwt_audience;                // when set, a JWT's aud must name it
   std::string jwt_roles_claim_path = R"(_couchdb\.roles)";  // the claim "_couchdb.roles"
   std::vector<std::string> jwt_required_claims = {"exp"};
   std::vector<std::string> cors_origins;   // CouchDB port; the API port answers "*" as OpenWhisk does
@@ -95,6 +99,10 @@ class WispServer {
   const std::string& guest_key() const;
   const std::string& admin_name() const;
   const std::string& admin_password() const;
+  // The routers of the OpenWhisk and CouchDB ports, for tests that walk
+  // every route (tests/cli/authz_matrix_test.cc).
+  const http::Router& api_router() const;
+  const http::Router& couch_router() const;
   // The lines `wisp serve` prints once it is up: ports, admin, key.
   std::string Banner() const;
   // Evaluates the alert rules now (tests; the server also does it every

@@ -5,6 +5,9 @@
 // outlive the router.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "http/router.h"
 #include "util/metrics.h"
 
@@ -13,7 +16,13 @@ namespace wisp::http {
 // GET /ping -> 200 "pong" (OpenWhisk's liveness probe, text/plain).
 void AddPingRoute(Router& router);
 
+// Decides whether a request may reach a route: nullopt lets it through,
+// otherwise the answer to send instead (a 401 in the listener's shape).
+using AccessCheck = std::function<std::optional<Response>(const Request&)>;
+
 // GET /metrics -> 200, the registry in the Prometheus text format 0.0.4.
-void AddMetricsRoute(Router& router, const MetricsRegistry& metrics);
+// With `check`, a request it refuses gets the check's answer instead; the
+// route then runs on a worker, since a check may verify a password.
+void AddMetricsRoute(Router& router, const MetricsRegistry& metrics, AccessCheck check = {});
 
 }  // namespace wisp::http

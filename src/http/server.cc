@@ -15,10 +15,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -297,15 +300,88 @@ class Server::Impl {
       co_await Session(l, tcp_stream, remote, /*tls=*/false);
       co_return;
     }
+    // A TLS ClientHello starts with a handshake record; anything else is a
+    // client speaking plain HTTP to the HTTPS port.
+    tcp_stream.expires_after(l.options.limits.header_timeout);
+    beast::flat_buffer hello;
+    beast::error_code ec;
+    const bool speaks_tls = co_await beast::async_detect_ssl(tcp_stream, hello, net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    if (!speaks_tls) {
+      co_await AnswerPlainHttp(l, tcp_stream, hello);
+      co_return;
+    }
     beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *l.ssl);
     beast::get_lowest_layer(tls_stream).expires_after(l.options.limits.header_timeout);
-    beast::error_code ec;
-    co_await tls_stream.async_handshake(ssl::stream_base::server, net::redirect_error(use_awaitable, ec));
+    const size_t used = co_await tls_stream.async_handshake(ssl::stream_base::server, hello.data(),
+                                                            net::redirect_error(use_awaitable, ec));
+    hello.consume(used);
     if (ec) {
       log::Debug("http", "TLS handshake failed", {{"listener", l.options.name}, {"error", ec.message()}});
       co_return;
     }
     co_await Session(l, tls_stream, remote, /*tls=*/true);
+  }
+
+  // One plain HTTP request on a TLS port: a redirect to https when the
+  // listener asks for it, else a 400 that says where to go. The connection
+  // then closes; no handler runs.
+  awaitable<void> AnswerPlainHttp(Listener& l, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    bhttp::request_parser<bhttp::empty_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(l.options.limits.max_header_bytes, UINT32_MAX)));
+    beast::error_code ec;
+    co_await bhttp::async_read_header(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;  // not HTTP either, or too slow: just close
+    const auto& header = parser.get();
+    Request request;
+    request.http_version = header.version() == 10 ? 10 : 11;
+    request.method_name = std::string(View(header.method_string()));
+    request.method = ParseMethod(request.method_name);
+    request.target = std::string(View(header.target()));
+    for (const auto& field : header) request.headers.Add(View(field.name_string()), View(field.value()));
+    request.request_id = NewId();
+    const std::string location = "https://" + HostForRedirect(l, request.headers.GetOr("Host")) +
+                                 (request.target.starts_with('/') ? request.target : "/");
+    if (!l.options.https_redirect) {
+      co_await WriteError(l, stream, request, 400, "This port speaks HTTPS: use " + location);
+      co_await DrainBeforeClose(l, stream, buffer);
+      co_return;
+    }
+    Response response;
+    const bool safe = request.method == Method::kGet || request.method == Method::kHead;
+    response.status = safe ? 301 : 308;
+    response.headers.Set("Location", location);
+    response.headers.Set("Content-Type", "text/plain; charset=utf-8");
+    response.headers.Set(kRequestIdHeader, request.request_id);
+    response.body = "Moved to " + location + "\n";
+    if (RouteMetrics* m = MetricsFor(l, nullptr, request.method, request.method_name)) m->Record(response.status, 0.0);
+    co_await WriteWhole(l, stream, request, response, /*keep_alive=*/false);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_await DrainBeforeClose(l, stream, buffer);
+  }
+
+  // Reads what the client still sends (a request body nobody will use) until
+  // it closes, so that closing does not reset the connection before the
+  // client has read our answer. Bounded by the body limit and timeout.
+  awaitable<void> DrainBeforeClose(Listener& l, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    size_t drained = 0;
+    beast::error_code ec;
+    while (drained <= l.options.limits.max_body_bytes) {
+      buffer.clear();
+      stream.expires_after(l.options.limits.body_timeout);
+      drained += co_await stream.async_read_some(buffer.prepare(16 * 1024), net::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  // The Host header when it is a plain host[:port] (so it cannot turn the
+  // Location into another URL), else this listener's own address.
+  static std::string HostForRedirect(const Listener& l, std::string_view host) {
+    const bool plain = !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    });
+    if (plain) return std::string(host);
+    return l.options.bind + ":" + std::to_string(l.port);
   }
 
   // Keeps the per-listener and total connection counts, and wakes Stop().

@@ -68,6 +68,11 @@ struct ListenerOptions {
   uint16_t port = 0;                 // 0 picks a free port; see Server::port()
   std::string tls_cert_file;         // PEM chain; with tls_key_file, serves HTTPS
   std::string tls_key_file;
+  // With TLS, a client that speaks plain HTTP to this port gets a redirect to
+  // the same URL over https (301 for GET and HEAD, 308 for the rest, so
+  // methods and bodies survive). Without it such a client gets a 400 that
+  // names the https URL. Either way nothing is served in the clear.
+  bool https_redirect = false;
   CorsPolicy cors;
   Limits limits;
   std::shared_ptr<const Router> router;

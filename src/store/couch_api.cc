@@ -188,7 +188,9 @@ class Api {
       case Identity::Kind::kRejected: return CouchError(who.rejection);
       case Identity::Kind::kUser: break;
     }
-    if (access == Access::kAdmin) return CouchError(403, "forbidden", "You are not a server admin.");
+    // CouchDB answers a known user on a server-admin route with 401, not 403
+    // (couch_httpd:verify_is_server_admin; spec couchdb.md §5).
+    if (access == Access::kAdmin) return CouchError(401, "unauthorized", "You are not a server admin.");
     const std::string& db_name = request.Param("db");
     if (db_name == kUsersDb) {
       const std::string& docid = request.Param("docid");
@@ -1696,7 +1698,7 @@ void AddAttachmentRoutes(http::Router& router, const std::shared_ptr<Api>& api, 
 
 }  // namespace
 
-void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options) {
+std::shared_ptr<CouchAuth> AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options) {
   auto api = std::make_shared<Api>(store, options);
   // Users log in against _users, so it exists from the start, as in CouchDB.
   if (Status s = store.CreateDatabase(std::string(kUsersDb)); !s.ok() && s.code() != StatusCode::kPreconditionFailed) {
@@ -1751,6 +1753,7 @@ void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& o
   AddAttachmentRoutes(router, api, "/{db}/{docid}", Access::kMember);
   AddAttachmentRoutes(router, api, "/{db}/_design/{ddoc}", Access::kDbAdmin);
   AddAttachmentRoutes(router, api, "/{db}/_local/{local}", Access::kMember);
+  return std::shared_ptr<CouchAuth>(api, &api->auth());  // shares the Api's lifetime
 }
 
 }  // namespace wisp::store

@@ -36,7 +36,10 @@
 #include <cstddef>
 #include <string>
 
+#include <memory>
+
 #include "http/router.h"
+#include "store/couch_auth.h"
 #include "store/jwt.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -69,7 +72,10 @@ struct CouchApiOptions {
   const Clock* clock = nullptr;
 };
 
-// Registers the CouchDB routes on `router`. See the file comment.
-void AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options);
+// Registers the CouchDB routes on `router`. See the file comment. Returns the
+// authenticator the routes share, so that other routes of the server can
+// accept the same credentials and session cookies (the API port's /metrics
+// asks it for the server admin).
+std::shared_ptr<CouchAuth> AddCouchRoutes(http::Router& router, Store& store, const CouchApiOptions& options);
 
 }  // namespace wisp::store

@@ -1,10 +1,13 @@
 #include "store/jwt.h"
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "json/json.h"
@@ -27,11 +30,52 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   return decoded;
 }
 
-const EVP_MD* DigestOf(const std::string& alg) {
-  if (alg == "HS256") return EVP_sha256();
-  if (alg == "HS384") return EVP_sha384();
-  if (alg == "HS512") return EVP_sha512();
+enum class KeyKind { kHmac, kRsa };
+
+// The digest and key kind of an algorithm we accept; null for the others
+// (`none` among them).
+const EVP_MD* DigestOf(const std::string& alg, KeyKind* kind) {
+  if (alg.size() != 5 || (alg.compare(0, 2, "HS") != 0 && alg.compare(0, 2, "RS") != 0)) return nullptr;
+  *kind = alg[0] == 'H' ? KeyKind::kHmac : KeyKind::kRsa;
+  const std::string bits = alg.substr(2);
+  if (bits == "256") return EVP_sha256();
+  if (bits == "384") return EVP_sha384();
+  if (bits == "512") return EVP_sha512();
   return nullptr;
+}
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// The RSA public key in `pem`, or null.
+Pkey ParseRsaPublicKey(std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!bio) return nullptr;
+  Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (!key || EVP_PKEY_base_id(key.get()) != EVP_PKEY_RSA) return nullptr;
+  return key;
+}
+
+bool RsaSignatureMatches(const EVP_MD* md, const std::string& pem, std::string_view signed_part,
+                         const std::string& signature) {
+  Pkey key = ParseRsaPublicKey(pem);
+  if (!key) return false;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.get()) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                          reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
+}
+
+// Whether `aud` (a string or an array of strings) names `audience`.
+bool AudienceMatches(const Json& claims, const std::string& audience) {
+  if (!claims.contains("aud")) return false;
+  const Json& aud = claims["aud"];
+  if (aud.is_string()) return aud.get_ref<const std::string&>() == audience;
+  if (!aud.is_array()) return false;
+  return std::any_of(aud.begin(), aud.end(),
+                     [&](const Json& a) { return a.is_string() && a.get_ref<const std::string&>() == audience; });
 }
 
 bool SignatureMatches(const EVP_MD* md, const std::string& key, std::string_view signed_part,
@@ -114,14 +158,16 @@ Result<JwtIdentity> VerifyJwt(std::string_view token, const JwtOptions& options,
   }
   const std::string alg = json::GetString(*header, "alg");
   if (alg.empty()) return Status::InvalidArgument("Missing alg header parameter");
-  const EVP_MD* md = DigestOf(alg);
+  KeyKind kind = KeyKind::kHmac;
+  const EVP_MD* md = DigestOf(alg, &kind);
   if (md == nullptr) return Status::InvalidArgument("Invalid alg header parameter");
   const std::string kid = json::GetString(*header, "kid", std::string(kDefaultKid));
-  auto key = options.hmac_keys.find(kid);
-  if (key == options.hmac_keys.end()) return Status::InvalidArgument("Unknown kid");
-  if (!SignatureMatches(md, key->second, token.substr(0, second), signature)) {
-    return Status::InvalidArgument(std::string(kBadSignature));
-  }
+  const std::map<std::string, std::string>& keys = kind == KeyKind::kHmac ? options.hmac_keys : options.rsa_keys;
+  auto key = keys.find(kid);
+  if (key == keys.end()) return Status::InvalidArgument("Unknown kid");
+  const bool matches = kind == KeyKind::kHmac ? SignatureMatches(md, key->second, token.substr(0, second), signature)
+                                              : RsaSignatureMatches(md, key->second, token.substr(0, second), signature);
+  if (!matches) return Status::InvalidArgument(std::string(kBadSignature));
   for (const std::string& claim : options.required_claims) {
     if (!claims->contains(claim)) return Status::InvalidArgument("Missing " + claim + " claim");
   }
@@ -132,6 +178,12 @@ Result<JwtIdentity> VerifyJwt(std::string_view token, const JwtOptions& options,
   if (claims->contains("nbf")) {
     WISP_ASSIGN_OR_RETURN(int64_t nbf, TimeClaim(*claims, "nbf"));
     if (nbf > now_seconds) return Status::Unauthenticated("nbf not in past");
+  }
+  if (!options.issuer.empty() && json::GetString(*claims, "iss") != options.issuer) {
+    return Status::InvalidArgument("Invalid iss claim");
+  }
+  if (!options.audience.empty() && !AudienceMatches(*claims, options.audience)) {
+    return Status::InvalidArgument("Invalid aud claim");
   }
   const std::string sub = json::GetString(*claims, "sub");
   if (sub.empty()) return Status::Unauthenticated("Token missing sub claim.");
@@ -150,6 +202,13 @@ Status AddJwtKey(JwtOptions& options, std::string_view spec) {
     return Status::InvalidArgument("a JWT key must be BASE64 or KID:BASE64, with a non-empty secret");
   }
   options.hmac_keys[kid] = std::move(*decoded);
+  return Status::Ok();
+}
+
+Status AddJwtRsaKey(JwtOptions& options, std::string kid, std::string_view pem) {
+  if (kid.empty()) kid = kDefaultKid;
+  if (!ParseRsaPublicKey(pem)) return Status::InvalidArgument("not an RSA public key in PEM (BEGIN PUBLIC KEY)");
+  options.rsa_keys[kid] = std::string(pem);
   return Status::Ok();
 }
 

@@ -7,6 +7,12 @@
 // `__ow_user`, and either the merged query and body or, with `raw-http`,
 // `__ow_query` and `__ow_body`), then turns the result into an HTTP answer
 // according to the extension (.json .html .svg .text .http, none = .http).
+// Three annotations guard a web action: `require-whisk-auth` (a valid key,
+// or a secret header), and `require-jwt` {"key", "issuer", "audience"}: a
+// Bearer JWT signed by the key (HS256/384/512 base64 secret or RS256/384/512
+// PEM public key), unexpired, from that issuer and for that audience, whose
+// subject and roles then reach the action as `__ow_jwt` {sub, roles}.
+// Failures are 401 (docs/security.md).
 // The pure parts, argument building and transcoding, are exposed for tests.
 //
 // Thread-safety: the handlers run concurrently on the server's workers; the

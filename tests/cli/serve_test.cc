@@ -34,11 +34,14 @@ int PortFrom(const std::string& line) {
 
 class ServeTest : public ::testing::Test {
  protected:
+  static constexpr char kAdmin[] = "admin:serve-secret";
+
   void SetUp() override {
     data_dir_ = TempDir();
     proc_ = std::make_unique<Subprocess>(
         std::vector<std::string>{WISP_BINARY, "serve", "--data-dir", data_dir_ + "/data", "--api-port", "0",
-                                 "--couch-port", "0", "--log-file", data_dir_ + "/wisp.log"},
+                                 "--couch-port", "0", "--log-file", data_dir_ + "/wisp.log", "--admin",
+                                 std::string(kAdmin)},
         data_dir_ + "/stderr.txt");
     ASSERT_TRUE(proc_->started());
     api_port_ = PortFrom(proc_->ReadLineContaining("OpenWhisk API", 20s));
@@ -139,14 +142,28 @@ TEST_F(ServeTest, MetricsShowUptimeAndCountedRequests) {
   http::Client client;
   ASSERT_TRUE(client.Get(Api("/ping")).ok());
   ASSERT_TRUE(client.Get(Api("/ping")).ok());
-  auto r = client.Get(Api("/metrics"));
+  http::ClientRequest scrape;
+  scrape.url = Api("/metrics");
+  scrape.headers.Set("Authorization", "Basic " + Base64Encode(kAdmin));
+  auto r = client.Send(scrape);
   ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(r->headers.GetOr("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(r->body.find("# TYPE wisp_uptime_seconds gauge"), std::string::npos);
   EXPECT_NE(r->body.find(R"(wisp_http_requests_total{listener="api",method="GET",route="/ping",status="200"} 2)"),
             std::string::npos) << r->body;
   EXPECT_NE(r->body.find(R"(wisp_http_request_duration_seconds_bucket{listener="api",route="/ping",le="+Inf"} 2)"),
             std::string::npos) << r->body;
+}
+
+TEST_F(ServeTest, MetricsAreForTheServerAdminOnly) {
+  auto anonymous = http::Client().Get(Api("/metrics"));
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401);
+  Result<Json> body = json::Parse(anonymous->body);
+  ASSERT_TRUE(body.ok()) << anonymous->body;
+  EXPECT_TRUE(body->contains("error") && body->contains("code")) << "OpenWhisk's error shape: " << anonymous->body;
+  EXPECT_EQ(anonymous->body.find("wisp_uptime_seconds"), std::string::npos);
 }
 
 TEST_F(ServeTest, EachPortAnswersErrorsInItsEcosystemsShape) {

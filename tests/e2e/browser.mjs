@@ -6,10 +6,11 @@ import { createServer } from 'node:http';
 
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launchBrowser() {
+// `args` are extra chromium switches, e.g. the SPKI pin of a test certificate.
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', ...args],
   });
 }
 

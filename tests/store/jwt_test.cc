@@ -117,6 +117,79 @@ TEST(JwtTest, RequiredClaimsAndSubject) {
   EXPECT_EQ(anonymous.status().message(), "Token missing sub claim.");
 }
 
+TEST(JwtTest, EveryRsaAlgorithmVerifiesWithThePublicKey) {
+  testing::RsaSigner idp;
+  JwtOptions options;
+  ASSERT_TRUE(AddJwtRsaKey(options, "", idp.PublicKeyPem()).ok());
+  for (const char* alg : {"RS256", "RS384", "RS512"}) {
+    Result<JwtIdentity> who = VerifyJwt(idp.Sign(Claims(), alg), options, kNow);
+    ASSERT_TRUE(who.ok()) << alg << ": " << who.status().ToString();
+    EXPECT_EQ(who->name, "ana");
+  }
+}
+
+TEST(JwtTest, AnotherRsaKeysSignatureIsABadSignature) {
+  testing::RsaSigner idp, impostor;
+  JwtOptions options;
+  ASSERT_TRUE(AddJwtRsaKey(options, "idp", idp.PublicKeyPem()).ok());
+  Result<JwtIdentity> who = VerifyJwt(impostor.Sign(Claims(), "RS256", {{"kid", "idp"}}), options, kNow);
+  EXPECT_EQ(who.status().message(), "Bad signature in authentication token");
+  // A tampered claim under the right key fails the same way.
+  std::string token = idp.Sign(Claims(), "RS256", {{"kid", "idp"}});
+  const std::string forged = testing::Base64Url(json::Dump(Claims({{"sub", "admin"}})));
+  token = token.substr(0, token.find('.') + 1) + forged + token.substr(token.rfind('.'));
+  EXPECT_EQ(VerifyJwt(token, options, kNow).status().message(), "Bad signature in authentication token");
+}
+
+TEST(JwtTest, APublicKeyIsNeverUsedAsAnHmacSecret) {
+  // The classic confusion: sign HS256 with the (public) PEM text as the secret.
+  testing::RsaSigner idp;
+  JwtOptions options;
+  ASSERT_TRUE(AddJwtRsaKey(options, "", idp.PublicKeyPem()).ok());
+  Result<JwtIdentity> who = VerifyJwt(SignJwt(Claims(), idp.PublicKeyPem(), "HS256"), options, kNow);
+  ASSERT_FALSE(who.ok());
+  EXPECT_TRUE(who.status().IsInvalidArgument()) << who.status().ToString();
+}
+
+TEST(JwtTest, ExpiredRsaTokensAre401) {
+  testing::RsaSigner idp;
+  JwtOptions options;
+  ASSERT_TRUE(AddJwtRsaKey(options, "", idp.PublicKeyPem()).ok());
+  Result<JwtIdentity> who = VerifyJwt(idp.Sign(Claims({{"exp", kNow - 1}})), options, kNow);
+  EXPECT_TRUE(who.status().IsUnauthenticated());
+  EXPECT_EQ(who.status().message(), "exp not in future");
+}
+
+TEST(JwtTest, AConfiguredAudienceMustBeNamedInAud) {
+  JwtOptions options = Options();
+  options.audience = "wisp";
+  EXPECT_TRUE(VerifyJwt(SignJwt(Claims({{"aud", "wisp"}}), kSecret), options, kNow).ok());
+  EXPECT_TRUE(VerifyJwt(SignJwt(Claims({{"aud", {"other", "wisp"}}}), kSecret), options, kNow).ok());
+  for (const Json& aud : {Json("other"), Json::array({"other"}), Json(5)}) {
+    Result<JwtIdentity> who = VerifyJwt(SignJwt(Claims({{"aud", aud}}), kSecret), options, kNow);
+    EXPECT_EQ(who.status().message(), "Invalid aud claim") << aud;
+    EXPECT_TRUE(who.status().IsInvalidArgument());
+  }
+  EXPECT_EQ(VerifyJwt(SignJwt(Claims(), kSecret), options, kNow).status().message(), "Invalid aud claim")
+      << "a token without aud is for anyone, not for us";
+}
+
+TEST(JwtTest, AConfiguredIssuerMustMatchIss) {
+  JwtOptions options = Options();
+  options.issuer = "https://idp.example";
+  EXPECT_TRUE(VerifyJwt(SignJwt(Claims({{"iss", "https://idp.example"}}), kSecret), options, kNow).ok());
+  EXPECT_EQ(VerifyJwt(SignJwt(Claims({{"iss", "https://evil.example"}}), kSecret), options, kNow).status().message(),
+            "Invalid iss claim");
+  EXPECT_EQ(VerifyJwt(SignJwt(Claims(), kSecret), options, kNow).status().message(), "Invalid iss claim");
+}
+
+TEST(JwtTest, RsaKeysMustBePemPublicKeys) {
+  JwtOptions options;
+  EXPECT_TRUE(AddJwtRsaKey(options, "", "not a key").IsInvalidArgument());
+  EXPECT_TRUE(AddJwtRsaKey(options, "", Base64Encode("secret")).IsInvalidArgument());
+  EXPECT_FALSE(options.enabled());
+}
+
 TEST(JwtTest, KeySpecsNeedBase64Secrets) {
   JwtOptions options;
   EXPECT_TRUE(AddJwtKey(options, Base64Encode("s")).ok());

@@ -13,6 +13,7 @@
 
 #include "http/client.h"
 #include "testing/http_test_server.h"
+#include "testing/jwt.h"
 #include "util/base64.h"
 #include "whisk/error_response.h"
 #include "whisk/whisk_api.h"
@@ -340,6 +341,80 @@ TEST_F(WebActionTest, RequireWhiskAuthStringWantsTheHeader) {
   http::ClientResponse r =
       Send("GET", "/api/v1/web/guest/default/secret.json", "", {{"X-Require-Whisk-Auth", "s3cr3t"}});
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// A require-jwt web action: an identity provider's key, issuer and audience.
+class WebJwtTest : public WebActionTest {
+ protected:
+  static constexpr char kIssuer[] = "https://idp.example";
+  static constexpr char kAudience[] = "wisp-web";
+
+  static Json Claims(Json extra = Json::object()) {
+    const int64_t now = Clock::System().NowMillis() / 1000;
+    Json claims = {{"sub", "ana"}, {"iss", kIssuer}, {"aud", kAudience}, {"exp", now + 300}, {"_couchdb.roles", {"advocate"}}};
+    claims.update(extra);
+    return claims;
+  }
+  void PutJwtAction(const std::string& name, const std::string& key) {
+    PutAction(name, Json::object(),
+              Exported(Json::array({{{"key", "require-jwt"},
+                                     {"value", {{"key", key}, {"issuer", kIssuer}, {"audience", kAudience}}}}})));
+  }
+  http::ClientResponse Call(const std::string& name, const std::string& token) {
+    return Send("GET", "/api/v1/web/guest/default/" + name + ".json", "", {{"Authorization", "Bearer " + token}});
+  }
+  const std::string secret_ = "the identity provider's secret";
+};
+
+TEST_F(WebJwtTest, Hs256TokenFromTheIssuerForTheAudienceRunsTheAction) {
+  PutJwtAction("jwt", Base64Encode(secret_));
+  http::ClientResponse r = Call("jwt", testing::SignJwt(Claims(), secret_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(BodyJson(r)["__ow_jwt"], Json({{"sub", "ana"}, {"roles", {"advocate"}}}));
+}
+
+TEST_F(WebJwtTest, Rs256TokenVerifiesWithThePublicKey) {
+  testing::RsaSigner idp;
+  PutJwtAction("jwt", idp.PublicKeyPem());
+  http::ClientResponse r = Call("jwt", idp.Sign(Claims()));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(BodyJson(r)["__ow_jwt"]["sub"], "ana");
+  testing::RsaSigner impostor;
+  EXPECT_EQ(Call("jwt", impostor.Sign(Claims())).status, 401);
+  // The public key is not an HMAC secret: an HS256 token made with it is refused.
+  EXPECT_EQ(Call("jwt", testing::SignJwt(Claims(), idp.PublicKeyPem())).status, 401);
+}
+
+TEST_F(WebJwtTest, BadTokensAre401AndNeverRunTheAction) {
+  PutJwtAction("jwt", Base64Encode(secret_));
+  const std::string unsigned_token =
+      testing::Base64Url(R"({"alg":"none","typ":"JWT"})") + "." + testing::Base64Url(json::Dump(Claims())) + ".";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"alg none", unsigned_token},
+      {"expired", testing::SignJwt(Claims({{"exp", Clock::System().NowMillis() / 1000 - 1}}), secret_)},
+      {"wrong key", testing::SignJwt(Claims(), "another secret")},
+      {"wrong audience", testing::SignJwt(Claims({{"aud", "someone-else"}}), secret_)},
+      {"wrong issuer", testing::SignJwt(Claims({{"iss", "https://evil.example"}}), secret_)},
+      {"garbage", "not.a.token"},
+  };
+  for (const auto& [what, token] : cases) {
+    http::ClientResponse r = Call("jwt", token);
+    EXPECT_EQ(r.status, 401) << what << ": " << r.body;
+    EXPECT_TRUE(r.headers.GetOr("x-openwhisk-activation-id").empty()) << what << ": the action must not run";
+  }
+  EXPECT_EQ(Send("GET", "/api/v1/web/guest/default/jwt.json").status, 401) << "no token";
+  EXPECT_EQ(Send("GET", "/api/v1/web/guest/default/jwt.json", "",
+                 {{"Authorization", "Basic " + Base64Encode(guest_credential_)}})
+                .status,
+            401)
+      << "a whisk key is not a JWT";
+}
+
+TEST_F(WebJwtTest, AnIncompleteAnnotationKeepsTheActionClosed) {
+  PutAction("halfway", Json::object(),
+            Exported(Json::array({{{"key", "require-jwt"}, {"value", {{"key", Base64Encode(secret_)}}}}})));
+  http::ClientResponse r = Call("halfway", testing::SignJwt(Claims(), secret_));
+  EXPECT_EQ(r.status, 401) << r.body;
 }
 
 TEST_F(WebActionTest, OptionsAnswersCorsWithoutRunningTheAction) {
