@@ -79,6 +79,8 @@ const std::vector<Classified> kApiRoutes = {
     {"GET /api/v1/namespaces/{ns}/activations/{id}", Access::kNamespaceOwner},
     {"GET /api/v1/namespaces/{ns}/activations/{id}/logs", Access::kNamespaceOwner},
     {"GET /api/v1/namespaces/{ns}/activations/{id}/result", Access::kNamespaceOwner},
+    {"GET /api/v1/namespaces/{ns}/traces/{id}", Access::kNamespaceOwner},
+    {"GET /api/v1/alerts", Access::kAnyIdentity},
     {"* /api/v1/web/{ns}/{pkg}/{rest...}", Access::kWebAction},
     {"* /db", Access::kMountedStore},
     {"* /db/{rest...}", Access::kMountedStore},
