@@ -34,9 +34,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "http/router.h"
+#include "store/couch_auth.h"
 #include "store/jwt.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -67,6 +69,10 @@ struct CouchApiOptions {
   ReplicationManager* replication = nullptr;
   // The clock of session cookies (store/couch_auth.h); null: the system clock.
   const Clock* clock = nullptr;
+  // The authenticator to use, when other routes must see and issue the same
+  // sessions (the dashboard's Slack sign-in); null: one of its own, built
+  // from the fields above.
+  std::shared_ptr<CouchAuth> auth;
 };
 
 // Registers the CouchDB routes on `router`. See the file comment.
