@@ -106,9 +106,7 @@ test('a reload with the server stopped shows the app and the local questions; an
   await page.click('[data-key="add-note"]');
   await page.waitForSelector('.note-text >> text=written with the server down');
 
-  server = await startWisp({
-    dataDir, extraArgs: ['--api-port', String(ports.api), '--couch-port', String(ports.couch)],
-  });
+  server = await startWisp({ dataDir, ports });
   const doc = await eventually(async () => {
     const d = (await couch('GET', 'questions/501')).body;
     return d.owner === 'ada' && d.notes.length === 1 ? d : null;

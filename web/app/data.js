@@ -240,10 +240,23 @@ export class Store extends EventTarget {
     for (const [name, local, remote] of [['questions', this.localQuestions, this.remoteQuestions],
       ['events', this.localEvents, this.remoteEvents]]) {
       const sync = local.sync(remote, options);
+      // A server that cannot be reached (stopped, or the network cut short
+      // of this machine) shows only on each direction's own events: the
+      // two-way sync's 'paused' carries no error. A direction fails on a
+      // request error and is healthy again once it pauses without one.
+      // These listeners go first, so they run before the sync's 'paused'.
+      const failing = { pull: false, push: false };
+      for (const direction of ['pull', 'push']) {
+        sync[direction].on('requestError', () => {
+          failing[direction] = true;
+          this.syncState(name, 'offline');
+        });
+        sync[direction].on('paused', (err) => { failing[direction] = Boolean(err); });
+      }
       // While the link is down, a retry that starts is not yet a sync.
       sync.on('active', () => { if (this.states[name] !== 'offline') this.syncState(name, 'syncing'); })
         .on('paused', (err) => {
-          if (err || !navigator.onLine) {
+          if (err || !navigator.onLine || failing.pull || failing.push) {
             this.syncState(name, 'offline');
             return;
           }
