@@ -126,7 +126,10 @@ test('the operations page charts invocations and lists failed activations with t
   assert.match(await page.textContent('#ops-failed .ops-activation .ops-result'), /the broken action failed/);
   assert.doesNotMatch(await page.textContent('#ops-failed'), /guest\/fine/);
   await page.waitForSelector('#ops-alerts li');
-  if (shots) await page.screenshot({ path: `${shots}/ops.png`, fullPage: true });
+  if (shots) {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${shots}/ops.png` });
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });
