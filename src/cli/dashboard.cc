@@ -36,8 +36,9 @@ std::string OwnOrigin(const http::Request& request) {
 // link, or why there is none.
 http::Response PostSlackCommand(const DashboardOptions& o, const http::Request& request) {
   if (!o.slack || !o.slack->configured()) {
-    return SlackReply("Slack sign-in is not configured on this wisp. An admin can start it with "
-                      "--slack-signing-secret (or WISP_SLACK_SIGNING_SECRET).");
+    return SlackReply(
+        "Slack sign-in is not configured on this wisp. An admin can start it with "
+        "--slack-signing-secret (or WISP_SLACK_SIGNING_SECRET).");
   }
   if (Status s = o.slack->Verify(request.headers.GetOr("X-Slack-Request-Timestamp"),
                                  request.headers.GetOr("X-Slack-Signature"), request.body);

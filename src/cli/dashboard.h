@@ -46,7 +46,7 @@ struct DashboardOptions {
   // /slack/redeem work under /db and /ops sees who is signed in. Null: no
   // Slack sign-in and no /ops routes.
   std::shared_ptr<store::CouchAuth> auth;
-  std::shared_ptr<store::SlackLogin> slack;   // null or unconfigured: /slack says so
+  std::shared_ptr<store::SlackLogin> slack;  // null or unconfigured: /slack says so
   // Where sign-in links point, e.g. "https://triage.example/"; empty: this
   // port, as the request's Host header names it.
   std::string public_url;

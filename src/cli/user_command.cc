@@ -145,8 +145,11 @@ int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
   }
   if (o.action == "slack") {
     Json doc = *current;
-    if (o.slack_id.empty()) doc.erase("slack_user_id");
-    else doc["slack_user_id"] = o.slack_id;
+    if (o.slack_id.empty()) {
+      doc.erase("slack_user_id");
+    } else {
+      doc["slack_user_id"] = o.slack_id;
+    }
     if (Result<Json> r = Call(client, *admin, "PUT", url, json::Dump(doc)); !r.ok()) return Fail(r.status().message());
     std::printf("ok: %s %s\n", o.name.c_str(),
                 o.slack_id.empty() ? "is no longer linked to Slack" : ("signs in as Slack user " + o.slack_id).c_str());

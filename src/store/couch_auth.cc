@@ -203,8 +203,8 @@ std::string CouchAuth::Mac(std::string_view payload) const {
 }
 
 std::string SessionCookie(const std::string& token, const http::Request& request) {
-  std::string cookie = std::string(kSessionCookie) + "=" + token + "; Version=1; Path=/; Max-Age=" +
-                       std::to_string(kSessionSeconds) + "; HttpOnly";
+  std::string cookie = std::string(kSessionCookie) + "=" + token +
+                       "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
   if (request.tls) cookie += "; Secure; SameSite=None";
   return cookie;
 }

@@ -47,16 +47,16 @@ Status VerifySlackSignature(std::string_view signing_secret, std::string_view ti
   if (timestamp.empty() || signature.empty()) {
     return Status::Unauthenticated("The request is not signed (X-Slack-Request-Timestamp, X-Slack-Signature).");
   }
-  if (timestamp.size() > 18 || !std::all_of(timestamp.begin(), timestamp.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (timestamp.size() > 18 ||
+      !std::all_of(timestamp.begin(), timestamp.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return Status::Unauthenticated("X-Slack-Request-Timestamp is not a number of seconds.");
   }
   const int64_t sent = std::strtoll(std::string(timestamp).c_str(), nullptr, 10);
   if (std::llabs(now_seconds - sent) > kSlackRequestWindow.count()) {
     return Status::Unauthenticated("The request's timestamp is more than 5 minutes from now.");
   }
-  const std::string expected =
-      std::string(kSignaturePrefix) +
-      HmacSha256Hex(signing_secret, "v0:" + std::string(timestamp) + ":" + std::string(body));
+  const std::string expected = std::string(kSignaturePrefix) +
+                               HmacSha256Hex(signing_secret, "v0:" + std::string(timestamp) + ":" + std::string(body));
   if (!ConstantTimeEquals(signature, expected)) return Status::Unauthenticated("The request's signature is wrong.");
   return Status::Ok();
 }
@@ -95,7 +95,9 @@ Result<std::string> SlackLogin::UserFor(std::string_view team_id, std::string_vi
   std::vector<std::string> names;
   for (const Json& row : page.value("rows", Json::array())) {
     const Json& doc = row.contains("doc") ? row["doc"] : Json();
-    if (doc.is_object() && json::GetString(doc, "slack_user_id") == user_id) names.push_back(json::GetString(doc, "name"));
+    if (doc.is_object() && json::GetString(doc, "slack_user_id") == user_id) {
+      names.push_back(json::GetString(doc, "name"));
+    }
   }
   if (names.empty()) {
     return Status::NotFound("No dashboard user is linked to Slack user " + std::string(user_id) +

@@ -86,7 +86,7 @@ class SlackLogin {
   const SlackLoginOptions options_;
 
   std::mutex mu_;
-  std::unordered_map<std::string, Link> links_;                   // GUARDED_BY(mu_), by SHA-256 of the token
+  std::unordered_map<std::string, Link> links_;                    // GUARDED_BY(mu_), by SHA-256 of the token
   std::unordered_map<std::string, Clock::SteadyTime> signatures_;  // GUARDED_BY(mu_), accepted -> forget after
 };
 

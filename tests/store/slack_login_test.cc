@@ -51,7 +51,8 @@ TEST(SlackSignatureTest, StaleFutureForgedAndUnsignedRequestsAreRefused) {
             "The request is not signed (X-Slack-Request-Timestamp, X-Slack-Signature).");
   EXPECT_EQ(refusal(kSecret, kTimestamp, "", kBody, kSentAt),
             "The request is not signed (X-Slack-Request-Timestamp, X-Slack-Signature).");
-  EXPECT_EQ(refusal(kSecret, "15e8", kSignature, kBody, kSentAt), "X-Slack-Request-Timestamp is not a number of seconds.");
+  EXPECT_EQ(refusal(kSecret, "15e8", kSignature, kBody, kSentAt),
+            "X-Slack-Request-Timestamp is not a number of seconds.");
 }
 
 class SlackLoginTest : public ::testing::Test {
@@ -68,7 +69,9 @@ class SlackLoginTest : public ::testing::Test {
   }
 
   void AddUser(const std::string& name, const std::string& slack_id) {
-    Json doc = {{"_id", std::string(kUserDocPrefix) + name}, {"name", name}, {"type", "user"},
+    Json doc = {{"_id", std::string(kUserDocPrefix) + name},
+                {"name", name},
+                {"type", "user"},
                 {"roles", Json::array({"advocate"})}};
     if (!slack_id.empty()) doc["slack_user_id"] = slack_id;
     Result<std::shared_ptr<Database>> users = store_->GetDatabase(std::string(kUsersDb));
