@@ -3,10 +3,11 @@
 // serves a new app at once) and from the cache when that fails. The store
 // (/db/) and the OpenWhisk API (/api/) are never cached: PouchDB's local
 // copies are the offline data.
-const CACHE = 'wisp-shell-v1';
+const CACHE = 'wisp-shell-v2';
 const SHELL = [
   './', 'index.html', 'icon.svg', 'manifest.webmanifest', 'app/style.css', 'app/main.js', 'app/data.js',
-  'app/query.js', 'vendor/pouchdb.min.js', 'vendor/purify.min.js',
+  'app/query.js', 'app/ops.js', 'vendor/pouchdb.min.js', 'vendor/purify.min.js', 'vendor/uPlot.iife.min.js',
+  'vendor/uPlot.min.css',
 ];
 
 self.addEventListener('install', (event) => {

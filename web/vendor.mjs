@@ -9,6 +9,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const files = {
   'pouchdb.min.js': 'node_modules/pouchdb/dist/pouchdb.min.js',
   'purify.min.js': 'node_modules/dompurify/dist/purify.min.js',
+  'uPlot.iife.min.js': 'node_modules/uplot/dist/uPlot.iife.min.js',
+  'uPlot.min.css': 'node_modules/uplot/dist/uPlot.min.css',
 };
 mkdirSync(path.join(here, 'vendor'), { recursive: true });
 for (const [name, from] of Object.entries(files)) {

@@ -8,13 +8,27 @@
 // and writable by users with the role `advocate` (see `wisp user`).
 // docs/dashboard.md tells the whole story.
 //
+// Two more things live on the same origin, beside the app:
+// - Slack sign-in (store/slack_login.h): `POST /slack` takes Slack's signed
+//   slash command and answers, visible only to its sender, with a one-time
+//   link `PUBLIC_URL/#/slack/TOKEN`; the app POSTs the token to
+//   `/slack/redeem`, which answers like `POST /_session` (the same
+//   AuthSession cookie). The token travels in the fragment, so link
+//   previews and logs never see it and never spend it.
+// - The operations page's data (issue H): `/ops/metrics`, `/ops/alerts` and
+//   `/ops/activations`, for a server admin's session (or Basic) only.
+//
 // Thread-safety: call both functions once, before the server starts.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "http/router.h"
+#include "json/json.h"
+#include "store/couch_auth.h"
+#include "store/slack_login.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -25,11 +39,31 @@ inline constexpr char kEventsDb[] = "events";
 inline constexpr char kAdvocateRole[] = "advocate";
 inline constexpr char kStorePrefix[] = "/db";
 
-// Adds to the OpenWhisk port's router: `couch`'s routes under /db, and the
-// dashboard at / (the embedded files, or those under `web_root` when it is
-// not empty). Paths under /api and /db that nothing routes keep their APIs'
-// own 404 bodies.
-void AddDashboardRoutes(http::Router& api, std::shared_ptr<const http::Router> couch, const std::string& web_root);
+struct DashboardOptions {
+  std::shared_ptr<const http::Router> couch;  // the CouchDB routes, mounted at /db
+  std::string web_root;                       // the app's files; empty: the embedded ones
+  // The store's authenticator (the one `couch` uses), so that sessions from
+  // /slack/redeem work under /db and /ops sees who is signed in. Null: no
+  // Slack sign-in and no /ops routes.
+  std::shared_ptr<store::CouchAuth> auth;
+  std::shared_ptr<store::SlackLogin> slack;  // null or unconfigured: /slack says so
+  // Where sign-in links point, e.g. "https://triage.example/"; empty: this
+  // port, as the request's Host header names it.
+  std::string public_url;
+  // The operations page's sources. /ops/metrics serves metrics_text() (the
+  // text of GET /metrics); /ops/alerts serves alerts() ({"alerts":[]} when
+  // unset); /ops/activations serves recent_activations(failed_only, limit)
+  // as {"activations":[...]}, newest first.
+  std::function<std::string()> metrics_text;
+  std::function<Json()> alerts;
+  std::function<Json(bool failed_only, size_t limit)> recent_activations;
+};
+
+// Adds to the OpenWhisk port's router: the CouchDB routes under /db, the
+// Slack sign-in and /ops routes, and the dashboard at / (the embedded files,
+// or those under `web_root`). Paths under /api and /db that nothing routes
+// keep their APIs' own 404 bodies.
+void AddDashboardRoutes(http::Router& api, DashboardOptions options);
 
 // Creates `questions` and `events` when missing, and makes sure the role
 // `advocate` is among each one's `_security` members (other members and

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -72,6 +73,31 @@ std::shared_ptr<http::Router> ApiRouter(const MetricsRegistry& metrics, whisk::C
   return router;
 }
 
+// The newest activations of every namespace wisp knows, newest first, with
+// their logs; only the failed ones (any status but success) when asked.
+Json RecentActivations(whisk::Controller& controller, const whisk::Identities& identities, bool failed_only,
+                       size_t limit) {
+  std::vector<Json> found;
+  for (const std::string& ns : {std::string("guest"), std::string(whisk::kSystemNamespace)}) {
+    Result<whisk::Identity> owner = identities.Find(ns);
+    if (!owner.ok()) continue;
+    whisk::ActivationQuery query;
+    query.limit = failed_only ? 200 : limit;
+    Result<Json> list = controller.ListActivations(*owner, ns, query, /*docs=*/true, /*count=*/false);
+    if (!list.ok()) continue;
+    for (Json& record : *list) {
+      const std::string status = json::GetString(record.value("response", Json::object()), "status", "success");
+      if (!failed_only || status != "success") found.push_back(std::move(record));
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Json& a, const Json& b) { return a.value("start", int64_t{0}) > b.value("start", int64_t{0}); });
+  if (found.size() > limit) found.resize(limit);
+  Json out = Json::array();
+  for (Json& record : found) out.push_back(std::move(record));
+  return out;
+}
+
 // The CouchDB port's router, and the authenticator its routes share.
 std::shared_ptr<http::Router> CouchRouter(store::Store& store, const store::CouchApiOptions& options,
                                           std::shared_ptr<store::CouchAuth>& auth) {
@@ -138,6 +164,18 @@ Status AddRsaKeyFile(store::JwtOptions& jwt, const std::string& spec) {
 }
 
 // A duration flag in milliseconds; at least 1.
+// The key that signs session cookies, kept in DATA/session_secret so that
+// sessions outlive a restart (store/couch_auth.h); made on first start.
+Result<std::string> SessionSecret(const std::string& data_dir) {
+  const std::filesystem::path path = std::filesystem::path(data_dir) / "session_secret";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
+  secret = RandomSecret(48);
+  if (Status s = WritePrivateFile(path.string(), secret + "\n"); !s.ok()) return s;
+  return secret;
+}
+
 void AddTimeoutOption(CLI::App& app, const std::string& name, std::chrono::milliseconds& target,
                       const std::string& help) {
   app.add_option_function<int64_t>(
@@ -232,6 +270,15 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--native-max-processes", o.native_max_processes,
                     "Actionloop processes alive at once, over all actions")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--public-url", o.public_url,
+                    "The dashboard's public address, for Slack sign-in links (default: from the request's Host)");
+  serve->add_option("--slack-signing-secret", o.slack_signing_secret,
+                    "Slack app signing secret: turns on Slack sign-in at POST /slack")
+      ->envname("WISP_SLACK_SIGNING_SECRET");
+  serve->add_option("--slack-team-id", o.slack_team_ids, "A Slack workspace (team_id) that may sign in (repeatable)");
+  serve->add_option("--slack-link-seconds", o.slack_link_seconds, "How long a Slack sign-in link stays valid")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   serve->add_option("--web-root", o.web_root,
                     "Serve the dashboard from this directory (e.g. web/) instead of the copy built into wisp");
@@ -378,6 +425,13 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   p.store = std::move(*store);
   p.store_metrics->WatchDatabases(*p.store);
 
+  // One authenticator for the CouchDB routes, Slack sign-in and /ops, so a
+  // session issued by any of them is valid for all.
+  Result<std::string> session_secret = SessionSecret(o.data_dir);
+  if (!session_secret.ok()) return session_secret.status();
+  couch_api.auth = std::make_shared<store::CouchAuth>(
+      *p.store, store::CouchAuthOptions{couch_api.admin_name, couch_api.admin_password, couch_api.jwt, nullptr,
+                                        *session_secret});
   if (Status s = EnsureDashboardDatabases(*p.store); !s.ok()) {
     return Status::Internal("cannot create the dashboard's databases: " + s.ToString());
   }
@@ -503,7 +557,20 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
     std::shared_ptr<http::Router> api_router = ApiRouter(metrics, controller, identities, couch_auth);
     AddAlertRoutes(*api_router, *p.alerts, identities);
     // The dashboard at / and the store under /db, on this port's origin (cli/dashboard.h).
-    AddDashboardRoutes(*api_router, couch_router, o.web_root);
+    DashboardOptions dashboard;
+    dashboard.couch = couch_router;
+    dashboard.web_root = o.web_root;
+    dashboard.auth = couch_api.auth;
+    dashboard.slack = std::make_shared<store::SlackLogin>(
+        *p.store, store::SlackLoginOptions{o.slack_signing_secret, o.slack_team_ids, nullptr,
+                                           std::chrono::seconds(o.slack_link_seconds)});
+    dashboard.public_url = o.public_url;
+    dashboard.metrics_text = [&metrics] { return metrics.Render(); };
+    dashboard.recent_activations = [&p](bool failed_only, size_t limit) {
+      return RecentActivations(*p.controller, p.identities, failed_only, limit);
+    };
+    dashboard.alerts = [&p] { return p.alerts->State(); };
+    AddDashboardRoutes(*api_router, std::move(dashboard));
     p.api_router = api_router;
     api.router = std::move(api_router);
   }

@@ -49,6 +49,10 @@ struct ServeOptions {
   int64_t native_idle_timeout_ms = 600'000;  // a warm actionloop process idle this long stops
   int native_max_processes = 64;           // actionloop processes alive at once
   std::string web_root;                    // the dashboard's files; empty: the ones built in
+  std::string public_url;                  // the dashboard's address in sign-in links; empty: from Host
+  std::string slack_signing_secret;        // Slack sign-in (cli/dashboard.h); empty: off
+  std::vector<std::string> slack_team_ids; // Slack workspaces that may sign in; empty: any
+  int64_t slack_link_seconds = 300;        // how long a Slack sign-in link stays valid
   std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
   // Alerts (cli/alerts.h, docs/observability.md).
   std::string alert_rules;              // a YAML rules file; empty: the shipped defaults

@@ -86,12 +86,16 @@ void AddUserCommand(CLI::App& app, UserOptions& o) {
   common(add);
   add->add_option("--password", o.password, "The password (default: the first line of standard input)");
   add->add_option("--role", o.roles, "A role (repeatable; default: advocate)");
+  add->add_option("--slack-id", o.slack_id, "The user's Slack user id (U...), for Slack sign-in");
   CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password");
   common(passwd);
   passwd->add_option("--password", o.password, "The new password (default: the first line of standard input)");
+  CLI::App* slack = user->add_subcommand("slack", "Link a user to a Slack user id, for Slack sign-in");
+  common(slack);
+  slack->add_option("--slack-id", o.slack_id, "The Slack user id (U...); empty unlinks")->required();
   CLI::App* remove = user->add_subcommand("remove", "Delete a user");
   common(remove);
-  for (CLI::App* sub : {add, passwd, remove}) {
+  for (CLI::App* sub : {add, passwd, slack, remove}) {
     sub->callback([&o, sub] { o.action = sub->get_name(); });
   }
 }
@@ -102,7 +106,7 @@ int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
   Result<Admin> admin = ResolveAdmin(o);
   if (!admin.ok()) return Fail(admin.status().message(), 2);
   std::string password = o.password;
-  if (o.action != "remove" && password.empty()) {
+  if ((o.action == "add" || o.action == "passwd") && password.empty()) {
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
     if (password.empty()) return Fail("a password is needed: --password, or one line on standard input", 2);
@@ -125,6 +129,7 @@ int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
                 {"type", "user"},
                 {"roles", roles},
                 {"password", password}};
+    if (!o.slack_id.empty()) doc["slack_user_id"] = o.slack_id;
     if (Result<Json> r = Call(client, *admin, "PUT", url, json::Dump(doc)); !r.ok()) return Fail(r.status().message());
     std::printf("ok: user %s added\n", o.name.c_str());
     return 0;
@@ -136,6 +141,18 @@ int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
     for (const char* field : {"derived_key", "salt", "iterations", "password_scheme", "pbkdf2_prf"}) doc.erase(field);
     if (Result<Json> r = Call(client, *admin, "PUT", url, json::Dump(doc)); !r.ok()) return Fail(r.status().message());
     std::printf("ok: password of %s changed\n", o.name.c_str());
+    return 0;
+  }
+  if (o.action == "slack") {
+    Json doc = *current;
+    if (o.slack_id.empty()) {
+      doc.erase("slack_user_id");
+    } else {
+      doc["slack_user_id"] = o.slack_id;
+    }
+    if (Result<Json> r = Call(client, *admin, "PUT", url, json::Dump(doc)); !r.ok()) return Fail(r.status().message());
+    std::printf("ok: %s %s\n", o.name.c_str(),
+                o.slack_id.empty() ? "is no longer linked to Slack" : ("signs in as Slack user " + o.slack_id).c_str());
     return 0;
   }
   const std::string rev = json::GetString(*current, "_rev");

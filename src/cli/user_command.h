@@ -1,4 +1,4 @@
-// `wisp user add|passwd|remove NAME`: the dashboard's users.
+// `wisp user add|passwd|slack|remove NAME`: the dashboard's users.
 //
 // A user is a CouchDB user: the document `org.couchdb.user:NAME` in the
 // store's `_users` database, whose password the store hashes (PBKDF2) when
@@ -8,6 +8,9 @@
 // from --admin NAME:PASSWORD, else from DATA/admin.json (what `wisp serve`
 // printed). The password comes from --password, else from the first line of
 // standard input, so it need not appear in a process list.
+//
+// `slack NAME --slack-id U...` (or `add --slack-id`) links a user to a Slack
+// user for Slack sign-in (store/slack_login.h).
 //
 // New users get the role `advocate`, which the dashboard's databases admit
 // (cli/dashboard.h); --role replaces it.
@@ -25,10 +28,11 @@ class App;
 namespace wisp::cli {
 
 struct UserOptions {
-  std::string action;  // add, passwd or remove
+  std::string action;  // add, passwd, slack or remove
   std::string name;
   std::string password;
   std::vector<std::string> roles;
+  std::string slack_id;  // `_users` field slack_user_id (store/slack_login.h)
   std::string url = "http://127.0.0.1:5984";
   std::string admin;  // NAME:PASSWORD; empty: DATA/admin.json
   std::string data_dir = "./wisp-data";

@@ -157,7 +157,10 @@ class Api {
   Api(Store& store, CouchApiOptions options)
       : store_(store),
         options_(std::move(options)),
-        auth_(store, {options_.admin_name, options_.admin_password, options_.jwt, options_.clock}),
+        auth_(options_.auth ? options_.auth
+                            : std::make_shared<CouchAuth>(store, CouchAuthOptions{options_.admin_name,
+                                                                                  options_.admin_password,
+                                                                                  options_.jwt, options_.clock, ""})),
         feeds_(std::max<size_t>(options_.feed_threads, 1), "wisp-feed") {}
 
   ~Api() {
@@ -169,7 +172,7 @@ class Api {
   const CouchApiOptions& options() const { return options_; }
   bool stopping() const { return stopping_; }
 
-  CouchAuth& auth() { return auth_; }
+  CouchAuth& auth() { return *auth_; }
 
   // nullopt when the request may go on, else the error to answer.
   // Admin-only routes need the server admin; member routes also let in a
@@ -180,8 +183,8 @@ class Api {
   // design documents 403). A database that does not exist is left to the
   // handler, which answers 404.
   std::optional<Response> Authorize(const Request& request, Access access) {
-    if (!auth_.enabled()) return std::nullopt;
-    const Identity who = auth_.Identify(request);
+    if (!auth_->enabled()) return std::nullopt;
+    const Identity who = auth_->Identify(request);
     switch (who.kind) {
       case Identity::Kind::kAdmin: return std::nullopt;
       case Identity::Kind::kAnonymous: return CouchError(401, "unauthorized", kNotAuthorized);
@@ -212,8 +215,8 @@ class Api {
   // Whether the caller may write design documents of the request's database:
   // a server admin, or one of the database's admins.
   bool IsDbAdmin(const Request& request) {
-    const Identity who = auth_.Identify(request);
-    if (who.admin() || !auth_.enabled()) return true;
+    const Identity who = auth_->Identify(request);
+    if (who.admin() || !auth_->enabled()) return true;
     if (!who.known()) return false;
     Result<std::shared_ptr<Database>> db = store_.GetDatabase(request.Param("db"));
     return db.ok() && Named((*db)->Security(), "admins", who);
@@ -246,7 +249,7 @@ class Api {
  private:
   Store& store_;
   const CouchApiOptions options_;
-  CouchAuth auth_;
+  const std::shared_ptr<CouchAuth> auth_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> busy_{0};  // feed threads running or reserved
   ThreadPool feeds_;             // last: its threads stop before the rest goes
@@ -266,13 +269,6 @@ void AdaptContentType(const Request& request, Response& response) {
 }
 
 
-// The AuthSession cookie that carries `token`.
-std::string SessionCookie(const std::string& token, const Request& request) {
-  std::string cookie = std::string(kSessionCookie) + "=" + token + "; Version=1; Path=/; Max-Age=" +
-                       std::to_string(kSessionSeconds) + "; HttpOnly";
-  if (request.tls) cookie += "; Secure; SameSite=None";
-  return cookie;
-}
 
 // Wraps a handler with authorization and turns Abort (and JSON type errors
 // from malformed input) into responses. A successful answer to a request

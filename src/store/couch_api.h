@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <memory>
@@ -70,6 +71,10 @@ struct CouchApiOptions {
   ReplicationManager* replication = nullptr;
   // The clock of session cookies (store/couch_auth.h); null: the system clock.
   const Clock* clock = nullptr;
+  // The authenticator to use, when other routes must see and issue the same
+  // sessions (the dashboard's Slack sign-in); null: one of its own, built
+  // from the fields above.
+  std::shared_ptr<CouchAuth> auth;
 };
 
 // Registers the CouchDB routes on `router`. See the file comment. Returns the

@@ -86,7 +86,9 @@ std::string UrlSafe(std::string b64) {
 }  // namespace
 
 CouchAuth::CouchAuth(Store& store, CouchAuthOptions options)
-    : store_(store), options_(std::move(options)), process_key_(RandomSecret(32)) {}
+    : store_(store),
+      options_(std::move(options)),
+      process_key_(options_.session_secret.empty() ? RandomSecret(32) : options_.session_secret) {}
 
 Identity CouchAuth::Identify(const http::Request& request) {
   if (!enabled()) return Known(Identity::Kind::kAdmin, "", {"_admin"}, "default");
@@ -198,6 +200,13 @@ std::string CouchAuth::Mac(std::string_view payload) const {
   HMAC(EVP_sha256(), process_key_.data(), static_cast<int>(process_key_.size()),
        reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), md, &len);
   return HexLower(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string SessionCookie(const std::string& token, const http::Request& request) {
+  std::string cookie = std::string(kSessionCookie) + "=" + token +
+                       "; Version=1; Path=/; Max-Age=" + std::to_string(kSessionSeconds) + "; HttpOnly";
+  if (request.tls) cookie += "; Secure; SameSite=None";
+  return cookie;
 }
 
 }  // namespace wisp::store

@@ -43,6 +43,11 @@ struct CouchAuthOptions {
   // The clock sessions are issued, expired and refreshed by; null is the
   // system clock (tests pass a FakeClock).
   const Clock* clock = nullptr;
+  // The key that signs session cookies. Empty: a random one for this
+  // process, so a restart ends every session. `wisp serve` keeps one in its
+  // data directory, as CouchDB keeps [chttpd_auth] secret, so that a
+  // restart does not sign every dashboard out.
+  std::string session_secret;
 };
 
 struct Identity {
@@ -106,5 +111,9 @@ class CouchAuth {
   // user name -> derived_key of the hash that was checked + MAC of the password.
   std::unordered_map<std::string, std::string> verified_;  // GUARDED_BY(mu_)
 };
+
+// The Set-Cookie value that carries session `token`: path /, kSessionSeconds,
+// HttpOnly; Secure and SameSite=None on TLS (so a cross-origin app keeps it).
+std::string SessionCookie(const std::string& token, const http::Request& request);
 
 }  // namespace wisp::store

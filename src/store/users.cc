@@ -77,6 +77,13 @@ Status ValidateUserDoc(const Json& new_doc, const Json* old_doc, bool by_admin, 
     return Status::PermissionDenied("Only _admin may edit roles");
   }
   if (!old_doc && !roles.empty()) return Status::PermissionDenied("Only _admin may set roles");
+  // The Slack sign-in mapping (store/slack_login.h) is the admin's to make:
+  // a user who could claim another's Slack id would receive their sign-ins.
+  const Json no_slack_id;
+  if ((old_doc ? old_doc->value("slack_user_id", no_slack_id) : no_slack_id) !=
+      new_doc.value("slack_user_id", no_slack_id)) {
+    return Status::PermissionDenied("Only _admin may link a user to Slack (slack_user_id)");
+  }
   return Status::Ok();
 }
 

@@ -81,6 +81,11 @@ const std::vector<Classified> kApiRoutes = {
     {"GET /api/v1/namespaces/{ns}/activations/{id}/result", Access::kNamespaceOwner},
     {"GET /api/v1/namespaces/{ns}/traces/{id}", Access::kNamespaceOwner},
     {"GET /api/v1/alerts", Access::kAnyIdentity},
+    {"POST /slack", Access::kOwnVerification},         // Slack's request signature
+    {"POST /slack/redeem", Access::kOwnVerification},  // a one-time sign-in link
+    {"GET /ops/metrics", Access::kServerAdmin},
+    {"GET /ops/alerts", Access::kServerAdmin},
+    {"GET /ops/activations", Access::kServerAdmin},
     {"* /api/v1/web/{ns}/{pkg}/{rest...}", Access::kWebAction},
     {"* /db", Access::kMountedStore},
     {"* /db/{rest...}", Access::kMountedStore},

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_QUERY, decodeEntities, listHash, mergeQuestion, narrows, parseHash, runQuery, suggestAssignees, tagCounts,
+  DEFAULT_QUERY, decodeEntities, listHash, mergeQuestion, narrows, parseHash, runQuery, sortQuestions, suggestAssignees, tagCounts,
 } from '../../web/app/query.js';
 
 function q(id, fields = {}, so = {}) {
@@ -94,4 +94,44 @@ test('a search that grows narrows the last result; anything else starts over', (
   assert.ok(!narrows({ ...base, q: 'rep' }, { ...base, q: 'rep', rejected: true }));
   const narrowed = runQuery(first.matched, { ...base, q: 'repl' }, 'ada');
   assert.deepEqual(narrowed.items.map((d) => d._id), runQuery(docs, { ...base, q: 'repl' }, 'ada').items.map((d) => d._id));
+});
+
+test('a query over presorted questions lists them as a sorting query does', () => {
+  const docs = [];
+  for (let i = 0; i < 200; i++) {
+    docs.push(q(String(1000 + ((i * 37) % 200)), {
+      owner: i % 3 ? null : 'ada',
+      ...(i % 7 ? {} : { assigned_at: `2026-01-0${1 + (i % 9)}T00:00:00Z` }),
+    }, {
+      title: i % 2 ? 'replication stalls' : 'a view', creation_date: 1_700_000_000 + (i % 13) * 60,
+      last_activity_date: 1_700_000_000 + (i % 17) * 60,
+    }));
+  }
+  for (const sort of ['created', 'activity']) {
+    const sorted = sortQuestions(docs, sort);
+    for (const change of [{}, { q: 'repl' }, { view: 'mine' }, { view: 'all', q: 'view' }]) {
+      const query = { ...DEFAULT_QUERY, sort, ...change };
+      const plain = runQuery(docs, query, 'ada');
+      const fast = runQuery(sorted, query, 'ada', undefined, true);
+      assert.deepEqual(fast.items.map((d) => d._id), plain.items.map((d) => d._id), `${sort} ${JSON.stringify(change)}`);
+      assert.deepEqual(fast.counts, plain.counts);
+    }
+  }
+});
+
+test('the operations page reads the Prometheus text format', async () => {
+  const { parseMetrics } = await import('../../web/app/ops.js');
+  const parsed = parseMetrics([
+    '# HELP wisp_activations_total finished activations',
+    '# TYPE wisp_activations_total counter',
+    'wisp_activations_total{action="guest/a",kind="nodejs:20",status="success"} 3',
+    'wisp_activations_total{action="guest/b \\"q\\"",kind="nodejs:20",status="application_error"} 1.5e1',
+    'wisp_uptime_seconds 12.5',
+    'garbage line',
+  ].join('\n'));
+  assert.deepEqual(parsed, [
+    { name: 'wisp_activations_total', labels: { action: 'guest/a', kind: 'nodejs:20', status: 'success' }, value: 3 },
+    { name: 'wisp_activations_total', labels: { action: 'guest/b "q"', kind: 'nodejs:20', status: 'application_error' }, value: 15 },
+    { name: 'wisp_uptime_seconds', labels: {}, value: 12.5 },
+  ]);
 });

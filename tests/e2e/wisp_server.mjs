@@ -13,11 +13,13 @@ export const ADMIN = { name: 'admin', password: 'e2e-secret' };
 
 // Resolves once the banner has printed both ports. `dataDir` reuses a
 // directory (for restarts); otherwise a fresh one is made and removed on stop.
-export async function startWisp({ dataDir, extraArgs = [] } = {}) {
+// `ports` ({api, couch}) asks for given ports (a restart where clients
+// expect the old ones); otherwise free ones are picked.
+export async function startWisp({ dataDir, extraArgs = [], ports: wanted = { api: 0, couch: 0 } } = {}) {
   const ownDir = !dataDir;
   const dir = dataDir || mkdtempSync(path.join(tmpdir(), 'wisp-e2e-'));
   const child = spawn(wispBin, [
-    'serve', '--data-dir', dir, '--api-port', '0', '--couch-port', '0',
+    'serve', '--data-dir', dir, '--api-port', String(wanted.api), '--couch-port', String(wanted.couch),
     '--admin', `${ADMIN.name}:${ADMIN.password}`, '--log-level', 'warn', ...extraArgs,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
 

@@ -37,6 +37,17 @@ TEST(UsersTest, UsersMayWriteTheirOwnDocumentButNotTheirRoles) {
   EXPECT_EQ(Refusal(User("ana", {"x"}), nullptr, false, "ana"), "Only _admin may set roles");
 }
 
+TEST(UsersTest, OnlyAdminsLinkAUserToSlack) {
+  const Json old = User("ana", {"advocate"});
+  Json claimed = old;
+  claimed["slack_user_id"] = "U0SOMEONE";
+  EXPECT_EQ(Refusal(claimed, &old, false, "ana"), "Only _admin may link a user to Slack (slack_user_id)");
+  EXPECT_EQ(Refusal(claimed, &old, true, "admin"), "");
+  Json password_change = claimed;
+  password_change["password"] = "new";
+  EXPECT_EQ(Refusal(password_change, &claimed, false, "ana"), "") << "keeping the link is fine";
+}
+
 TEST(UsersTest, DocumentShapeIsEnforcedEvenForAdmins) {
   Json doc = User("ana");
   doc["type"] = "person";

@@ -33,6 +33,7 @@ export async function currentUser() {
   try {
     const session = await call('_session');
     const name = session.userCtx && session.userCtx.name;
+    sessionRoles = (session.userCtx && session.userCtx.roles) || [];
     if (name) localStorage.setItem(USER_KEY, name);
     else localStorage.removeItem(USER_KEY);
     return name || null;
@@ -42,6 +43,32 @@ export async function currentUser() {
   }
 }
 
+// The roles of the session's user, as `_session` last said (empty offline).
+let sessionRoles = [];
+export function isAdmin() {
+  return sessionRoles.includes('_admin');
+}
+
+// Redeems a one-time Slack sign-in link (POST /slack/redeem): the server
+// sets the same AuthSession cookie a password gives. Then the session says
+// who we are. A link that is not valid, used or expired throws its reason.
+export async function redeemSlackLink(token) {
+  let res;
+  try {
+    res = await fetch(new URL('slack/redeem', document.baseURI).href, {
+      method: 'POST',
+      credentials: 'include',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+  } catch (e) {
+    throw new Error('Cannot reach the server to use the sign-in link.');
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.reason || `The server answered ${res.status}.`);
+  return currentUser();
+}
+
 export async function login(name, password) {
   const body = await call('_session', {
     method: 'POST',
@@ -49,6 +76,7 @@ export async function login(name, password) {
     body: JSON.stringify({ name, password }),
   });
   localStorage.setItem(USER_KEY, body.name);
+  sessionRoles = body.roles || [];
   return body.name;
 }
 
@@ -212,10 +240,23 @@ export class Store extends EventTarget {
     for (const [name, local, remote] of [['questions', this.localQuestions, this.remoteQuestions],
       ['events', this.localEvents, this.remoteEvents]]) {
       const sync = local.sync(remote, options);
+      // A server that cannot be reached (stopped, or the network cut short
+      // of this machine) shows only on each direction's own events: the
+      // two-way sync's 'paused' carries no error. A direction fails on a
+      // request error and is healthy again once it pauses without one.
+      // These listeners go first, so they run before the sync's 'paused'.
+      const failing = { pull: false, push: false };
+      for (const direction of ['pull', 'push']) {
+        sync[direction].on('requestError', () => {
+          failing[direction] = true;
+          this.syncState(name, 'offline');
+        });
+        sync[direction].on('paused', (err) => { failing[direction] = Boolean(err); });
+      }
       // While the link is down, a retry that starts is not yet a sync.
       sync.on('active', () => { if (this.states[name] !== 'offline') this.syncState(name, 'syncing'); })
         .on('paused', (err) => {
-          if (err || !navigator.onLine) {
+          if (err || !navigator.onLine || failing.pull || failing.push) {
             this.syncState(name, 'offline');
             return;
           }

@@ -3,9 +3,11 @@
 // in query.js. Text from questions and notes is only ever set as text, and
 // question bodies go through DOMPurify, so no HTML from Stack Overflow or a
 // colleague runs here.
-import { Store, currentUser, login } from './data.js';
+import { Store, currentUser, isAdmin, login, redeemSlackLink } from './data.js';
+import { showOps } from './ops.js';
 import {
-  DEFAULT_QUERY, VIEWS, decodeEntities, listHash, narrows, parseHash, runQuery, suggestAssignees, tagCounts,
+  DEFAULT_QUERY, VIEWS, decodeEntities, listHash, narrows, parseHash, runQuery, sortQuestions, suggestAssignees,
+  tagCounts,
 } from './query.js';
 
 const PAGE_SIZE = 50;
@@ -21,6 +23,7 @@ let lastListHash = '#/list';
 let page = 0;
 let listShell = null;   // the list view's persistent parts while it is shown
 let questionShell = null;
+let stopOps = null;     // stops the operations page's sampling while it is shown
 
 // --- small DOM helpers: children are text unless they are nodes ------------
 
@@ -152,6 +155,7 @@ function renderTopbar(counts) {
   }));
   userMenu.hidden = false;
   userMenu.replaceChildren(
+    isAdmin() ? h('a', { href: '#/ops', class: 'ops-link', 'aria-current': route.route === 'ops' ? 'page' : false }, 'Operations') : '',
     h('a', { href: '#/profile', class: 'user', title: 'Your profile' }, displayName(store.user)),
     h('button', { type: 'button', class: 'ghost', onclick: logout }, 'Log out'),
   );
@@ -173,7 +177,7 @@ function renderBadge() {
 function buildListShell() {
   const search = h('input', {
     type: 'search', id: 'search', placeholder: 'Search title, body, tags', 'aria-label': 'Search questions',
-    autocomplete: 'off', oninput: () => setQuery({ q: search.value }),
+    autocomplete: 'off', oninput: () => setQuery({ q: search.value }, { soon: true }),
   });
   const tag = h('input', {
     id: 'tag-filter', list: 'tag-options', placeholder: 'Any tag', 'aria-label': 'Filter by tag', autocomplete: 'off',
@@ -199,7 +203,7 @@ function buildListShell() {
   return { search, tag, tagOptions, sort, rejected, answered, summary, list, pager, tagsVersion: -1 };
 }
 
-function setQuery(change) {
+function setQuery(change, { soon = false } = {}) {
   route.query = { ...route.query, ...change };
   page = 0;
   lastListHash = listHash(route.query);
@@ -208,7 +212,8 @@ function setQuery(change) {
   setQuery.timer = setTimeout(() => {
     if (route.route === 'list') history.replaceState(null, '', lastListHash);
   }, 250);
-  updateList();
+  if (soon) updateListSoon();
+  else updateList();
 }
 
 function row(doc) {
@@ -231,6 +236,26 @@ function row(doc) {
       h('span', { class: 'tags' }, tags)));
 }
 
+// Every question in `sort` order; kept until the questions change.
+function sortedQuestions(sort) {
+  const cached = sortedQuestions.cache;
+  if (cached && cached.store === store && cached.version === store.version && cached.sort === sort) return cached.docs;
+  const docs = sortQuestions(store.questions.values(), sort);
+  sortedQuestions.cache = { store, version: store.version, sort, docs };
+  return docs;
+}
+
+// Keystrokes that come faster than frames draw the list once per frame,
+// with the latest query.
+function updateListSoon() {
+  if (updateListSoon.pending) return;
+  updateListSoon.pending = true;
+  requestAnimationFrame(() => {
+    updateListSoon.pending = false;
+    updateList();
+  });
+}
+
 function updateList() {
   if (!listShell) return;
   const s = listShell;
@@ -242,10 +267,12 @@ function updateList() {
   s.answered.checked = query.answered;
 
   // While the questions are unchanged, a search that only grew looks only
-  // at what the last one matched.
+  // at what the last one matched. Either way the documents come in list
+  // order, sorted once per change of the questions, not per keystroke.
   const last = s.lastRun;
-  const source = last && last.version === store.version && narrows(last.query, query) ? last.matched : store.questions.values();
-  const { items, counts, matched } = runQuery(source, query, store.user, (d) => store.text(d));
+  const source = last && last.version === store.version && last.query.sort === query.sort && narrows(last.query, query)
+    ? last.matched : sortedQuestions(query.sort);
+  const { items, counts, matched } = runQuery(source, query, store.user, (d) => store.text(d), true);
   s.lastRun = { version: store.version, query, matched };
   renderTopbar(counts);
   if (s.tagsVersion !== store.questions.size) {
@@ -462,10 +489,25 @@ function renderProfile() {
 // --- routing and keys -------------------------------------------------------
 
 let scheduled = false;
+function renderOps() {
+  listShell = questionShell = null;
+  renderTopbar();
+  if (!isAdmin()) {
+    main.replaceChildren(h('p', { class: 'card error' }, 'The operations page is for server admins.'));
+    return;
+  }
+  stopOps = showOps(main, h, { every: route.every });
+}
+
 function render() {
   if (!store) return;
+  if (stopOps) {
+    stopOps();
+    stopOps = null;
+  }
   renderBadge();
-  if (route.route === 'question') renderQuestion(route.id);
+  if (route.route === 'ops') renderOps();
+  else if (route.route === 'question') renderQuestion(route.id);
   else if (route.route === 'profile') renderProfile();
   else renderList();
 }
@@ -486,6 +528,11 @@ function scheduleRender() {
 }
 
 window.addEventListener('hashchange', () => {
+  const slack = /^#\/slack\/([^/?]+)/.exec(location.hash);
+  if (slack) {
+    slackSignIn(decodeURIComponent(slack[1]));
+    return;
+  }
   route = parseHash(location.hash);
   if (route.route === 'list') {
     lastListHash = listHash(route.query);
@@ -559,8 +606,38 @@ async function start(user) {
   render();
 }
 
+// A Slack sign-in link opens the app at #/slack/TOKEN. The token leaves the
+// address bar at once (so it is neither bookmarked nor shared), then is
+// redeemed for a session.
+async function slackSignIn(token) {
+  history.replaceState(null, '', '#/list');
+  route = parseHash(location.hash);
+  if (store) {
+    const s = store;
+    store = null;
+    await s.close();
+  }
+  let user = null;
+  try {
+    user = await redeemSlackLink(token);
+    if (!user) throw new Error('The sign-in link did not start a session.');
+  } catch (e) {
+    // A spent link leaves whoever is already signed in on this browser signed in.
+    const current = await currentUser().catch(() => null);
+    if (!current) {
+      renderLogin(e.message);
+      return;
+    }
+    user = current;
+    showToast(e.message);
+  }
+  await start(user);
+}
+
 async function boot() {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
+  const slack = /^#\/slack\/([^/?]+)/.exec(location.hash);
+  if (slack) return slackSignIn(decodeURIComponent(slack[1]));
   try {
     const user = await currentUser();
     if (user) await start(user);

@@ -13,6 +13,10 @@ export function parseHash(hash) {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'q' && parts[1]) return { route: 'question', id: parts[1], query: parseQuery(search) };
   if (parts[0] === 'profile') return { route: 'profile', query: parseQuery(search) };
+  if (parts[0] === 'ops') {
+    const every = Number(new URLSearchParams(search).get('every'));
+    return { route: 'ops', query: parseQuery(''), every: every >= 200 ? every : 5000 };
+  }
   return { route: 'list', query: parseQuery(search) };
 }
 
@@ -98,12 +102,23 @@ function inView(doc, view, me) {
   return true;
 }
 
+// `questions`: documents sorted by `sort` (creation or activity), newest
+// first; ties by id.
+export function sortQuestions(questions, sort) {
+  const key = sort === 'activity' ? activity : created;
+  const keyed = Array.from(questions, (doc) => [key(doc), doc]);
+  keyed.sort((a, b) => b[0] - a[0] || (a[1]._id < b[1]._id ? -1 : a[1]._id > b[1]._id ? 1 : 0));
+  return keyed.map((k) => k[1]);
+}
+
 // `questions`: an iterable of question documents. `text(doc)` gives the
 // search text (callers cache it). Returns { items, counts, matched }: the
 // sorted documents of query.view, how many each list would show with the
 // same filters, and every document that passed the filters in any list
-// (a narrower search can start from those: see narrows()).
-export function runQuery(questions, query, me, text = searchText) {
+// (a narrower search can start from those: see narrows()). `presorted`:
+// `questions` is already in sortQuestions(…, query.sort) order, which the
+// results keep, so a keystroke costs one pass and no sort.
+export function runQuery(questions, query, me, text = searchText, presorted = false) {
   const terms = query.q.toLowerCase().split(/\s+/).filter(Boolean);
   const counts = { unassigned: 0, mine: 0, all: 0 };
   const items = [];
@@ -116,10 +131,7 @@ export function runQuery(questions, query, me, text = searchText) {
     if (doc.owner === me) counts.mine++;
     if (inView(doc, query.view, me)) items.push(doc);
   }
-  const key = query.sort === 'activity' ? activity : created;
-  const keyed = items.map((doc) => [key(doc), doc]);
-  keyed.sort((a, b) => b[0] - a[0] || String(a[1]._id).localeCompare(String(b[1]._id)));
-  return { items: keyed.map((k) => k[1]), counts, matched };
+  return { items: presorted ? items : sortQuestions(items, query.sort), counts, matched };
 }
 
 // True when every document `next` can match also matched `previous`: the
