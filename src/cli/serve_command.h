@@ -54,6 +54,7 @@ struct ServeOptions {
   std::vector<std::string> slack_team_ids; // Slack workspaces that may sign in; empty: any
   int64_t slack_link_seconds = 300;        // how long a Slack sign-in link stays valid
   std::string stem_cells = "nodejs:20=1,python:3=1";  // prewarmed launchers per kind (docs/runtimes.md)
+  bool metrics = true;  // --metrics=off: no counting (the overhead benchmark's baseline)
   // Alerts (cli/alerts.h, docs/observability.md).
   std::string alert_rules;              // a YAML rules file; empty: the shipped defaults
   std::string alert_slack_url;          // a Slack incoming webhook for alerts
