@@ -121,3 +121,26 @@ wait_for_wisp_api() {
     cat "$out" >&2
     die "wisp did not print its API address"
 }
+
+# write_invoke_lua FILE AUTH: a wrk script that POSTs a small JSON body with
+# AUTH (user:key) as Basic credentials: a blocking invoke per request.
+write_invoke_lua() {
+    cat >"$1" <<EOF
+wrk.method = "POST"
+wrk.body = '{"name":"bench"}'
+wrk.headers["Authorization"] = "Basic $(printf '%s' "$2" | base64 -w0)"
+wrk.headers["Content-Type"] = "application/json"
+EOF
+}
+
+# wrk_rate_p50 URL CONNECTIONS [LUA]: one wrk run of DURATION (one thread per
+# 8 connections); prints "REQ_PER_SEC P50_MS NON2XX".
+wrk_rate_p50() {
+    local url=$1 conns=$2 script=${3:-} threads out rps p50 errors
+    threads=$(( conns / 8 )); (( threads >= 1 )) || threads=1
+    out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency ${script:+-s "$script"} "$url")
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+    echo "$rps $p50 ${errors:-0}"
+}

@@ -45,7 +45,6 @@ done
 
 # OpenWhisk standalone's well-known guest key, which `wisp serve --dev` uses.
 AUTH=23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP
-BASIC=$(printf '%s' "$AUTH" | base64 -w0)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-invoke.XXXXXX")
 wisp_pid=
@@ -83,35 +82,18 @@ print(json.dumps({"exec": {"kind": "native", "code": code, "binary": True},
 EOF
 put_action hello "$tmp/hello.json"
 
-cat >"$tmp/invoke.lua" <<EOF
-wrk.method = "POST"
-wrk.body = '{"name":"bench"}'
-wrk.headers["Authorization"] = "Basic $BASIC"
-wrk.headers["Content-Type"] = "application/json"
-EOF
+write_invoke_lua "$tmp/invoke.lua" "$AUTH"
 
-# run_wrk URL CONNECTIONS [lua]: prints "REQ_PER_SEC P50_MS NON2XX"
-run_wrk() {
-    local url=$1 conns=$2 script=${3:-} threads out rps p50 errors
-    threads=$(( conns / 8 )); (( threads >= 1 )) || threads=1
-    out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency ${script:+-s "$script"} "$url")
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-    p50=$(awk -v v="$p50" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.3f", n }')
-    echo "$rps $p50 ${errors:-0}"
-}
 
 echo "invoke.sh: /ping..." >&2
-read -r ping_rps _ _ < <(run_wrk "$api/ping" "$CLIENTS")
+read -r ping_rps _ _ < <(wrk_rate_p50 "$api/ping" "$CLIENTS")
 invoke() { echo "$api/api/v1/namespaces/_/actions/$1?blocking=true&result=true"; }
 echo "invoke.sh: built-in no-op..." >&2
-read -r _ builtin_p50 builtin_err1 < <(run_wrk "$(invoke noop)" 1 "$tmp/invoke.lua")
-read -r builtin_rps _ builtin_err16 < <(run_wrk "$(invoke noop)" "$CLIENTS" "$tmp/invoke.lua")
+read -r _ builtin_p50 builtin_err1 < <(wrk_rate_p50 "$(invoke noop)" 1 "$tmp/invoke.lua")
+read -r builtin_rps _ builtin_err16 < <(wrk_rate_p50 "$(invoke noop)" "$CLIENTS" "$tmp/invoke.lua")
 echo "invoke.sh: native no-op, warm..." >&2
-read -r _ native_p50 native_err1 < <(run_wrk "$(invoke hello)" 1 "$tmp/invoke.lua")
-read -r native_rps _ native_err16 < <(run_wrk "$(invoke hello)" "$CLIENTS" "$tmp/invoke.lua")
+read -r _ native_p50 native_err1 < <(wrk_rate_p50 "$(invoke hello)" 1 "$tmp/invoke.lua")
+read -r native_rps _ native_err16 < <(wrk_rate_p50 "$(invoke hello)" "$CLIENTS" "$tmp/invoke.lua")
 
 echo "invoke.sh: native cold starts..." >&2
 cold=$(python3 - "$api" "$AUTH" "$tmp/hello.json" "$COLD_SAMPLES" <<'EOF'

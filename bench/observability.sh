@@ -39,7 +39,6 @@ done
 
 # OpenWhisk standalone's well-known guest key, which `wisp serve --dev` uses.
 AUTH=23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP
-BASIC=$(printf '%s' "$AUTH" | base64 -w0)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-obs.XXXXXX")
 pids=()
@@ -71,23 +70,8 @@ start_wisp() {
 start_wisp on --metrics on --log-level info --log-file "$tmp/on/wisp.log"
 start_wisp off --metrics off --log-level off
 
-cat >"$tmp/invoke.lua" <<EOF
-wrk.method = "POST"
-wrk.body = '{"name":"bench"}'
-wrk.headers["Authorization"] = "Basic $BASIC"
-wrk.headers["Content-Type"] = "application/json"
-EOF
+write_invoke_lua "$tmp/invoke.lua" "$AUTH"
 
-# run_wrk URL CONNECTIONS: prints "REQ_PER_SEC P50_MS NON2XX"
-run_wrk() {
-    local url=$1 conns=$2 threads out rps p50 errors
-    threads=$(( conns / 8 )); (( threads >= 1 )) || threads=1
-    out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$tmp/invoke.lua" "$url")
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-    echo "$rps $p50 ${errors:-0}"
-}
 
 declare -A rates latencies
 errors=0
@@ -95,8 +79,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for name in on off; do
         url_var="url_$name"
         echo "observability.sh: round $round/$ROUNDS, $name..." >&2
-        read -r rps _ err_rate < <(run_wrk "${!url_var}" "$CLIENTS")
-        read -r _ p50 err_p50 < <(run_wrk "${!url_var}" 1)
+        read -r rps _ err_rate < <(wrk_rate_p50 "${!url_var}" "$CLIENTS" "$tmp/invoke.lua")
+        read -r _ p50 err_p50 < <(wrk_rate_p50 "${!url_var}" 1 "$tmp/invoke.lua")
         rates[$name]+="$rps "
         latencies[$name]+="$p50 "
         errors=$((errors + err_rate + err_p50))
