@@ -26,6 +26,7 @@
 #   COLD_SAMPLES=50     cold starts timed in case 4
 #   WISP_BIN=...        the wisp binary (default: ../build/wisp relative to this script)
 #   HELLO_BIN=...       the native action (default: ../build/examples/actions/hello/hello)
+#   WISP_FLAGS=...      more `wisp serve` flags, e.g. --sandbox=off
 #
 # Run it on an otherwise idle machine: wrk and the server share the cores.
 set -euo pipefail
@@ -63,7 +64,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 "$WISP_BIN" serve --dev --data-dir "$tmp/data" --api-port 0 --couch-port 0 --log-level warn \
-    --invocations-per-minute 100000000 --concurrent-invocations 100000 >"$tmp/wisp.out" 2>&1 &
+    --invocations-per-minute 100000000 --concurrent-invocations 100000 ${WISP_FLAGS:-} >"$tmp/wisp.out" 2>&1 &
 wisp_pid=$!
 wait_for_wisp_api "$wisp_pid" "$tmp/wisp.out"
 
