@@ -82,6 +82,22 @@ class TreeBuilder {
         roots_.push_back(id);
       }
     }
+    // A sequence lists its components in the order they ran; start times
+    // alone can tie (same millisecond), and ids are not ordered within one.
+    for (auto& [parent, kids] : children_) {
+      const Json& logs = records_.at(parent).value("logs", Json::array());
+      std::map<std::string, size_t> position;
+      for (size_t i = 0; i < logs.size(); ++i) {
+        if (logs[i].is_string()) position.emplace(logs[i].get<std::string>(), i);
+      }
+      if (position.empty()) continue;
+      std::stable_sort(kids.begin(), kids.end(), [&position](const std::string& a, const std::string& b) {
+        const auto pa = position.find(a), pb = position.find(b);
+        const size_t ia = pa == position.end() ? position.size() : pa->second;
+        const size_t ib = pb == position.end() ? position.size() : pb->second;
+        return ia < ib;
+      });
+    }
   }
 
   Json Build(const std::string& trace_id) {

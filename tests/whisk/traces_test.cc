@@ -70,6 +70,19 @@ TEST(TraceTreeTest, TriggerRuleSequenceComponentsAndHandlers) {
   EXPECT_EQ(inv["children"][0]["children"][1]["status"], "application error");
 }
 
+// Components that start in the same millisecond keep the order in which
+// the sequence ran them, whatever their ids (demo runs hit this).
+TEST(TraceTreeTest, ASequencesComponentsFollowItsLogsWhenTheirStartsTie) {
+  std::vector<Json> records;
+  records.push_back(Record("seq", "guest/qhandler", "sequence", 100,
+                           {{"logs", Json::array({"zz-storer", "aa-notifier"})}}));
+  records.push_back(Record("aa-notifier", "guest/notifier", "builtin", 101, {{"cause", "seq"}}));
+  records.push_back(Record("zz-storer", "guest/storer", "builtin", 101, {{"cause", "seq"}}));
+  const Json tree = BuildTraceTree("tr", records);
+  ASSERT_EQ(tree["roots"].size(), 1u);
+  EXPECT_EQ(Ids(tree["roots"][0]["children"]), "zz-storer,aa-notifier");
+}
+
 TEST(TraceTreeTest, AnActivationWhoseParentIsMissingIsARoot) {
   const Json tree = BuildTraceTree("tr", {Record("a", "guest/a", "nodejs:20", 1, {{"parent_id", "gone"}}),
                                           Record("b", "guest/b", "nodejs:20", 2)});

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "apps/stackoverflow/question_store.h"
@@ -28,8 +29,9 @@ constexpr int64_t kDefaultFirstLookbackSeconds = 30 * 24 * 3600;
 // body is about 2.5 KB). A larger backlog is read over several polls.
 constexpr int64_t kDefaultMaxPages = 3;
 // Conflicting writes of one document before the action gives up (each
-// retry re-reads, so only a writer storm gets this far).
-constexpr int kMaxConflictRetries = 20;
+// retry re-reads after a short random pause, so only a writer storm gets
+// this far; a user editing one question in a loop does not).
+constexpr int kMaxConflictRetries = 100;
 // How long the invoker waits for one handler activation.
 constexpr milliseconds kHandlerWait{10 * 60 * 1000};
 // A throttled invoke (429) is retried this long before the item counts as failed.
@@ -47,6 +49,16 @@ Json Error(std::vector<std::string>& logs, const std::string& message) {
 std::function<void(milliseconds)> RealSleepUnless(const std::function<void(milliseconds)>& sleep) {
   if (sleep) return sleep;
   return [](milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+// A short random pause before re-reading a document that changed under a
+// write, growing with the attempts (up to 32 ms): writers that retry at once
+// keep colliding with each other, and a storer could lose every round to a
+// user who edits the same question in a loop.
+void BackOffAfterConflict(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int ceiling_ms = 1 << std::min(attempt, 5);
+  std::this_thread::sleep_for(milliseconds(std::uniform_int_distribution<int>(0, ceiling_ms)(random)));
 }
 
 // The questions database the parameters name.
@@ -394,6 +406,7 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
       return Error(logs, "storer: cannot write question " + id + ": " + rev.status().ToString());
     }
     logs.push_back("question " + id + " changed while being stored; reading it again");
+    BackOffAfterConflict(attempt);
   }
   return Error(logs, "storer: question " + id + " kept changing; gave up after " + std::to_string(kMaxConflictRetries) +
                          " conflicts");
