@@ -144,3 +144,38 @@ wrk_rate_p50() {
     errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
     echo "$rps $p50 ${errors:-0}"
 }
+
+# cold_starts ACTION_FILE PAUSE BODY: times SAMPLES=COLD_SAMPLES cold starts of
+# one guest action `cold` on $api: before each, the action is PUT again (a new
+# version is a new process), PAUSE seconds pass (a stem cell taken by the last
+# sample is replaced), then one blocking invoke with BODY is timed from request
+# to result. Prints "P50_MS INIT_P50_MS MAX_MS".
+cold_starts() {
+    python3 - "$api" "$AUTH" "$1" "$COLD_SAMPLES" "$2" "$3" <<'EOF'
+import base64, http.client, json, statistics, sys, time, urllib.parse
+api, auth, action_file, samples, pause, payload = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6].encode()
+u = urllib.parse.urlparse(api)
+headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode(),
+           "Content-Type": "application/json"}
+body = open(action_file, "rb").read()
+conn = http.client.HTTPConnection(u.hostname, u.port)
+def call(method, path, data):
+    conn.request(method, path, data, headers)
+    r = conn.getresponse()
+    return r.status, r.read()
+times, inits = [], []
+for _ in range(samples):
+    status, out = call("PUT", "/api/v1/namespaces/_/actions/cold?overwrite=true", body)
+    assert status == 200, (status, out)
+    time.sleep(pause)  # a benchmark's pause, not a wait for a condition
+    start = time.perf_counter()
+    status, out = call("POST", "/api/v1/namespaces/_/actions/cold?blocking=true", payload)
+    times.append((time.perf_counter() - start) * 1000)
+    assert status == 200, (status, out)
+    record = json.loads(out)
+    init = [a["value"] for a in record.get("annotations", []) if a["key"] == "initTime"]
+    assert init, "not a cold start: no initTime"
+    inits.append(init[0])
+print(f"{statistics.median(times):.3f} {statistics.median(inits)} {max(times):.3f}")
+EOF
+}

@@ -97,34 +97,7 @@ read -r _ native_p50 native_err1 < <(wrk_rate_p50 "$(invoke hello)" 1 "$tmp/invo
 read -r native_rps _ native_err16 < <(wrk_rate_p50 "$(invoke hello)" "$CLIENTS" "$tmp/invoke.lua")
 
 echo "invoke.sh: native cold starts..." >&2
-cold=$(python3 - "$api" "$AUTH" "$tmp/hello.json" "$COLD_SAMPLES" <<'EOF'
-import base64, http.client, json, statistics, sys, time, urllib.parse
-api, auth, action_file, samples = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-u = urllib.parse.urlparse(api)
-headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode(),
-           "Content-Type": "application/json"}
-body = open(action_file, "rb").read()
-conn = http.client.HTTPConnection(u.hostname, u.port)
-def call(method, path, data):
-    conn.request(method, path, data, headers)
-    r = conn.getresponse()
-    return r.status, r.read()
-times, inits = [], []
-for _ in range(samples):
-    status, _ = call("PUT", "/api/v1/namespaces/_/actions/cold?overwrite=true", body)
-    assert status == 200, status
-    start = time.perf_counter()
-    status, out = call("POST", "/api/v1/namespaces/_/actions/cold?blocking=true", b'{"name":"cold"}')
-    times.append((time.perf_counter() - start) * 1000)
-    assert status == 200, (status, out)
-    record = json.loads(out)
-    init = [a["value"] for a in record.get("annotations", []) if a["key"] == "initTime"]
-    assert init, "not a cold start: no initTime"
-    inits.append(init[0])
-print(f"{statistics.median(times):.3f} {statistics.median(inits)} {max(times):.3f}")
-EOF
-)
-read -r cold_p50 cold_init_p50 cold_max <<<"$cold"
+read -r cold_p50 cold_init_p50 cold_max < <(cold_starts "$tmp/hello.json" 0 '{"name":"cold"}')
 
 verdict() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { ok = (op == "<=") ? (a <= b) : (a >= b); print ok ? "yes" : "NO" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }

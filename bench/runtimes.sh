@@ -87,35 +87,7 @@ start_wisp() {
 }
 
 # cold KIND_FILE PAUSE: "P50_MS INIT_P50_MS" over COLD_SAMPLES new versions of one action.
-cold() {
-    python3 - "$api" "$AUTH" "$1" "$COLD_SAMPLES" "$2" <<'EOF'
-import base64, http.client, json, statistics, sys, time, urllib.parse
-api, auth, action_file, samples, pause = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-u = urllib.parse.urlparse(api)
-headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode(),
-           "Content-Type": "application/json"}
-body = open(action_file, "rb").read()
-conn = http.client.HTTPConnection(u.hostname, u.port)
-def call(method, path, data):
-    conn.request(method, path, data, headers)
-    r = conn.getresponse()
-    return r.status, r.read()
-times, inits = [], []
-for _ in range(samples):
-    status, out = call("PUT", "/api/v1/namespaces/_/actions/cold?overwrite=true", body)
-    assert status == 200, (status, out)
-    time.sleep(pause)  # a benchmark's pause: the stem cell taken by the last sample is replaced
-    start = time.perf_counter()
-    status, out = call("POST", "/api/v1/namespaces/_/actions/cold?blocking=true", b"{}")
-    times.append((time.perf_counter() - start) * 1000)
-    assert status == 200, (status, out)
-    record = json.loads(out)
-    init = [a["value"] for a in record.get("annotations", []) if a["key"] == "initTime"]
-    assert init, "not a cold start: no initTime"
-    inits.append(init[0])
-print(f"{statistics.median(times):.2f} {statistics.median(inits)}")
-EOF
-}
+cold() { cold_starts "$1" "$2" '{}' | cut -d" " -f1,2; }
 
 # warm KIND_FILE: p50 (ms) of blocking invokes at 1 client, after one invoke warmed it.
 warm() {
