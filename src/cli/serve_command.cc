@@ -184,6 +184,35 @@ void AddTimeoutOption(CLI::App& app, const std::string& name, std::chrono::milli
       ->default_str(std::to_string(target.count()));
 }
 
+// A limit flag: a positive count, shown with its default in --help.
+template <typename T>
+void AddLimitOption(CLI::App& app, const std::string& name, T& target, const std::string& help) {
+  app.add_option(name, target, help)->check(CLI::PositiveNumber)->capture_default_str();
+}
+
+// The OpenWhisk and CouchDB limits beyond the HTTP ones, each with the
+// answer a caller gets past it (docs/security.md "Limits").
+void AddSizeLimitOptions(CLI::App& serve, ServeOptions& o) {
+  AddLimitOption(serve, "--fires-per-minute", o.fires_per_minute,
+                 "Trigger fires per namespace and minute; more get 429");
+  AddLimitOption(serve, "--sequence-max-length", o.sequence_max_length,
+                 "Atomic actions one sequence may run; a longer one gets 400");
+  AddLimitOption(serve, "--max-payload-bytes", o.max_payload_bytes,
+                 "Largest invoke, trigger fire or web action body; larger gets 413");
+  AddLimitOption(serve, "--max-parameter-bytes", o.max_parameter_bytes,
+                 "Largest parameters of an action, package or trigger; larger gets 413");
+  AddLimitOption(serve, "--max-code-bytes", o.max_code_bytes, "Largest action code; larger gets 413");
+  AddLimitOption(serve, "--max-result-bytes", o.max_result_bytes,
+                 "Largest action result; a larger one makes the activation an application error");
+  AddLimitOption(serve, "--max-attachment-bytes", o.max_attachment_bytes,
+                 "Largest CouchDB attachment; larger gets 413 attachment_too_large");
+  AddLimitOption(serve, "--max-bulk-docs-count", o.max_bulk_docs_count,
+                 "Documents in one _bulk_docs request; more get 413");
+  AddLimitOption(serve, "--max-bulk-get-count", o.max_bulk_get_count, "Entries in one _bulk_get request; more get 413");
+  AddLimitOption(serve, "--max-feeds", o.max_feeds,
+                 "Waiting _changes feeds (longpoll, continuous, eventsource) at once, one thread each; more get 503");
+}
+
 // The sandbox of `--sandbox` (auto, on, off). Without one, actions still get
 // their memory limit, but see everything wisp's user sees; the warning says so.
 Result<std::shared_ptr<const whisk::Sandbox>> StartSandbox(const std::string& mode) {
@@ -263,6 +292,7 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                     "Activations in flight per namespace; more get 429")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  AddSizeLimitOptions(*serve, o);
   serve->add_option("--native-idle-timeout-ms", o.native_idle_timeout_ms,
                     "A warm actionloop process idle this long is stopped (scale to zero)")
       ->check(CLI::PositiveNumber)
@@ -408,6 +438,9 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   couch_api.jwt.audience = o.jwt_audience;
   couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;
   couch_api.jwt.required_claims = o.jwt_required_claims;
+  couch_api.max_bulk_docs_count = o.max_bulk_docs_count;
+  couch_api.max_bulk_get_count = o.max_bulk_get_count;
+  couch_api.feed_threads = o.max_feeds;
 
   WISP_ASSIGN_OR_RETURN(p.keys, whisk::ResolveWhiskKeys(o.data_dir, o.guest_key, o.dev));
   whisk::Identities& identities = p.identities;
@@ -424,6 +457,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   }
   store::DatabaseOptions db_options;
   db_options.max_document_bytes = o.max_document_bytes;
+  db_options.max_attachment_bytes = o.max_attachment_bytes;
   db_options.metrics = p.store_metrics.get();
   Result<std::unique_ptr<store::Store>> store = store::Store::Open(o.data_dir, db_options);
   if (!store.ok()) {
@@ -453,6 +487,12 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   whisk::ControllerOptions controller_options;
   controller_options.invocations_per_minute = o.invocations_per_minute;
   controller_options.concurrent_invocations = o.concurrent_invocations;
+  controller_options.fires_per_minute = o.fires_per_minute;
+  controller_options.sequence_max_length = o.sequence_max_length;
+  controller_options.max_payload_bytes = o.max_payload_bytes;
+  controller_options.max_parameter_bytes = o.max_parameter_bytes;
+  controller_options.max_code_bytes = o.max_code_bytes;
+  controller_options.max_result_bytes = o.max_result_bytes;
   controller_options.bounds.max_instances = o.concurrent_invocations;
   controller_options.metrics = o.metrics ? &p.metrics : nullptr;
   if (!o.activation_retention.empty()) {
@@ -468,11 +508,12 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   native_options.scratch_dir = std::filesystem::absolute(std::filesystem::path(o.data_dir) / "native").string();
   native_options.idle_timeout = std::chrono::milliseconds(o.native_idle_timeout_ms);
   native_options.max_processes = o.native_max_processes;
+  native_options.max_result_bytes = o.max_result_bytes;
   WISP_ASSIGN_OR_RETURN(native_options.sandbox, StartSandbox(o.sandbox));
   // Interpreted kinds run in the native runtime's pools (docs/runtimes.md).
   Result<std::map<std::string, std::shared_ptr<whisk::Language>>> languages = whisk::CreateLanguages(
       o.stem_cells, native_options.scratch_dir + "/launchers", native_options.sandbox,
-      whisk::NativeRuntime::CodeRoot(native_options.scratch_dir), o.sandbox_network);
+      whisk::NativeRuntime::CodeRoot(native_options.scratch_dir), o.sandbox_network, o.max_result_bytes);
   if (!languages.ok()) return Status::InvalidArgument(languages.status().message());
   native_options.languages = *languages;
   Result<std::unique_ptr<whisk::NativeRuntime>> native_runtime = whisk::NativeRuntime::Create(native_options);

@@ -46,6 +46,17 @@ struct ServeOptions {
   bool dev = false;                        // OpenWhisk standalone's well-known keys
   int64_t invocations_per_minute = 60;     // per namespace
   int64_t concurrent_invocations = 30;     // per namespace
+  // The rest of the limits (docs/security.md "Limits"); defaults are OpenWhisk's and CouchDB's.
+  int64_t fires_per_minute = 60;           // trigger fires per namespace
+  size_t sequence_max_length = 50;         // atomic actions one sequence invoke may run
+  size_t max_payload_bytes = 1024 * 1024;  // invoke / fire / web action body
+  size_t max_parameter_bytes = 1024 * 1024;  // an entity's parameters
+  size_t max_code_bytes = 48 * 1024 * 1024;  // an action's code
+  size_t max_result_bytes = 1024 * 1024;   // an activation's result
+  size_t max_attachment_bytes = 1024 * 1024 * 1024;
+  size_t max_bulk_docs_count = 10'000;
+  size_t max_bulk_get_count = 10'000;
+  size_t max_feeds = 64;                   // waiting _changes feeds at once (one thread each)
   int64_t native_idle_timeout_ms = 600'000;  // a warm actionloop process idle this long stops
   int native_max_processes = 64;           // actionloop processes alive at once
   std::string web_root;                    // the dashboard's files; empty: the ones built in

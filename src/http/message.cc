@@ -101,11 +101,17 @@ size_t BodyStream::buffered_bytes() const {
   return buffer_.size();
 }
 
+bool BodyStream::WaitForRoom(size_t max_buffered, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return room_.wait_until(lock, deadline, [&] { return gone_ || buffer_.size() <= max_buffered; }) && !gone_;
+}
+
 BodyStream::Take BodyStream::TakeData(std::string& out) {
   std::lock_guard lock(mu_);
   if (!buffer_.empty()) {
     out.swap(buffer_);
     buffer_.clear();
+    room_.notify_all();
     return Take::kData;
   }
   return closed_ ? Take::kClosed : Take::kEmpty;
@@ -121,6 +127,7 @@ void BodyStream::Detach() {
   gone_ = true;
   wake_ = nullptr;
   buffer_.clear();
+  room_.notify_all();
 }
 
 Response Response::Json(int status, std::string json_text) {
@@ -169,6 +176,7 @@ std::string_view ReasonPhrase(int status) {
     case 410: return "Gone";
     case 412: return "Precondition Failed";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";

@@ -8,6 +8,8 @@
 // Thread-safety: Request and Response are values. BodyStream is thread-safe.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -86,6 +88,11 @@ class BodyStream {
   void Close();
   bool client_gone() const;
   size_t buffered_bytes() const;
+  // Blocks the producer while more than `max_buffered` bytes wait to be
+  // taken, so a client that reads slowly holds at most that much of the
+  // producer's output in memory. True once there is room; false when the
+  // client has gone or `deadline` passed first.
+  bool WaitForRoom(size_t max_buffered, std::chrono::steady_clock::time_point deadline);
 
   // --- for the server ---
   enum class Take { kData, kEmpty, kClosed };
@@ -102,6 +109,7 @@ class BodyStream {
   bool closed_ = false;              // GUARDED_BY(mu_)
   bool gone_ = false;                // GUARDED_BY(mu_)
   std::function<void()> wake_;       // GUARDED_BY(mu_)
+  std::condition_variable room_;     // signalled when data is taken or the client goes
 };
 
 struct Response {

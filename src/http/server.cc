@@ -494,8 +494,16 @@ class Server::Impl {
           // Content-Length alone was over the limit; the body was never read.
           co_await WriteError(l, stream, request, 413,
                               "request body is over the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
+        } else if (ec == bhttp::error::header_limit && parser.get().target().empty()) {
+          // The parser had not finished the request line: the URL is too
+          // long (414, as CouchDB answers), not the fields (431).
+          co_await WriteError(l, stream, request, 414,
+                              "request line is over the header limit of " + std::to_string(limits.max_header_bytes) +
+                                  " bytes");
         } else if (ec == bhttp::error::header_limit) {
-          co_await WriteError(l, stream, request, 431, "request header too large");
+          co_await WriteError(l, stream, request, 431,
+                              "request header is over the limit of " + std::to_string(limits.max_header_bytes) +
+                                  " bytes");
         } else {
           co_await WriteError(l, stream, request, 400, "malformed request: " + ec.message());
         }

@@ -9,7 +9,8 @@
 // What the server does for every listener:
 //  - keep-alive and pipelining; chunked streaming for Response::stream;
 //    HEAD for every GET, with the GET's headers and no body;
-//  - limits: a header that is too large gets 431, a body over the limit 413
+//  - limits: a header that is too large gets 431 (414 when its request line
+//    alone is over the limit: a URL too long), a body over the limit 413
 //    (before it is read, when Content-Length says so), a client that is too
 //    slow to send its header or body is disconnected, an idle keep-alive
 //    connection is closed, and connections over the cap get 503;
@@ -54,7 +55,7 @@ struct Limits {
   size_t max_connections = 10'000;
 };
 
-// Renders an error the server raises itself (404, 405, 413, 431, 400, 500,
+// Renders an error the server raises itself (404, 405, 413, 414, 431, 400, 500,
 // 503) in the listener's ecosystem's shape. `request` may be partly filled
 // (no body, no params) when the request was rejected early.
 using ErrorRenderer = std::function<Response(int status, std::string_view message, const Request& request)>;

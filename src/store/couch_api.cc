@@ -95,9 +95,16 @@ Response ReplyText(int status, std::string json_text) {
   return r;
 }
 
+// 400 {"error":"bad_request"} for a body that is not JSON, with CouchDB's
+// reason, or with the parser's own when the text nests deeper than
+// json::kMaxDepth: CouchDB would take that body, so its caller needs to know
+// which limit it met.
 Json ParseJsonBody(const Request& request) {
   Result<Json> body = json::Parse(request.body);
-  if (!body.ok()) Fail(400, "bad_request", kBadJson);
+  if (!body.ok()) {
+    const std::string too_deep = "JSON nests deeper than " + std::to_string(json::kMaxDepth) + " levels";
+    Fail(400, "bad_request", body.status().message() == too_deep ? std::string_view(too_deep) : kBadJson);
+  }
   return std::move(*body);
 }
 
@@ -1079,13 +1086,21 @@ Response DeleteAttachment(Api& api, Request& request) {
 // ---------------------------------------------------------------------------
 // Bulk operations
 
+// More entries than `max` in a bulk request: 413 {"error": `error`, "reason":
+// "<max>"}, as CouchDB answers, so its replicator halves the batch and retries.
+void CheckBulkCount(const Json& docs, size_t max, std::string_view error) {
+  if (docs.size() > max) Fail(413, error, std::to_string(max));
+}
+
 // POST /{db}/_bulk_docs {"docs":[...],"new_edits"?} -> 201 one result per
 // doc ({"ok","id","rev"} or {"id","error","reason"}); with new_edits=false
-// only the failures ([] on success). 400 bad body or missing `docs`; 404 no db.
+// only the failures ([] on success). 400 bad body or missing `docs`; 404 no
+// db; 413 more than max_bulk_docs_count docs, or one too large.
 Response BulkDocs(Api& api, Request& request) {
   std::shared_ptr<Database> db = api.OpenDb(request);
   Json body = ParseObjectBody(request);
   if (!body.contains("docs") || !body["docs"].is_array()) Fail(400, "bad_request", "Missing JSON list of 'docs'");
+  CheckBulkCount(body["docs"], api.options().max_bulk_docs_count, "max_bulk_docs_count_exceeded");
   bool new_edits = true;
   if (body.contains("new_edits")) {
     if (!body["new_edits"].is_boolean()) Fail(400, "bad_request", "`new_edits` must be a boolean");
@@ -1142,11 +1157,13 @@ Json BulkGetError(const std::string& id, const Json& rev, std::string_view error
 
 // POST /{db}/_bulk_get[?revs&latest&attachments] {"docs":[{"id","rev"?}]}
 // -> 200 {"results":[{"id","docs":[{"ok":doc}|{"error":{...}}]}]}, one
-// result per request entry in order. 400 bad body; 404 no db.
+// result per request entry in order. 400 bad body; 404 no db; 413 more than
+// max_bulk_get_count entries.
 Response BulkGet(Api& api, Request& request) {
   std::shared_ptr<Database> db = api.OpenDb(request);
   Json body = ParseObjectBody(request);
   if (!body.contains("docs") || !body["docs"].is_array()) Fail(400, "bad_request", "Missing JSON list of 'docs'");
+  CheckBulkCount(body["docs"], api.options().max_bulk_get_count, "max_bulk_get_count_exceeded");
   GetOptions options;
   // CouchDB's replicator repeats the flags in the body; the query wins.
   auto flag = [&](std::string_view name) {
@@ -1540,6 +1557,21 @@ WaitOutcome WaitForMore(Api& api, Database& db, int64_t since, SteadyClock::time
   }
 }
 
+// A streamed feed reads the database this many changes at a time, and waits
+// while its client is more than kFeedBacklogBytes behind, so a slow reader
+// holds a bounded amount of memory; one that stops reading is dropped by the
+// server's write timeout (docs/security.md "Limits").
+constexpr size_t kFeedBatch = 500;
+constexpr size_t kFeedBacklogBytes = 1024 * 1024;
+
+// False when the feed is abandoned while it waits for its reader.
+bool WaitForReader(Api& api, http::BodyStream& out) {
+  while (!out.WaitForRoom(kFeedBacklogBytes, SteadyClock::now() + api.options().feed_check_interval)) {
+    if (api.stopping() || out.client_gone()) return false;
+  }
+  return true;
+}
+
 // Fills a streamed feed until its timeout, its limit, the client leaving or
 // the server stopping. Runs on a feed thread.
 void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
@@ -1577,7 +1609,8 @@ void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
   while (sent < limit) {
     ChangesOptions options = f.changes;
     options.since = since;
-    if (limit != SIZE_MAX) options.limit = limit - sent;
+    options.limit = limit == SIZE_MAX ? SIZE_MAX : limit - sent;
+    if (!longpoll) options.limit = std::min(options.limit, kFeedBatch);
     // Every change up to `seen` is in the page unless the limit cut it.
     const int64_t seen = db.update_seq();
     ChangesPage page = db.Changes(options);
@@ -1588,6 +1621,10 @@ void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
       return;
     }
     for (const Json& row : page.results) {
+      if (!WaitForReader(api, out)) {
+        out.Close();
+        return;
+      }
       std::string line = eventsource ? "data: " + json::Dump(row) + "\nid: " + json::Dump(row["seq"]) + "\n\n"
                                      : json::Dump(row) + "\n";
       if (!out.Write(line)) return;
@@ -1595,6 +1632,7 @@ void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
     }
     since = page.results.size() < options.limit ? std::max(page.last_seq, seen) : page.last_seq;
     if (sent >= limit) break;
+    if (page.results.size() == options.limit) continue;  // a full batch: more are there already
     const WaitOutcome waited =
         WaitForMore(api, db, since, deadline, f.heartbeat, heartbeat_text, next_heartbeat, out);
     if (waited == WaitOutcome::kAbandoned) {

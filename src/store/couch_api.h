@@ -62,6 +62,10 @@ struct CouchApiOptions {
   // cap so half-dead proxies cannot stall sync), and the default timeout of
   // a continuous feed without heartbeat (CouchDB's changes_timeout).
   std::chrono::milliseconds max_feed_wait{60'000};
+  // Entries of one `_bulk_docs` / `_bulk_get` request; more get 413 (CouchDB's
+  // max_bulk_docs_count and max_bulk_get_count).
+  size_t max_bulk_docs_count = 10'000;
+  size_t max_bulk_get_count = 10'000;
   // How often a waiting feed checks that its client is still there and the
   // server is not stopping.
   std::chrono::milliseconds feed_check_interval{1'000};

@@ -17,6 +17,7 @@ std::string_view CouchErrorType(int status) {
     case 409: return "conflict";
     case 412: return "file_exists";
     case 413: return "too_large";
+    case 414: return "too_long";
     case 415: return "bad_content_type";
     case 416: return "requested_range_not_satisfiable";
     case 417: return "expectation_failed";

@@ -377,6 +377,10 @@ class Database::Impl {
             return Status::InvalidArgument("Invalid attachment data for " + name);
           }
           data = std::move(*decoded);
+          if (data.size() > options_.max_attachment_bytes) {
+            *error = "attachment_too_large";
+            return Status::PayloadTooLarge(name);
+          }
         } else {
           *error = "bad_request";
           return Status::InvalidArgument("Invalid attachment data for " + name);

@@ -42,6 +42,9 @@ struct DatabaseOptions {
   // that say so.
   bool durable = true;
   size_t max_document_bytes = 8'000'000;
+  // Largest attachment, decoded (CouchDB's max_attachment_size, 1 GiB);
+  // larger fails with PayloadTooLarge("<name>") and "attachment_too_large".
+  size_t max_attachment_bytes = 1024 * 1024 * 1024;
   // Counts and times every call (store_metrics.h); null: none. It must
   // outlive the database.
   StoreMetrics* metrics = nullptr;

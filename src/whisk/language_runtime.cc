@@ -114,7 +114,7 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text) {
 Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const std::string& stem_cells,
                                                                          const std::string& launcher_dir,
                                                                          std::shared_ptr<const Sandbox> sandbox,
-                                                                         const std::string& code_root, bool network) {
+                                                                         const std::string& code_root, bool network, size_t max_result_bytes) {
   WISP_ASSIGN_OR_RETURN(auto counts, ParseStemCells(stem_cells));
   std::vector<std::string> interpreter_env;
   std::vector<std::string> read_only;
@@ -138,6 +138,7 @@ Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const s
     spec.sandbox = sandbox;
     spec.read_only = read_only;
     spec.stem_network = network;
+    spec.max_result_bytes = max_result_bytes;
     const std::string kind = spec.kind;
     WISP_ASSIGN_OR_RETURN(languages[kind], Language::Create(std::move(spec), launcher_dir));
   }

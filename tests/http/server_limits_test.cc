@@ -89,6 +89,27 @@ TEST(ServerLimits, OversizedHeaderGets431) {
   auto r = Client().Send(req);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 431);
+  // A field that never ends, after a complete request line, is the header's fault.
+  RawConnection conn(server.port());
+  ASSERT_TRUE(conn.Send("GET /x HTTP/1.1\r\nX-Big: "));
+  ASSERT_TRUE(conn.Send(std::string(4096, 'h')));
+  EXPECT_EQ(conn.ReadUntilClosed(5s).rfind("HTTP/1.1 431", 0), 0u);
+}
+
+TEST(ServerLimits, RequestLineOverTheHeaderLimitGets414) {
+  Limits limits;
+  limits.max_header_bytes = 2048;
+  TestServer server(Limited(limits));
+  ClientRequest req;
+  req.url = server.base_url() + "/" + std::string(4096, 'u');
+  auto r = Client().Send(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 414);
+  // A slow client whose request line never ends is told the same.
+  RawConnection conn(server.port());
+  ASSERT_TRUE(conn.Send("GET /" + std::string(1024, 'u')));
+  ASSERT_TRUE(conn.Send(std::string(2048, 'u')));
+  EXPECT_EQ(conn.ReadUntilClosed(5s).rfind("HTTP/1.1 414", 0), 0u);
 }
 
 TEST(ServerLimits, SlowHeaderIsCutOffAfterHeaderTimeout) {

@@ -11,8 +11,10 @@ namespace wisp::testing {
 
 class RawConnection {
  public:
-  // Connects to 127.0.0.1:port; connected() says whether it worked.
-  explicit RawConnection(uint16_t port);
+  // Connects to 127.0.0.1:port; connected() says whether it worked. A
+  // `receive_buffer_bytes` above 0 shrinks the socket's receive buffer
+  // (SO_RCVBUF), for a client that reads slowly or not at all.
+  explicit RawConnection(uint16_t port, int receive_buffer_bytes = 0);
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
