@@ -400,7 +400,9 @@ class Server::Impl {
 
   awaitable<void> RejectOverCapacity(Listener& l, beast::tcp_stream& stream) {
     Request empty;
+    empty.request_id = NewId();  // OpenWhisk's `code`, and the X-Request-ID to quote
     Response r = l.options.render_error(503, "too many open connections", empty);
+    r.headers.Set(kRequestIdHeader, empty.request_id);
     bhttp::response<bhttp::string_body> res{bhttp::status::service_unavailable, 11};
     for (const auto& [k, v] : r.headers.entries()) res.set(k, v);
     res.set(bhttp::field::connection, "close");
