@@ -99,6 +99,15 @@ Result<std::string> ForwardedQuery(const Proxy& proxy, const std::string& raw_qu
   return out + (out.empty() ? "" : "&") + "timeout=" + std::to_string(wait.count());
 }
 
+// The `since` of a changes query as the feed's last_seq: a number when it
+// is one, else the text (an opaque CouchDB sequence, or "now").
+Json SinceOf(const std::string& raw_query) {
+  Result<http::QueryParams> query = http::ParseQuery(raw_query);
+  const std::string since = query.ok() ? query->GetOr("since", "0") : "0";
+  Result<Json> number = json::Parse(since);
+  return number.ok() && number->is_number_integer() ? *number : Json(since);
+}
+
 http::Response Forward(const Proxy& proxy, http::Request& request) {
   const size_t first = proxy.prefix_segments;
   const std::string& db = request.segments[first];
@@ -125,11 +134,16 @@ http::Response Forward(const Proxy& proxy, http::Request& request) {
   out.method = request.method == http::Method::kHead ? "GET" : std::string(http::MethodName(request.method));
   out.url = path + (query->empty() ? "" : "?" + *query);
   out.body = request.body;
-  out.timeout = wait + std::chrono::seconds(60);
+  // Some servers (pouchdb-server) hold a longpoll past its timeout; it is
+  // cut a little after, and answered as CouchDB answers one that ran out.
+  out.timeout = wait.count() > 0 ? wait + std::chrono::seconds(2) : std::chrono::milliseconds(60'000);
   for (const char* name : kForwardedRequestHeaders) {
     if (std::optional<std::string> v = request.headers.Get(name)) out.headers.Set(name, *v);
   }
   Result<http::ClientResponse> answer = proxy.options.remote->Send(std::move(out));
+  if (!answer.ok() && wait.count() > 0 && answer.status().IsDeadlineExceeded()) {
+    return http::Response::Json(200, json::Dump(Json{{"results", Json::array()}, {"last_seq", SinceOf(target->query)}}));
+  }
   if (!answer.ok()) {
     log::Warn("cli", "the external store cannot be reached",
               {{"store", proxy.options.remote->url()}, {"error", answer.status().message()}});
