@@ -5,6 +5,7 @@
 // replicator against wisp).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import Nano from 'nano';
 import { startWisp, ADMIN } from './wisp_server.mjs';
 import { eventually, startPouchServer } from './pouch_server.mjs';
