@@ -37,7 +37,7 @@ TEST(ReplicationConfigTest, StoreCredentialsBecomeBasicOrABearerHeader) {
   auto basic = Parse(Json::array({entry}), &cookie);
   ASSERT_TRUE(basic.ok()) << basic.status().ToString();
   EXPECT_EQ((*basic)[0].second["target"]["auth"]["basic"]["password"], "pw");
-  store::RemoteCouchOptions jwt{.url = "http://h", .auth = store::RemoteAuth::kJwt, .secret = "TOKEN"};
+  store::RemoteCouchOptions jwt{.url = "http://h", .auth = store::RemoteAuth::kJwt, .username = "", .secret = "TOKEN"};
   auto bearer = Parse(Json::array({entry}), &jwt);
   ASSERT_TRUE(bearer.ok());
   EXPECT_EQ((*bearer)[0].second["target"]["headers"]["Authorization"], "Bearer TOKEN");

@@ -93,16 +93,27 @@ TEST_F(RemoteCouchTest, NoAuthIsAnonymous) {
   EXPECT_EQ(StatusOf(*couch, "PUT", "/questions"), 401);
 }
 
+// Options with every field named, so that each case says only what differs.
+RemoteCouchOptions Options(std::string url, RemoteAuth auth = RemoteAuth::kNone, std::string user = "",
+                           std::string secret = "") {
+  RemoteCouchOptions options;
+  options.url = std::move(url);
+  options.auth = auth;
+  options.username = std::move(user);
+  options.secret = std::move(secret);
+  return options;
+}
+
 TEST(RemoteCouchOptionsTest, RefusesCredentialsInTheUrlAndIncompleteAuth) {
   http::Client client;
-  auto with_userinfo = RemoteCouch::Create(client, {.url = "http://u:p@127.0.0.1:5984"});
+  auto with_userinfo = RemoteCouch::Create(client, Options("http://u:p@127.0.0.1:5984"));
   EXPECT_TRUE(with_userinfo.status().IsInvalidArgument());
   EXPECT_EQ(with_userinfo.status().message().find("p@"), std::string::npos) << "the password is not repeated";
-  EXPECT_TRUE(RemoteCouch::Create(client, {.url = "ftp://host/"}).status().IsInvalidArgument());
-  EXPECT_TRUE(RemoteCouch::Create(client, {.url = "http://h", .auth = RemoteAuth::kBasic, .username = "u"})
+  EXPECT_TRUE(RemoteCouch::Create(client, Options("ftp://host/")).status().IsInvalidArgument());
+  EXPECT_TRUE(RemoteCouch::Create(client, Options("http://h", RemoteAuth::kBasic, "u"))
                   .status()
                   .IsInvalidArgument());
-  EXPECT_TRUE(RemoteCouch::Create(client, {.url = "http://h", .auth = RemoteAuth::kJwt}).status().IsInvalidArgument());
+  EXPECT_TRUE(RemoteCouch::Create(client, Options("http://h", RemoteAuth::kJwt)).status().IsInvalidArgument());
   auto fine = RemoteCouch::Create(client, {.url = "http://h:1/", .auth = RemoteAuth::kCookie, .username = "u",
                                            .secret = "pw"});
   ASSERT_TRUE(fine.ok());
