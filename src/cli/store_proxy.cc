@@ -1,6 +1,7 @@
 #include "cli/store_proxy.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "http/url.h"
 #include "json/json.h"
