@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/store_proxy.h"
 #include "cli/web_assets.h"
 #include "http/mount.h"
 #include "http/static_assets.h"
@@ -108,12 +109,23 @@ void AddOpsRoutes(http::Router& api, const std::shared_ptr<const DashboardOption
     Json list = o->recent_activations ? o->recent_activations(failed, limit) : Json::array();
     return http::Response::Json(200, json::Dump(Json{{"activations", list}}));
   });
+  api.Get("/ops/replications", [o](http::Request& request) {
+    if (std::optional<http::Response> refused = RefuseNonAdmin(*o, request)) return *refused;
+    return http::Response::Json(200, json::Dump(o->replications ? o->replications() : Json{{"docs", Json::array()}}));
+  });
 }
 
 }  // namespace
 
 void AddDashboardRoutes(http::Router& api, DashboardOptions options) {
   http::MountRouter(api, kStorePrefix, options.couch, store::RenderCouchError);
+  if (options.external_store && options.auth) {
+    AddStoreProxyRoutes(api, kStorePrefix,
+                        {.remote = options.external_store,
+                         .local = options.couch,
+                         .auth = options.auth,
+                         .databases = {kQuestionsDb, kEventsDb}});
+  }
   std::shared_ptr<const http::StaticAssets> assets = options.web_root.empty()
                                                          ? http::StaticAssets::Embedded(WebAssets())
                                                          : http::StaticAssets::Directory(options.web_root);

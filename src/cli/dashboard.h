@@ -15,8 +15,9 @@
 //   `/slack/redeem`, which answers like `POST /_session` (the same
 //   AuthSession cookie). The token travels in the fragment, so link
 //   previews and logs never see it and never spend it.
-// - The operations page's data (issue H): `/ops/metrics`, `/ops/alerts` and
-//   `/ops/activations`, for a server admin's session (or Basic) only.
+// - The operations page's data (issue H): `/ops/metrics`, `/ops/alerts`,
+//   `/ops/activations` and `/ops/replications`, for a server admin's
+//   session (or Basic) only.
 //
 // Thread-safety: call both functions once, before the server starts.
 #pragma once
@@ -28,6 +29,7 @@
 #include "http/router.h"
 #include "json/json.h"
 #include "store/couch_auth.h"
+#include "store/remote_couch.h"
 #include "store/slack_login.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -57,6 +59,13 @@ struct DashboardOptions {
   std::function<std::string()> metrics_text;
   std::function<Json()> alerts;
   std::function<Json(bool failed_only, size_t limit)> recent_activations;
+  // /ops/replications serves replications() (the `_scheduler/docs` of the
+  // replicator); unset: {"docs":[]}.
+  std::function<Json()> replications;
+  // `wisp serve --store-url`: `/db/questions` and `/db/events` go to this
+  // external store instead of the embedded one (cli/store_proxy.h). Needs
+  // `auth`. Null: the embedded store.
+  std::shared_ptr<store::RemoteCouch> external_store;
 };
 
 // Adds to the OpenWhisk port's router: the CouchDB routes under /db, the

@@ -102,6 +102,7 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--log-format", o.serve.log_format, "json or text")->capture_default_str();
   demo->add_option("--activation-retention", o.serve.activation_retention,
                    "Delete activation records older than this, e.g. 1d (default: keep them)");
+  AddExternalStoreOptions(*demo, o.serve);
   return demo;
 }
 
@@ -197,6 +198,10 @@ int RunDemo(const DemoOptions& o) {
   std::printf("  OpenWhisk API   %s  (AUTH=%s)\n", api.c_str(), (*server)->guest_key().c_str());
   std::printf("  CouchDB API     %s/  (admin %s:%s)\n", (*server)->couch_url().c_str(), (*server)->admin_name().c_str(),
               (*server)->admin_password().c_str());
+  if (!serve.store_url.empty()) {
+    std::printf("  External store  %s (auth %s): questions and events\n", serve.store_url.c_str(),
+                serve.store_auth.c_str());
+  }
   std::printf("  Stack Exchange  %s%s\n", stackexchange_url.c_str(),
               stackexchange ? "  (simulator; its questions: /admin/questions)" : "");
   std::printf("  Slack webhook   %s%s\n", slack_url.c_str(),

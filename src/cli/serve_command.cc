@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <cstdlib>
+#include <iterator>
 #include <pthread.h>
 
 #include "apps/stackoverflow/actions.h"
 #include "apps/stackoverflow/pipeline_metrics.h"
 #include "cli/alerts.h"
 #include "cli/dashboard.h"
+#include "cli/replication_config.h"
 #include "cli/termination_signals.h"
 #include "http/client.h"
 #include "http/health_routes.h"
@@ -22,6 +25,7 @@
 #include "store/couch_auth.h"
 #include "store/couch_error.h"
 #include "store/jwt.h"
+#include "store/remote_couch.h"
 #include "store/replication_manager.h"
 #include "store/store.h"
 #include "store/store_metrics.h"
@@ -236,6 +240,126 @@ Result<std::shared_ptr<const whisk::Sandbox>> StartSandbox(const std::string& mo
   return sandbox;
 }
 
+// The password or token for --store-url: the first line of
+// --store-secret-file, else $WISP_STORE_SECRET.
+Result<std::string> StoreSecret(const ServeOptions& o) {
+  if (o.store_secret_file.empty()) {
+    const char* env = std::getenv("WISP_STORE_SECRET");
+    return std::string(env ? env : "");
+  }
+  std::ifstream in(o.store_secret_file);
+  if (!in) return Status::InvalidArgument("--store-secret-file: cannot read " + o.store_secret_file);
+  std::string secret;
+  std::getline(in, secret);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  return secret;
+}
+
+Result<store::RemoteCouchOptions> ExternalStoreOptions(const ServeOptions& o) {
+  store::RemoteCouchOptions remote;
+  remote.url = o.store_url;
+  Result<store::RemoteAuth> auth = store::ParseRemoteAuth(o.store_auth);
+  if (!auth.ok()) return Status::InvalidArgument("--store-auth: " + auth.status().message());
+  remote.auth = *auth;
+  remote.username = o.store_user;
+  WISP_ASSIGN_OR_RETURN(remote.secret, StoreSecret(o));
+  return remote;
+}
+
+// The external store of --store-url, with `questions` and `events` created
+// there when missing. A store that refuses wisp's credentials stops the
+// start (exit 1); one that cannot be reached only gets a warning: the
+// pipeline's next poll and the dashboard's next sync try again.
+Result<std::shared_ptr<store::RemoteCouch>> ConnectExternalStore(const ServeOptions& o, http::Client& client) {
+  WISP_ASSIGN_OR_RETURN(store::RemoteCouchOptions options, ExternalStoreOptions(o));
+  Result<std::shared_ptr<store::RemoteCouch>> couch = store::RemoteCouch::Create(client, std::move(options));
+  if (!couch.ok()) return Status::InvalidArgument("--store-url: " + couch.status().message());
+  for (const char* db : {kQuestionsDb, kEventsDb}) {
+    http::ClientRequest create;
+    create.method = "PUT";
+    create.url = std::string("/") + db;
+    Result<http::ClientResponse> r = (*couch)->Send(std::move(create));
+    if (!r.ok()) {
+      log::Warn("cli", "the external store cannot be reached; the pipeline and the dashboard will retry",
+                {{"store", (*couch)->url()}, {"error", r.status().message()}});
+      break;
+    }
+    if (r->status == 401 || r->status == 403) {
+      Result<Json> body = json::ParseObject(r->body);
+      return Status::Unauthenticated("the external store " + (*couch)->url() + " refused wisp's credentials: " +
+                                     (body.ok() ? json::GetString(*body, "reason") : r->body));
+    }
+    if (r->status != 201 && r->status != 202 && r->status != 412) {
+      return Status::Unavailable("the external store " + (*couch)->url() + " cannot create " + db + ": HTTP " +
+                                 std::to_string(r->status));
+    }
+  }
+  log::Info("cli", "questions and events live in an external store", {{"store", (*couch)->Describe()}});
+  return *couch;
+}
+
+// Turns --replications FILE into `_replicator` documents (before the
+// manager starts, which then runs them).
+Status ApplyReplicationsFile(const ServeOptions& o, store::Store& store) {
+  std::ifstream in(o.replications);
+  if (!in) return Status::InvalidArgument("--replications: cannot read " + o.replications);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::optional<store::RemoteCouchOptions> credentials;
+  if (!o.store_url.empty()) {
+    WISP_ASSIGN_OR_RETURN(credentials, ExternalStoreOptions(o));
+  }
+  Result<std::vector<std::pair<std::string, Json>>> wanted =
+      ParseReplicationConfig(text, credentials ? &*credentials : nullptr);
+  if (!wanted.ok()) return Status::InvalidArgument("--replications " + o.replications + ": " + wanted.status().message());
+  if (Status s = ApplyReplicationConfig(store, *wanted); !s.ok()) {
+    return Status::Internal("--replications: " + s.message());
+  }
+  return Status::Ok();
+}
+
+// The replication jobs in /metrics, one child per `_replicator` document
+// (docs/observability.md).
+void AddReplicationMetrics(MetricsRegistry& metrics, store::ReplicationManager& replication) {
+  using Values = MetricsRegistry::LabelledValues;
+  auto each_doc = [&replication](const std::function<void(const std::string&, const Json&)>& fn) {
+    const Json docs = replication.SchedulerDocs().value("docs", Json::array());
+    for (const Json& doc : docs) fn(json::GetString(doc, "doc_id"), doc);
+  };
+  metrics.AddCallbackGaugeFamily(
+      "wisp_replication_docs_written", "Documents the replication job wrote to its target in its current session.",
+      {"job"}, [each_doc] {
+        Values out;
+        each_doc([&](const std::string& job, const Json& doc) {
+          const Json info = doc.value("info", Json::object());
+          out.push_back({{job}, static_cast<double>(info.is_object() ? json::GetInt(info, "docs_written") : 0)});
+        });
+        return out;
+      });
+  metrics.AddCallbackGaugeFamily(
+      "wisp_replication_pending_changes", "Changes of the source the replication job has not read yet.", {"job"},
+      [each_doc] {
+        Values out;
+        each_doc([&](const std::string& job, const Json& doc) {
+          const Json info = doc.value("info", Json::object());
+          out.push_back({{job}, static_cast<double>(info.is_object() ? json::GetInt(info, "changes_pending") : 0)});
+        });
+        return out;
+      });
+  metrics.AddCallbackGaugeFamily(
+      "wisp_replication_state",
+      "1 for the state each replication job is in (initializing, running, crashing, completed, failed), else 0.",
+      {"job", "state"}, [each_doc] {
+        Values out;
+        each_doc([&](const std::string& job, const Json& doc) {
+          const std::string state = json::GetString(doc, "state");
+          for (const char* s : {"initializing", "running", "crashing", "completed", "failed"}) {
+            out.push_back({{job, s}, state == s ? 1.0 : 0.0});
+          }
+        });
+        return out;
+      });
+}
+
 }  // namespace
 
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
@@ -346,7 +470,23 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->add_option("--sandbox-network", o.sandbox_network,
                    "Give actions network (on); off cuts every action off, also from wisp's API")
       ->capture_default_str();
+  AddExternalStoreOptions(*serve, o);
   return serve;
+}
+
+void AddExternalStoreOptions(CLI::App& command, ServeOptions& o) {
+  command.add_option("--store-url", o.store_url,
+                     "A CouchDB-compatible server that holds questions and events instead of the embedded store "
+                     "(the pipeline writes there; the dashboard's /db/questions and /db/events reach it through wisp)");
+  command.add_option("--store-auth", o.store_auth, "How wisp signs in to --store-url: none, basic, cookie or jwt")
+      ->check(CLI::IsMember({"none", "basic", "cookie", "jwt"}))
+      ->capture_default_str();
+  command.add_option("--store-user", o.store_user, "The user name for --store-auth basic or cookie");
+  command.add_option("--store-secret-file", o.store_secret_file,
+                     "A file whose first line is the password (basic, cookie) or the token (jwt); "
+                     "default: the environment variable WISP_STORE_SECRET");
+  command.add_option("--replications", o.replications,
+                     "A JSON file of continuous replications to run (docs/replication.md)");
 }
 
 struct WispServer::Parts {
@@ -363,6 +503,8 @@ struct WispServer::Parts {
   std::unique_ptr<store::ReplicationManager> replication;
   whisk::BuiltinRuntime builtin_runtime;
   http::Client pipeline_http;  // the pipeline's calls out: Stack Exchange, Slack, a remote CouchDB
+  http::Client store_http;     // the external store's calls (pipeline and dashboard)
+  std::shared_ptr<store::RemoteCouch> external_store;  // --store-url, or null
   // What the pipeline's actions hold on to; declared before the controller so
   // that it outlives every activation.
   std::unique_ptr<stackoverflow::PipelineServices> pipeline;
@@ -402,7 +544,9 @@ std::string WispServer::Banner() const {
   return std::string("wisp ") + WISP_VERSION + " serving\n  OpenWhisk API  " + api_url() +
          "  (ping: /ping, metrics: /metrics)\n  CouchDB API    " + couch_url() + "/\n  CouchDB admin  " +
          p.couch_api.admin_name + ":" + p.couch_api.admin_password + " (" + p.admin_source + ")\n  data dir       " +
-         p.options.data_dir + "\n  OpenWhisk key  guest (" + p.keys.source + "); for ~/.wskprops:\nAPIHOST=" +
+         p.options.data_dir + "\n" +
+         (p.external_store ? "  external store " + p.external_store->Describe() + "\n" : std::string()) +
+         "  OpenWhisk key  guest (" + p.keys.source + "); for ~/.wskprops:\nAPIHOST=" +
          api_url() + "\nAUTH=" + p.keys.guest + "\n";
 }
 
@@ -477,10 +621,17 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
     return Status::Internal("cannot create the dashboard's databases: " + s.ToString());
   }
 
+  if (!o.store_url.empty()) {
+    WISP_ASSIGN_OR_RETURN(p.external_store, ConnectExternalStore(o, p.store_http));
+  }
+
   // Replication jobs: `/_replicate`, and the `_replicator` database once the
   // ports are up (a job may replicate through this server's own port).
   p.replication = std::make_unique<store::ReplicationManager>(*p.store);
   couch_api.replication = p.replication.get();
+  if (!o.replications.empty()) {
+    WISP_RETURN_IF_ERROR(ApplyReplicationsFile(o, *p.store));
+  }
 
   whisk::BuiltinRuntime& builtin_runtime = p.builtin_runtime;
   whisk::RegisterUtilsCatalog(builtin_runtime);
@@ -551,7 +702,8 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
       .clock = Clock::System(),
       .sleep = {},
       .slack_sleep = {},
-      .metrics = p.pipeline_metrics.get()});
+      .metrics = p.pipeline_metrics.get(),
+      .external_store = p.external_store});
   stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, *p.pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     return Status::Internal("cannot start the OpenWhisk controller: " + s.ToString());
@@ -571,6 +723,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   metrics.AddGauge("wisp_build_info", "Always 1; the labels say which build runs.", {"version"})
       .WithLabels({WISP_VERSION})
       .Set(1);
+  if (o.metrics) AddReplicationMetrics(metrics, *p.replication);
 
   std::vector<AlertRule> rules;
   if (o.alert_rules.empty()) {
@@ -618,6 +771,8 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
       return RecentActivations(*p.controller, p.identities, failed_only, limit);
     };
     dashboard.alerts = [&p] { return p.alerts->State(); };
+    dashboard.replications = [&p] { return p.replication->SchedulerDocs(); };
+    dashboard.external_store = p.external_store;
     AddDashboardRoutes(*api_router, std::move(dashboard));
     p.api_router = api_router;
     api.router = std::move(api_router);

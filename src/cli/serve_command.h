@@ -79,6 +79,15 @@ struct ServeOptions {
   // works (a warning otherwise), "on" (start fails without it), "off".
   std::string sandbox = "auto";
   bool sandbox_network = true;  // --sandbox-network=off: no action has network
+  // An external store for `questions` and `events` (docs/scaling.md): the
+  // pipeline writes there and the dashboard's /db/questions and /db/events
+  // go there. Empty: the embedded store.
+  std::string store_url;
+  std::string store_auth = "none";  // none, basic, cookie or jwt
+  std::string store_user;           // basic and cookie
+  std::string store_secret_file;    // the password or token; else $WISP_STORE_SECRET
+  // Continuous replications declared in a JSON file (cli/replication_config.h).
+  std::string replications;
 };
 
 // Configures logging from the --log-* options. InvalidArgument for a bad
@@ -87,6 +96,9 @@ Status ConfigureLogging(const ServeOptions& options);
 
 // Registers `serve` and its flags on `app`; `options` is filled by parsing.
 CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options);
+
+// The --store-* and --replications flags, shared by `serve` and `demo`.
+void AddExternalStoreOptions(CLI::App& command, ServeOptions& options);
 
 // Every part of a running server: the store, the controller and its runtimes,
 // the alarms scheduler, the replicator and both listeners.

@@ -17,25 +17,9 @@
 namespace wisp::cli {
 namespace {
 
-struct Admin {
-  std::string name;
-  std::string password;
-};
+using Admin = StoreAdmin;
 
-Result<Admin> ResolveAdmin(const UserOptions& o) {
-  if (!o.admin.empty()) {
-    const size_t colon = o.admin.find(':');
-    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("--admin must be NAME:PASSWORD");
-    return Admin{o.admin.substr(0, colon), o.admin.substr(colon + 1)};
-  }
-  const std::string path = (std::filesystem::path(o.data_dir) / "admin.json").string();
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("no --admin, and cannot read " + path + " (is --data-dir right?)");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<Json> admin = json::ParseObject(text);
-  if (!admin.ok()) return Status::InvalidArgument(path + ": " + admin.status().message());
-  return Admin{json::GetString(*admin, "name"), json::GetString(*admin, "password")};
-}
+Result<Admin> ResolveAdmin(const UserOptions& o) { return ResolveStoreAdmin(o.admin, o.data_dir); }
 
 std::string DocUrl(const UserOptions& o) {
   std::string base = o.url;
@@ -44,9 +28,36 @@ std::string DocUrl(const UserOptions& o) {
          http::PercentEncode(std::string(store::kUserDocPrefix) + o.name);
 }
 
-// One request as the admin; the body of a 2xx, else the store's reason.
 Result<Json> Call(http::Client& client, const Admin& admin, const std::string& method, const std::string& url,
                   std::string body = "") {
+  return CallStoreAsAdmin(client, admin, method, url, std::move(body));
+}
+
+int Fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "wisp user: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+Result<StoreAdmin> ResolveStoreAdmin(const std::string& admin, const std::string& data_dir) {
+  if (!admin.empty()) {
+    const size_t colon = admin.find(':');
+    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("--admin must be NAME:PASSWORD");
+    return StoreAdmin{admin.substr(0, colon), admin.substr(colon + 1)};
+  }
+  const std::string path = (std::filesystem::path(data_dir) / "admin.json").string();
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("no --admin, and cannot read " + path + " (is --data-dir right?)");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<Json> parsed = json::ParseObject(text);
+  if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
+  return StoreAdmin{json::GetString(*parsed, "name"), json::GetString(*parsed, "password")};
+}
+
+// One request as the admin; the body of a 2xx, else the store's reason.
+Result<Json> CallStoreAsAdmin(http::Client& client, const StoreAdmin& admin, const std::string& method,
+                              const std::string& url, std::string body) {
   http::ClientRequest request;
   request.method = method;
   request.url = url;
@@ -65,13 +76,6 @@ Result<Json> Call(http::Client& client, const Admin& admin, const std::string& m
   }
   return doc;
 }
-
-int Fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "wisp user: %s\n", message.c_str());
-  return code;
-}
-
-}  // namespace
 
 void AddUserCommand(CLI::App& app, UserOptions& o) {
   CLI::App* user = app.add_subcommand("user", "Manage the dashboard's users (CouchDB users in _users)");

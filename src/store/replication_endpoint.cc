@@ -98,6 +98,7 @@ class LocalEndpoint final : public Endpoint {
     ChangesBatch batch;
     batch.results = std::move(page.results);
     batch.last_seq = std::max(page.last_seq, options.since);
+    batch.pending = page.pending;
     return batch;
   }
 
@@ -294,6 +295,9 @@ class RemoteEndpoint final : public Endpoint {
     ChangesBatch batch;
     batch.results = std::move((*parsed)["results"]);
     batch.last_seq = parsed->value("last_seq", request.since);
+    if (parsed->contains("pending") && (*parsed)["pending"].is_number_integer()) {
+      batch.pending = (*parsed)["pending"].get<int64_t>();
+    }
     return batch;
   }
 

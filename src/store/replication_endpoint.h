@@ -55,6 +55,8 @@ struct ChangesRequest {
 struct ChangesBatch {
   Json results = Json::array();  // [{seq, id, changes:[{rev}], deleted?}]
   Json last_seq = 0;
+  // Changes after this page, when the source says (wisp and CouchDB do).
+  std::optional<int64_t> pending;
 };
 
 // A per-document failure of a write: CouchDB's {id, rev?, error, reason}.

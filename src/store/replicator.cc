@@ -189,6 +189,10 @@ Result<Json> Replication::RunSession(Endpoint& source, Endpoint& target, const S
         }
         WISP_RETURN_IF_ERROR(Checkpoint(source, target, seq));
       }
+      {
+        std::lock_guard lock(mu_);
+        progress_.pending = 0;  // an empty page: nothing is left
+      }
       if (!spec_.continuous) break;
       caught_up = true;
       continue;
@@ -242,6 +246,7 @@ Result<Json> Replication::RunSession(Endpoint& source, Endpoint& target, const S
       progress_.stats.docs_written += written;
       progress_.stats.doc_write_failures += failures;
       progress_.source_seq = progress_.through_seq = seq;
+      progress_.pending = batch.pending ? Json(*batch.pending) : Json();
     }
     WISP_RETURN_IF_ERROR(Checkpoint(source, target, seq));
     caught_up = false;

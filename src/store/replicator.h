@@ -87,6 +87,9 @@ struct ReplicationProgress {
   Json source_seq = 0;        // the newest source sequence seen
   Json through_seq = 0;       // everything up to here is written
   Json checkpointed_seq = 0;  // ... and recorded in the checkpoints
+  // Changes of the source after through_seq, as its last page said; null
+  // when the source does not say (pouchdb-server).
+  Json pending = nullptr;
 };
 
 class Replication {

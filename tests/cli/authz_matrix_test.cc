@@ -86,6 +86,7 @@ const std::vector<Classified> kApiRoutes = {
     {"GET /ops/metrics", Access::kServerAdmin},
     {"GET /ops/alerts", Access::kServerAdmin},
     {"GET /ops/activations", Access::kServerAdmin},
+    {"GET /ops/replications", Access::kServerAdmin},
     {"* /api/v1/web/{ns}/{pkg}/{rest...}", Access::kWebAction},
     {"* /db", Access::kMountedStore},
     {"* /db/{rest...}", Access::kMountedStore},

@@ -126,6 +126,15 @@ test('the operations page charts invocations and lists failed activations with t
   assert.match(await page.textContent('#ops-failed .ops-activation .ops-result'), /the broken action failed/);
   assert.doesNotMatch(await page.textContent('#ops-failed'), /guest\/fine/);
   await page.waitForSelector('#ops-alerts li');
+  // A continuous replication shows in the replications table with its state.
+  const admin = { Authorization: `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}` };
+  assert.equal((await fetch(`${server.couchUrl}/ops_src`, { method: 'PUT', headers: admin })).status, 201);
+  const job = await fetch(`${server.couchUrl}/_replicator/ops-copy`, {
+    method: 'PUT', headers: { ...admin, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ source: 'ops_src', target: 'ops_dst', continuous: true, create_target: true }),
+  });
+  assert.equal(job.status, 201);
+  await page.waitForSelector('#ops-replications tr[data-replication="ops-copy"].running', { timeout: 20000 });
   if (shots) {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${shots}/ops.png` });

@@ -5,66 +5,10 @@
 // replicator against wisp).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import Nano from 'nano';
 import { startWisp, ADMIN } from './wisp_server.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const pouchServerBin = path.join(here, 'node_modules/pouchdb-server/bin/pouchdb-server');
-
-// Resolves when `check` passes, re-checking the condition until the deadline.
-async function eventually(check, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try { return await check(); } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 50));  // re-check the condition, bounded by the deadline
-  }
-  throw last;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// pouchdb-server on a free loopback port, with in-memory databases and its
-// config and log files in a temporary directory.
-async function startPouchServer() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wisp-pouchdb-server-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [
-    pouchServerBin, '--port', String(port), '--host', '127.0.0.1', '--in-memory', '--no-stdout-logs',
-    '--config', path.join(dir, 'config.json'), '--dir', dir,
-  ], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => {
-    const r = await fetch(`${url}/`);
-    assert.equal(r.status, 200);
-  }, 30000);
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { eventually, startPouchServer } from './pouch_server.mjs';
 
 let wisp;
 let nano;

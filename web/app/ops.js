@@ -1,7 +1,8 @@
 // The operations page (issue H), for server admins: charts of what
 // /ops/metrics reports, sampled every few seconds and kept here (the server
 // keeps no history), the alerts from /ops/alerts, the recent failed
-// activations with their logs from /ops/activations, and each action's cost
+// activations with their logs from /ops/activations, the replication jobs
+// from /ops/replications, and each action's cost
 // in GB-seconds. Charts are uPlot (web/vendor/, loaded on first use).
 // Metric names are those of the observability contract (docs/dashboard.md).
 
@@ -190,6 +191,7 @@ export function showOps(main, h, { every = 5000 } = {}) {
   const alertsList = h('ul', { class: 'ops-alerts', id: 'ops-alerts' });
   const failedList = h('div', { id: 'ops-failed' });
   const costBody = h('tbody');
+  const replicationBody = h('tbody');
   const charts = CHARTS.map((spec) => {
     const plot = h('div', { class: 'ops-plot' });
     const note = h('p', { class: 'muted ops-note' }, '');
@@ -206,6 +208,10 @@ export function showOps(main, h, { every = 5000 } = {}) {
     h('section', { class: 'card' }, h('h2', {}, 'Cost by action (GB-seconds)'),
       h('table', { class: 'ops-cost', id: 'ops-cost' },
         h('thead', {}, h('tr', {}, h('th', {}, 'action'), h('th', {}, 'GB-s'))), costBody)),
+    h('section', { class: 'card' }, h('h2', {}, 'Replications'),
+      h('table', { class: 'ops-replications', id: 'ops-replications' },
+        h('thead', {}, h('tr', {}, ...['job', 'state', 'checkpoint', 'written', 'pending', 'last error'].map((t) => h('th', {}, t)))),
+        replicationBody)),
     h('section', { class: 'card' }, h('h2', {}, 'Recent failed activations'), failedList)));
 
   function draw() {
@@ -256,6 +262,14 @@ export function showOps(main, h, { every = 5000 } = {}) {
         h('pre', { class: 'ops-result' }, JSON.stringify(a.response && a.response.result, null, 2)),
         h('pre', { class: 'ops-logs' }, (a.logs || []).join('\n') || '(no logs)')))
         : [h('p', { class: 'muted' }, 'No failed activations.')]));
+      const { docs = [] } = JSON.parse(await getText('ops/replications'));
+      const cell = (v) => (v === null || v === undefined ? '–' : String(v));
+      replicationBody.replaceChildren(...(docs.length ? docs.map((d) => {
+        const info = d.info || {};
+        return h('tr', { 'data-replication': d.doc_id, class: `replication ${d.state}` },
+          h('td', {}, d.doc_id), h('td', {}, d.state), h('td', {}, cell(info.checkpointed_source_seq)),
+          h('td', {}, cell(info.docs_written)), h('td', {}, cell(info.changes_pending)), h('td', {}, cell(info.error)));
+      }) : [h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No replications (see docs/replication.md).'))]));
     } catch (e) {
       status.textContent = e.message;
     }

@@ -67,10 +67,13 @@ std::unique_ptr<QuestionStore> StoreFor(const PipelineServices& services, const 
   config.dbname = json::GetString(args, "dbname", "questions");
   if (config.dbname.empty()) config.dbname = "questions";
   config.url = json::GetString(args, "store_url");
-  if (config.url.empty()) return EmbeddedQuestionStore(services.store, config.dbname);
+  if (config.url.empty()) {
+    if (services.external_store) return RemoteQuestionStore(services.external_store, config.dbname);
+    return EmbeddedQuestionStore(services.store, config.dbname);
+  }
   config.username = json::GetString(args, "store_username");
   config.password = json::GetString(args, "store_password");
-  return RemoteQuestionStore(services.http, std::move(config));
+  return RemoteQuestionStore(services.http, config);
 }
 
 // The trigger payload's tags: a non-empty array of non-empty strings.

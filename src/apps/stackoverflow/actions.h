@@ -24,12 +24,14 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "apps/stackoverflow/pipeline_metrics.h"
 #include "http/client.h"
 #include "json/json.h"
+#include "store/remote_couch.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -57,6 +59,10 @@ struct PipelineServices {
   // Where the actions count polls, stored questions and Slack messages
   // (pipeline_metrics.h); null: nowhere.
   PipelineMetrics* metrics = nullptr;
+  // The external store of `wisp serve --store-url` (docs/scaling.md): where
+  // the questions live when a binding's `store_url` is empty. Null: the
+  // embedded store.
+  std::shared_ptr<store::RemoteCouch> external_store = nullptr;
 };
 
 inline constexpr char kPackageName[] = "stackoverflow";

@@ -1,7 +1,6 @@
 #include "apps/stackoverflow/question_store.h"
 
 #include "http/url.h"
-#include "util/base64.h"
 
 namespace wisp::stackoverflow {
 namespace {
@@ -57,49 +56,45 @@ class EmbeddedStore final : public QuestionStore {
   const std::string dbname_;
 };
 
-// A CouchDB over HTTP: GET and PUT of single documents.
+// A CouchDB over HTTP: GET and PUT of single documents, with the
+// credentials RemoteCouch adds (basic, cookie or JWT).
 class RemoteStore final : public QuestionStore {
  public:
-  RemoteStore(http::Client& http, QuestionStoreConfig config) : http_(http), config_(std::move(config)) {
-    while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
-    db_url_ = config_.url + "/" + http::PercentEncode(config_.dbname);
-  }
+  RemoteStore(std::shared_ptr<store::RemoteCouch> couch, const std::string& dbname)
+      : couch_(std::move(couch)), db_path_("/" + http::PercentEncode(dbname)) {}
 
-  Result<std::optional<Json>> Get(const std::string& id) override { return Read(DocUrl(id)); }
+  Result<std::optional<Json>> Get(const std::string& id) override { return Read(DocPath(id)); }
 
   Result<std::string> Put(Json doc, store::Durability) override {
-    WISP_ASSIGN_OR_RETURN(Json answer, Write(DocUrl(json::GetString(doc, "_id")), doc));
+    WISP_ASSIGN_OR_RETURN(Json answer, Write(DocPath(json::GetString(doc, "_id")), doc));
     return json::GetString(answer, "rev");
   }
 
   Result<std::optional<Json>> GetLocal(const std::string& name) override {
-    return Read(db_url_ + "/_local/" + http::PercentEncode(name));
+    return Read(db_path_ + "/_local/" + http::PercentEncode(name));
   }
 
   Status PutLocal(const std::string& name, const Json& doc) override {
     // CouchDB wants the current _rev of a local document too.
-    const std::string url = db_url_ + "/_local/" + http::PercentEncode(name);
+    const std::string path = db_path_ + "/_local/" + http::PercentEncode(name);
     for (int attempt = 0; attempt < 5; ++attempt) {
-      WISP_ASSIGN_OR_RETURN(std::optional<Json> current, Read(url));
+      WISP_ASSIGN_OR_RETURN(std::optional<Json> current, Read(path));
       Json body = doc;
       if (current && current->contains("_rev")) body["_rev"] = (*current)["_rev"];
-      Result<Json> written = Write(url, body);
+      Result<Json> written = Write(path, body);
       if (written.ok() || !written.status().IsConflict()) return written.status();
     }
     return Status::Conflict("the watermark document kept changing");
   }
 
  private:
-  std::string DocUrl(const std::string& id) const { return db_url_ + "/" + http::PercentEncode(id); }
+  std::string DocPath(const std::string& id) const { return db_path_ + "/" + http::PercentEncode(id); }
 
-  http::ClientRequest Request(std::string method, std::string url) const {
+  static http::ClientRequest Request(std::string method, std::string path) {
     http::ClientRequest request;
     request.method = std::move(method);
-    request.url = std::move(url);
+    request.url = std::move(path);
     request.headers.Set("Accept", "application/json");
-    if (!config_.username.empty()) {
-      request.headers.Set("Authorization", "Basic " + Base64Encode(config_.username + ":" + config_.password));
-    }
     return request;
   }
 
@@ -118,32 +113,44 @@ class RemoteStore final : public QuestionStore {
     }
   }
 
-  Result<std::optional<Json>> Read(const std::string& url) {
-    WISP_ASSIGN_OR_RETURN(http::ClientResponse response, http_.Send(Request("GET", url)));
+  Result<std::optional<Json>> Read(const std::string& path) {
+    WISP_ASSIGN_OR_RETURN(http::ClientResponse response, couch_->Send(Request("GET", path)));
     if (response.status == 404) return std::optional<Json>();
     if (response.status != 200) return CouchFailure(response);
     WISP_ASSIGN_OR_RETURN(Json doc, json::ParseObject(response.body));
     return std::optional<Json>(std::move(doc));
   }
 
-  // PUT `body` to `url`; a missing database is created, then the PUT repeated.
-  Result<Json> Write(const std::string& url, const Json& body) {
-    http::ClientRequest request = Request("PUT", url);
+  // PUT `body` to `path`; a missing database is created, then the PUT repeated.
+  Result<Json> Write(const std::string& path, const Json& body) {
+    http::ClientRequest request = Request("PUT", path);
     request.headers.Set("Content-Type", "application/json");
     request.body = json::Dump(body);
     for (int attempt = 0; attempt < 2; ++attempt) {
-      WISP_ASSIGN_OR_RETURN(http::ClientResponse response, http_.Send(request));
+      WISP_ASSIGN_OR_RETURN(http::ClientResponse response, couch_->Send(request));
       if (response.status == 201 || response.status == 202) return json::ParseObject(response.body);
       if (response.status != 404 || attempt > 0) return CouchFailure(response);
-      WISP_ASSIGN_OR_RETURN(http::ClientResponse created, http_.Send(Request("PUT", db_url_)));
+      WISP_ASSIGN_OR_RETURN(http::ClientResponse created, couch_->Send(Request("PUT", db_path_)));
       if (created.status != 201 && created.status != 202 && created.status != 412) return CouchFailure(created);
     }
     return Status::Internal("unreachable");
   }
 
-  http::Client& http_;
-  QuestionStoreConfig config_;
-  std::string db_url_;
+  const std::shared_ptr<store::RemoteCouch> couch_;
+  const std::string db_path_;
+};
+
+// A store that cannot be reached as configured: every call says why.
+class MisconfiguredStore final : public QuestionStore {
+ public:
+  explicit MisconfiguredStore(Status why) : why_(std::move(why)) {}
+  Result<std::optional<Json>> Get(const std::string&) override { return why_; }
+  Result<std::string> Put(Json, store::Durability) override { return why_; }
+  Result<std::optional<Json>> GetLocal(const std::string&) override { return why_; }
+  Status PutLocal(const std::string&, const Json&) override { return why_; }
+
+ private:
+  const Status why_;
 };
 
 }  // namespace
@@ -152,8 +159,20 @@ std::unique_ptr<QuestionStore> EmbeddedQuestionStore(store::Store& store, std::s
   return std::make_unique<EmbeddedStore>(store, std::move(dbname));
 }
 
-std::unique_ptr<QuestionStore> RemoteQuestionStore(http::Client& http, QuestionStoreConfig config) {
-  return std::make_unique<RemoteStore>(http, std::move(config));
+std::unique_ptr<QuestionStore> RemoteQuestionStore(http::Client& http, const QuestionStoreConfig& config) {
+  store::RemoteCouchOptions options;
+  options.url = config.url;
+  options.auth = config.username.empty() ? store::RemoteAuth::kNone : store::RemoteAuth::kBasic;
+  options.username = config.username;
+  options.secret = config.password;
+  Result<std::shared_ptr<store::RemoteCouch>> couch = store::RemoteCouch::Create(http, std::move(options));
+  if (!couch.ok()) return std::make_unique<MisconfiguredStore>(Status::InvalidArgument("store_url: " + couch.status().message()));
+  return RemoteQuestionStore(std::move(*couch), config.dbname);
+}
+
+std::unique_ptr<QuestionStore> RemoteQuestionStore(std::shared_ptr<store::RemoteCouch> couch,
+                                                   const std::string& dbname) {
+  return std::make_unique<RemoteStore>(std::move(couch), dbname);
 }
 
 }  // namespace wisp::stackoverflow

@@ -1,6 +1,7 @@
 // QuestionStore: the few document operations the pipeline's actions need on
 // the questions database, over the embedded store (in-process, no HTTP) or
-// over a remote CouchDB (HTTP, for the `store_url` parameter).
+// over a remote CouchDB (HTTP: the `store_url` parameter, or the external
+// store of `wisp serve --store-url`, docs/scaling.md).
 //
 // A missing database is created on the first write, so a fresh deployment
 // needs no setup. Conflicts come back as StatusCode::kConflict, so callers
@@ -15,6 +16,7 @@
 
 #include "http/client.h"
 #include "json/json.h"
+#include "store/remote_couch.h"
 #include "store/store.h"
 #include "util/result.h"
 
@@ -50,7 +52,13 @@ struct QuestionStoreConfig {
 std::unique_ptr<QuestionStore> EmbeddedQuestionStore(store::Store& store, std::string dbname);
 
 // Database `config.dbname` of the CouchDB at `config.url`, with basic
-// authentication when a username is given.
-std::unique_ptr<QuestionStore> RemoteQuestionStore(http::Client& http, QuestionStoreConfig config);
+// authentication when a username is given. A URL that is not http(s) or
+// carries credentials gives a store whose every call fails with
+// InvalidArgument saying so.
+std::unique_ptr<QuestionStore> RemoteQuestionStore(http::Client& http, const QuestionStoreConfig& config);
+
+// Database `dbname` of `couch`, with its credentials (basic, cookie or JWT).
+std::unique_ptr<QuestionStore> RemoteQuestionStore(std::shared_ptr<store::RemoteCouch> couch,
+                                                   const std::string& dbname);
 
 }  // namespace wisp::stackoverflow
