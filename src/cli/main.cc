@@ -1,8 +1,9 @@
-// The wisp binary: `wisp serve`, `wisp user`, the wsk-compatible client commands
+// The wisp binary: `wisp serve`, `wisp user`, `wisp backup`/`restore`, the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
 // `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_command.h"
 #include "cli/demo_command.h"
 #include "cli/deploy_commands.h"
 #include "cli/serve_command.h"
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   CLI::App* demo = wisp::cli::AddDemoCommand(app, demo_options);
   wisp::cli::UserOptions user_options;
   wisp::cli::AddUserCommand(app, user_options);
+  wisp::cli::TransferOptions transfer_options;
+  wisp::cli::AddBackupCommands(app, transfer_options);
 
   try {
     app.parse(argc, argv);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return wisp::cli::RunDemo(demo_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
   if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
+  if (int code = wisp::cli::RunBackupIfParsed(transfer_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;
 }

@@ -2,11 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
+#include "cli/admin_credentials.h"
 #include "cli/dashboard.h"
 #include "http/client.h"
 #include "http/url.h"
@@ -17,25 +15,7 @@
 namespace wisp::cli {
 namespace {
 
-struct Admin {
-  std::string name;
-  std::string password;
-};
-
-Result<Admin> ResolveAdmin(const UserOptions& o) {
-  if (!o.admin.empty()) {
-    const size_t colon = o.admin.find(':');
-    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("--admin must be NAME:PASSWORD");
-    return Admin{o.admin.substr(0, colon), o.admin.substr(colon + 1)};
-  }
-  const std::string path = (std::filesystem::path(o.data_dir) / "admin.json").string();
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("no --admin, and cannot read " + path + " (is --data-dir right?)");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<Json> admin = json::ParseObject(text);
-  if (!admin.ok()) return Status::InvalidArgument(path + ": " + admin.status().message());
-  return Admin{json::GetString(*admin, "name"), json::GetString(*admin, "password")};
-}
+using Admin = AdminCredentials;
 
 std::string DocUrl(const UserOptions& o) {
   std::string base = o.url;
@@ -103,7 +83,7 @@ void AddUserCommand(CLI::App& app, UserOptions& o) {
 int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
   if (o.action.empty()) return -1;
   (void)app;
-  Result<Admin> admin = ResolveAdmin(o);
+  Result<Admin> admin = ResolveAdmin(o.admin, o.data_dir);
   if (!admin.ok()) return Fail(admin.status().message(), 2);
   std::string password = o.password;
   if ((o.action == "add" || o.action == "passwd") && password.empty()) {
