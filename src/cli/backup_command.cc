@@ -124,6 +124,8 @@ int RunBackupIfParsed(const TransferOptions& o) {
     std::string message = done.status().message();
     if (done.status().IsUnauthenticated() || done.status().IsPermissionDenied()) {
       message += o.url.empty() ? " (check --admin or DATA/admin.json)" : " (put credentials in --url or --admin)";
+    } else if (done.status().IsUnavailable() && o.url.empty()) {
+      message += " (is `wisp serve` running? --url names another server)";
     }
     return Fail(o, message);
   }
@@ -132,8 +134,8 @@ int RunBackupIfParsed(const TransferOptions& o) {
                 static_cast<long long>(done->docs), static_cast<long long>(done->revisions), o.db.c_str(),
                 o.file.c_str(), SecondsSince(start));
   } else {
-    std::printf("ok: restored %lld document revisions from %s into %s in %.1f s\n",
-                static_cast<long long>(done->docs), o.file.c_str(), o.db.c_str(), SecondsSince(start));
+    std::printf("ok: restored %lld document revisions from %s into %s in %.1f s\n", static_cast<long long>(done->docs),
+                o.file.c_str(), o.db.c_str(), SecondsSince(start));
   }
   return 0;
 }

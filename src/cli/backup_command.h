@@ -29,7 +29,7 @@ struct TransferOptions {
   std::string url;    // the server's root; empty: the embedded store on 127.0.0.1:5984
   std::string admin;  // NAME:PASSWORD
   std::string data_dir = "./wisp-data";
-  std::string log;    // empty: FILE.backup-log / FILE.restore-log
+  std::string log;  // empty: FILE.backup-log / FILE.restore-log
   size_t batch_size = 500;
 };
 

@@ -313,8 +313,7 @@ Status WriteLine(Endpoint& target, Json docs, int64_t line_number, const Restore
     std::vector<Json> sending = std::move(chunk);
     chunk.clear();
     chunk_bytes = 0;
-    WISP_ASSIGN_OR_RETURN(std::vector<DocWriteError> errors,
-                          WithRetries([&]() -> Result<std::vector<DocWriteError>> {
+    WISP_ASSIGN_OR_RETURN(std::vector<DocWriteError> errors, WithRetries([&]() -> Result<std::vector<DocWriteError>> {
                             return target.WriteRevisions(sending);
                           }));
     if (errors.empty()) return Status::Ok();

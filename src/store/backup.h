@@ -46,18 +46,18 @@ struct TransferProgress {
 using ProgressCallback = std::function<void(const TransferProgress&)>;
 
 struct BackupOptions {
-  std::string file;             // the backup file (created, or cut back when resuming)
-  std::string log;              // the checkpoint log; an existing one is resumed
-  size_t batch_size = 500;      // documents per line (couchbackup's bufferSize)
-  std::string tool_version;     // the header's `version`
-  ProgressCallback progress;    // after each batch; may be empty
+  std::string file;           // the backup file (created, or cut back when resuming)
+  std::string log;            // the checkpoint log; an existing one is resumed
+  size_t batch_size = 500;    // documents per line (couchbackup's bufferSize)
+  std::string tool_version;   // the header's `version`
+  ProgressCallback progress;  // after each batch; may be empty
 };
 
 struct RestoreOptions {
   std::string file;
-  std::string log;                           // the line reached; an existing one is resumed
-  size_t max_docs_per_request = 500;         // one _bulk_docs never carries more
-  size_t max_bytes_per_request = 8u << 20;   // ... nor more JSON than this (one doc alone may)
+  std::string log;                          // the line reached; an existing one is resumed
+  size_t max_docs_per_request = 500;        // one _bulk_docs never carries more
+  size_t max_bytes_per_request = 8u << 20;  // ... nor more JSON than this (one doc alone may)
   ProgressCallback progress;
 };
 

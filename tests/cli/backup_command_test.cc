@@ -178,8 +178,7 @@ TEST_F(BackupCommandTest, KilledBackupResumesAndWritesTheSameFile) {
 
   std::string out;
   ASSERT_EQ(Run({"backup", "questions", "-o", Path("cut.jsonl"), "--batch-size", "100"}, &out), 0);
-  EXPECT_NE(ReadFile(Path("stderr.txt")).find("resuming an interrupted backup (400 documents done)"),
-            std::string::npos)
+  EXPECT_NE(ReadFile(Path("stderr.txt")).find("resuming an interrupted backup (400 documents done)"), std::string::npos)
       << ReadFile(Path("stderr.txt"));
   EXPECT_NE(out.find("ok: backed up 1000 documents"), std::string::npos) << out;
   EXPECT_EQ(ReadFile(Path("cut.jsonl")), ReadFile(Path("whole.jsonl")));
@@ -223,7 +222,8 @@ TEST_F(BackupCommandTest, FailuresSayWhatAndExitNonZero) {
 }
 
 TEST(ProgressBar, ShowsTheBarTheCountsAndTheRate) {
-  EXPECT_EQ(cli::FormatProgress(0.5, 25000, 50000, "docs", 2.0, 10), "[#####.....] 50%  25,000/50,000 docs  12,500 docs/s");
+  EXPECT_EQ(cli::FormatProgress(0.5, 25000, 50000, "docs", 2.0, 10),
+            "[#####.....] 50%  25,000/50,000 docs  12,500 docs/s");
   EXPECT_EQ(cli::FormatProgress(-1, 999, -1, "docs", 0, 10), "999 docs");
   EXPECT_EQ(cli::FormatProgress(1.5, 3, 2, "docs", 0, 4), "[####] 100%  3/2 docs");
 }

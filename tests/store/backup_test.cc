@@ -96,7 +96,8 @@ TEST_F(BackupTest, QuestionsWithAttachmentsAndConflictsRoundTrip) {
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   const auto end = std::chrono::steady_clock::now();
   std::printf("%d questions: backup %.2f s, restore %.2f s, file %lld bytes\n", count,
-              std::chrono::duration<double>(middle - start).count(), std::chrono::duration<double>(end - middle).count(),
+              std::chrono::duration<double>(middle - start).count(),
+              std::chrono::duration<double>(end - middle).count(),
               static_cast<long long>(std::filesystem::file_size(file)));
 
   EXPECT_EQ(backed_up->docs, count);
@@ -173,7 +174,10 @@ TEST_F(BackupTest, LogOfAnotherDatabaseIsRefused) {
   const std::string file = dir_.path() + "/x.jsonl";
   {
     std::ofstream log(file + ".log");
-    log << R"({"backup_of":"other"})" << "\n" << R"({"batch":1,"since":3,"bytes":10,"docs":3,"revisions":3})" << "\n";
+    log << R"({"backup_of":"other"})"
+        << "\n"
+        << R"({"batch":1,"since":3,"bytes":10,"docs":3,"revisions":3})"
+        << "\n";
   }
   Result<TransferProgress> done = Backup(file);
   ASSERT_FALSE(done.ok());
@@ -196,7 +200,9 @@ TEST_F(BackupTest, RestoreResumesAfterTheLastLineItRecorded) {
   const size_t first_batch = json::Parse(line)->size();
   {
     std::ofstream log(file + ".restore-log");
-    log << R"({"restore_into":"copy"})" << "\n" << Json{{"line", 2}, {"docs", first_batch}}.dump() << "\n";
+    log << R"({"restore_into":"copy"})"
+        << "\n"
+        << Json{{"line", 2}, {"docs", first_batch}}.dump() << "\n";
   }
   Result<TransferProgress> resumed = Restore(file, "copy");
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
@@ -221,7 +227,10 @@ TEST_F(BackupTest, RestoreRefusesADatabaseThatIsNotEmpty) {
 
 TEST_F(BackupTest, RestoreReportsTheLineOfADocumentWithoutRev) {
   const std::string file = dir_.path() + "/bad.jsonl";
-  std::ofstream(file) << R"([{"_id":"a","_rev":"1-abc","n":1}])" << "\n" << R"([{"_id":"b","n":2}])" << "\n";
+  std::ofstream(file) << R"([{"_id":"a","_rev":"1-abc","n":1}])"
+                      << "\n"
+                      << R"([{"_id":"b","n":2}])"
+                      << "\n";
   Result<TransferProgress> done = Restore(file, "copy");
   ASSERT_FALSE(done.ok());
   EXPECT_EQ(done.status().code(), StatusCode::kInvalidArgument);
@@ -243,9 +252,9 @@ TEST(BackupLine, ResumeMarkersBlankLinesAndCutShortBatchesAreSkipped) {
   EXPECT_EQ(ParseBackupLine(R"({"marker":"@cloudant/couchbackup:resume"})", 5, true)->kind,
             BackupLineKind::kResumeMarker);
   EXPECT_EQ(ParseBackupLine("", 5, true)->kind, BackupLineKind::kBlank);
-  EXPECT_EQ(ParseBackupLine(R"([{"_id":"a","_rev":"1-x"},{"_id":"b{"marker":"@cloudant/couchbackup:resume"})", 5, true)
-                ->kind,
-            BackupLineKind::kCutShort);
+  EXPECT_EQ(
+      ParseBackupLine(R"([{"_id":"a","_rev":"1-x"},{"_id":"b{"marker":"@cloudant/couchbackup:resume"})", 5, true)->kind,
+      BackupLineKind::kCutShort);
   // Before couchbackup 2.10 there was no header and no marker.
   EXPECT_EQ(ParseBackupLine(R"([{"_id":"a","_rev)", 7, false)->kind, BackupLineKind::kCutShort);
 }
