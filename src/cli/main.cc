@@ -1,8 +1,10 @@
-// The wisp binary: `wisp serve`, `wisp user`, `wisp replication status`, the wsk-compatible client commands
+// The wisp binary: `wisp serve`, `wisp user`, `wisp replication status`, `wisp backup`/`restore`,
+// the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
 // `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_command.h"
 #include "cli/demo_command.h"
 #include "cli/deploy_commands.h"
 #include "cli/replication_command.h"
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
   wisp::cli::AddUserCommand(app, user_options);
   wisp::cli::ReplicationOptions replication_options;
   wisp::cli::AddReplicationCommand(app, replication_options);
+  wisp::cli::TransferOptions transfer_options;
+  wisp::cli::AddBackupCommands(app, transfer_options);
 
   try {
     app.parse(argc, argv);
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
   if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
   if (int code = wisp::cli::RunReplicationIfParsed(replication_options); code >= 0) return code;
+  if (int code = wisp::cli::RunBackupIfParsed(transfer_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "cli/admin_credentials.h"
 #include "cli/user_command.h"
 #include "http/client.h"
 #include "json/json.h"
@@ -41,7 +42,7 @@ void AddReplicationCommand(CLI::App& app, ReplicationOptions& o) {
 
 int RunReplicationIfParsed(const ReplicationOptions& o) {
   if (!o.status) return -1;
-  Result<StoreAdmin> admin = ResolveStoreAdmin(o.admin, o.data_dir);
+  Result<AdminCredentials> admin = ResolveAdmin(o.admin, o.data_dir);
   if (!admin.ok()) {
     std::fprintf(stderr, "wisp replication: %s\n", admin.status().message().c_str());
     return 2;

@@ -2,11 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
+#include "cli/admin_credentials.h"
 #include "cli/dashboard.h"
 #include "http/client.h"
 #include "http/url.h"
@@ -17,9 +15,7 @@
 namespace wisp::cli {
 namespace {
 
-using Admin = StoreAdmin;
-
-Result<Admin> ResolveAdmin(const UserOptions& o) { return ResolveStoreAdmin(o.admin, o.data_dir); }
+using Admin = AdminCredentials;
 
 std::string DocUrl(const UserOptions& o) {
   std::string base = o.url;
@@ -40,23 +36,8 @@ int Fail(const std::string& message, int code = 1) {
 
 }  // namespace
 
-Result<StoreAdmin> ResolveStoreAdmin(const std::string& admin, const std::string& data_dir) {
-  if (!admin.empty()) {
-    const size_t colon = admin.find(':');
-    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("--admin must be NAME:PASSWORD");
-    return StoreAdmin{admin.substr(0, colon), admin.substr(colon + 1)};
-  }
-  const std::string path = (std::filesystem::path(data_dir) / "admin.json").string();
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument("no --admin, and cannot read " + path + " (is --data-dir right?)");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<Json> parsed = json::ParseObject(text);
-  if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
-  return StoreAdmin{json::GetString(*parsed, "name"), json::GetString(*parsed, "password")};
-}
-
 // One request as the admin; the body of a 2xx, else the store's reason.
-Result<Json> CallStoreAsAdmin(http::Client& client, const StoreAdmin& admin, const std::string& method,
+Result<Json> CallStoreAsAdmin(http::Client& client, const AdminCredentials& admin, const std::string& method,
                               const std::string& url, std::string body) {
   http::ClientRequest request;
   request.method = method;
@@ -107,7 +88,7 @@ void AddUserCommand(CLI::App& app, UserOptions& o) {
 int RunUserIfParsed(const CLI::App& app, const UserOptions& o) {
   if (o.action.empty()) return -1;
   (void)app;
-  Result<Admin> admin = ResolveAdmin(o);
+  Result<Admin> admin = ResolveAdmin(o.admin, o.data_dir);
   if (!admin.ok()) return Fail(admin.status().message(), 2);
   std::string password = o.password;
   if ((o.action == "add" || o.action == "passwd") && password.empty()) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/admin_credentials.h"
 #include "http/client.h"
 #include "json/json.h"
 #include "util/result.h"
@@ -42,19 +43,10 @@ struct UserOptions {
   std::string data_dir = "./wisp-data";
 };
 
-// The store's server admin, for the commands that talk to a running wisp
-// as the admin (`user`, `replication`): from `admin` (NAME:PASSWORD), else
-// from DATA/admin.json. InvalidArgument when neither gives one.
-struct StoreAdmin {
-  std::string name;
-  std::string password;
-};
-Result<StoreAdmin> ResolveStoreAdmin(const std::string& admin, const std::string& data_dir);
-
 // One request to the store as the admin: the body of a 2xx; NotFound for a
 // 404; Unavailable when the store cannot be reached; else Internal with
 // the store's reason.
-Result<Json> CallStoreAsAdmin(http::Client& client, const StoreAdmin& admin, const std::string& method,
+Result<Json> CallStoreAsAdmin(http::Client& client, const AdminCredentials& admin, const std::string& method,
                               const std::string& url, std::string body = "");
 
 // Registers `user` and its subcommands on `app`.

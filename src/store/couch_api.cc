@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/content_coding.h"
 #include "http/status_mapping.h"
 #include "http/url.h"
 #include "json/json.h"
@@ -280,6 +281,29 @@ void AdaptContentType(const Request& request, Response& response) {
 // Wraps a handler with authorization and turns Abort (and JSON type errors
 // from malformed input) into responses. A successful answer to a request
 // with an ageing session cookie carries a fresh one, as CouchDB's does.
+// The largest JSON body a compressed request may expand to: the listener's
+// default limit on a request body (http/server.h).
+constexpr size_t kMaxDecodedJsonBody = 64 * 1024 * 1024;
+
+// A JSON body sent with a Content-Encoding (gzip, deflate), decoded in place,
+// as CouchDB accepts them: the IBM Cloudant SDK (couchbackup's) compresses
+// every request. Other bodies (attachments) keep their coding. Aborts with
+// 415, 413 or 400 when the body cannot be decoded.
+void DecodeCompressedJsonBody(Request& request) {
+  const std::optional<std::string> coding = request.headers.Get("Content-Encoding");
+  if (!coding || request.body.empty()) return;
+  if (!request.headers.GetOr("Content-Type").starts_with("application/json")) return;
+  Result<std::string> decoded = http::DecodeContentCoding(*coding, request.body, kMaxDecodedJsonBody);
+  if (!decoded.ok()) {
+    const Status& s = decoded.status();
+    if (s.code() == StatusCode::kUnsupportedMediaType) Fail(415, "bad_content_type", s.message());
+    if (s.IsPayloadTooLarge()) Fail(413, "too_large", s.message());
+    Fail(400, "bad_request", s.message());
+  }
+  request.body = std::move(*decoded);
+  request.headers.Remove("Content-Encoding");
+}
+
 http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access access = Access::kAdmin) {
   return [api, handler, access](Request& request) -> Response {
     Response response;
@@ -287,6 +311,7 @@ http::Handler Guard(const std::shared_ptr<Api>& api, ApiHandler handler, Access 
       if (access != Access::kPublic) {
         if (std::optional<Response> denied = api->Authorize(request, access)) return *denied;
       }
+      DecodeCompressedJsonBody(request);
       response = handler(*api, request);
     } catch (Abort& abort) {
       response = std::move(abort.response);

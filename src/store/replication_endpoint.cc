@@ -68,6 +68,8 @@ class LocalEndpoint final : public Endpoint {
     return Status::Ok();
   }
 
+  Result<Json> Info() override { return db_->Info(); }
+
   Result<ChangesBatch> Changes(const ChangesRequest& request, const StopFlag& stopped) override {
     ChangesOptions options;
     options.since = SeqAsInt(request.since);
@@ -244,6 +246,15 @@ class RemoteEndpoint final : public Endpoint {
     }
     if (s.IsNotFound()) return Status::NotFound("could not open " + Describe());
     return s;
+  }
+
+  Result<Json> Info() override {
+    Result<http::ClientResponse> r = Call("GET", "", "");
+    if (!r.ok()) return r.status();
+    WISP_RETURN_IF_ERROR(StatusOfReply(*r, "GET " + Describe()));
+    Result<Json> info = json::ParseObject(r->body);
+    if (!info.ok()) return Status::Unavailable("bad answer to GET " + Describe());
+    return std::move(*info);
   }
 
   Result<ChangesBatch> Changes(const ChangesRequest& request, const StopFlag& stopped) override {
@@ -483,6 +494,12 @@ Result<std::unique_ptr<Endpoint>> MakeEndpoint(const Json& spec, Store& store, h
                                                Ms request_timeout) {
   WISP_ASSIGN_OR_RETURN(EndpointSpec parsed, ParseEndpointSpec(spec));
   if (!parsed.remote) return std::unique_ptr<Endpoint>(std::make_unique<LocalEndpoint>(store, parsed.url));
+  return MakeRemoteEndpoint(spec, client, request_timeout);
+}
+
+Result<std::unique_ptr<Endpoint>> MakeRemoteEndpoint(const Json& spec, http::Client& client, Ms request_timeout) {
+  WISP_ASSIGN_OR_RETURN(EndpointSpec parsed, ParseEndpointSpec(spec));
+  if (!parsed.remote) return Status::InvalidArgument("not a URL: " + parsed.url);
   return std::unique_ptr<Endpoint>(
       std::make_unique<RemoteEndpoint>(client, parsed.url, std::move(parsed.headers), request_timeout));
 }

@@ -79,6 +79,9 @@ class Endpoint {
   // NotFound when it does not exist (and may not be created).
   virtual Status Open(bool create) = 0;
 
+  // GET /{db}: doc_count, doc_del_count, update_seq, ... (after Open()).
+  virtual Result<Json> Info() = 0;
+
   // One page of changes in style=all_docs. Cancelled when `stopped` turns
   // true during a wait.
   virtual Result<ChangesBatch> Changes(const ChangesRequest& request, const StopFlag& stopped) = 0;
@@ -109,6 +112,11 @@ class Endpoint {
 // remote endpoints and must outlive them.
 Result<std::unique_ptr<Endpoint>> MakeEndpoint(const Json& spec, Store& store, http::Client& client,
                                                std::chrono::milliseconds request_timeout);
+
+// A remote endpoint only (`spec` must hold a URL), for tools that have no
+// Store of their own, such as `wisp backup` (store/backup.h).
+Result<std::unique_ptr<Endpoint>> MakeRemoteEndpoint(const Json& spec, http::Client& client,
+                                                     std::chrono::milliseconds request_timeout);
 
 // The description MakeEndpoint()'s endpoint would give, without opening
 // anything: the database name, or the URL with its credentials removed.
