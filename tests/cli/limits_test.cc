@@ -215,6 +215,16 @@ TEST_F(LimitsTest, ActionLimitsOutOfRangeGet400) {
   }
 }
 
+TEST_F(LimitsTest, BlockingWaitOutOfRangeGets400) {
+  Start();
+  PutEcho("echo");
+  for (const char* timeout : {"0", "60001", "soon"}) {
+    ExpectWhiskError(Whisk("POST", std::string("/actions/echo?blocking=true&timeout=") + timeout, "{}"), 400,
+                     "Timeout must be number of milliseconds up to 60000\\.");
+  }
+  EXPECT_EQ(Whisk("POST", "/actions/echo?blocking=true&timeout=60000", "{}").status, 200);
+}
+
 // The per-minute throttles count per clock minute, so the loop allows one
 // roll-over; the count in the message is the caller's, one past the limit.
 TEST_F(LimitsTest, InvocationsPerMinuteOverTheLimitGet429) {

@@ -1,6 +1,8 @@
 // Limits that keep bad or slow clients from hurting the server.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "http/client.h"
 #include "http/server.h"
 #include "testing/http_test_server.h"
@@ -110,6 +112,27 @@ TEST(ServerLimits, RequestLineOverTheHeaderLimitGets414) {
   ASSERT_TRUE(conn.Send("GET /" + std::string(1024, 'u')));
   ASSERT_TRUE(conn.Send(std::string(2048, 'u')));
   EXPECT_EQ(conn.ReadUntilClosed(5s).rfind("HTTP/1.1 414", 0), 0u);
+}
+
+// What bounds the memory of a slow reader: a producer ahead by more than
+// the limit blocks until the server takes the data, or the client goes.
+TEST(BodyStreamBackpressure, WaitForRoomBlocksUntilTheDataIsTakenOrTheClientGoes) {
+  BodyStream stream;
+  ASSERT_TRUE(stream.Write(std::string(2000, 'x')));
+  EXPECT_TRUE(stream.WaitForRoom(2000, std::chrono::steady_clock::now()));
+  EXPECT_FALSE(stream.WaitForRoom(1000, std::chrono::steady_clock::now() + 20ms)) << "still 2000 bytes behind";
+  std::thread server([&] {
+    std::string taken;
+    EXPECT_EQ(stream.TakeData(taken), BodyStream::Take::kData);
+  });
+  EXPECT_TRUE(stream.WaitForRoom(1000, std::chrono::steady_clock::now() + 10s));
+  server.join();
+  ASSERT_TRUE(stream.Write(std::string(2000, 'y')));
+  const auto start = std::chrono::steady_clock::now();
+  std::thread gone([&] { stream.Detach(); });
+  EXPECT_FALSE(stream.WaitForRoom(1000, start + 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the client going wakes the producer";
+  gone.join();
 }
 
 TEST(ServerLimits, SlowHeaderIsCutOffAfterHeaderTimeout) {
