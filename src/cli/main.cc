@@ -1,12 +1,13 @@
 // The wisp binary: `wisp serve`, `wisp user`, the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
-// `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
+// `wisp deploy`/`undeploy` of wskdeploy manifests, `wisp demo` and `wisp store check`.
 #include <CLI/CLI.hpp>
 
 #include "cli/demo_command.h"
 #include "cli/deploy_commands.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/store_command.h"
 #include "cli/user_command.h"
 #include "cli/wsk_commands.h"
 
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   CLI::App* demo = wisp::cli::AddDemoCommand(app, demo_options);
   wisp::cli::UserOptions user_options;
   wisp::cli::AddUserCommand(app, user_options);
+  wisp::cli::StoreOptions store_options;
+  CLI::App* store_check = wisp::cli::AddStoreCommand(app, store_options);
 
   try {
     app.parse(argc, argv);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   if (demo->parsed()) return wisp::cli::RunDemo(demo_options);
   if (int code = wisp::cli::RunSimIfParsed(app, sim_options); code >= 0) return code;
   if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
+  if (store_check->parsed()) return wisp::cli::RunStoreCheck(store_options);
   if (client_commands.run) return client_commands.run();
   return 0;
 }

@@ -240,6 +240,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
       ->capture_default_str();
   serve->add_option("--io-threads", o.io_threads, "Network threads (0: one per core)")->capture_default_str();
   serve->add_option("--worker-threads", o.worker_threads, "Threads for blocking handlers")->capture_default_str();
+  serve->add_option("--max-change-feeds", o.max_change_feeds,
+                    "Waiting _changes feeds at once (a thread each); more get 503")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--max-body-bytes", o.limits.max_body_bytes, "Largest request body; larger gets 413")
       ->capture_default_str();
   serve->add_option("--max-header-bytes", o.limits.max_header_bytes, "Largest request header; larger gets 431")
@@ -404,6 +408,7 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   for (const std::string& spec : o.jwt_rsa_keys) {
     WISP_RETURN_IF_ERROR(AddRsaKeyFile(couch_api.jwt, spec));
   }
+  couch_api.feed_threads = o.max_change_feeds;
   couch_api.jwt.issuer = o.jwt_issuer;
   couch_api.jwt.audience = o.jwt_audience;
   couch_api.jwt.roles_claim_path = o.jwt_roles_claim_path;

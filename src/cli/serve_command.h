@@ -40,6 +40,9 @@ struct ServeOptions {
   std::vector<std::string> cors_origins;   // CouchDB port; the API port answers "*" as OpenWhisk does
   size_t io_threads = 0;
   size_t worker_threads = 16;
+  // Change feeds (longpoll, continuous, eventsource) that may wait at once;
+  // each waiting feed holds a thread, and one more gets 503.
+  size_t max_change_feeds = 64;
   http::Limits limits;
   // The OpenWhisk face.
   std::string guest_key;                   // UUID:KEY; empty: DATA/whisk_auth.json
