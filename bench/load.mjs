@@ -165,9 +165,12 @@ for (const l of listeners) l.req?.destroy();
 agent.destroy();
 
 const seenAll = listeners.filter((l) => l.seen >= written).length;
+const drainSeconds = (performance.now() - until) / 1000;
+const laggards = listeners.filter((l) => l.seen < written).slice(0, 10)
+  .map((l) => ({ kind: l.kind, seen: l.seen, since: l.kind === 'longpoll' ? l.since : undefined }));
 console.log(JSON.stringify({
   listeners: LISTENERS, connected, writers: WRITERS, duration_s: DURATION,
   writes: written, write_p50_ms: writeLatency.percentile(50), write_p99_ms: writeLatency.percentile(99),
   deliveries: delivery.n, delivery_p50_ms: delivery.percentile(50), delivery_p99_ms: delivery.percentile(99),
-  listeners_saw_every_change: seenAll, errors: errors.count ?? 0, first_errors: errors,
+  listeners_saw_every_change: seenAll, drain_s: drainSeconds, laggards, errors: errors.count ?? 0, first_errors: errors,
 }));

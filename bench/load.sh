@@ -25,7 +25,7 @@
 #   DURATION=20 LISTENERS=200 bench/load.sh --json /tmp/load.json
 #
 # Knobs (environment): DURATION=60, LISTENERS=1000, WRITERS=50, WRITE_RATE=4,
-# WRK_CONNECTIONS=8, WISP_BIN, HELLO_BIN (default ../build/examples/actions/hello/hello).
+# WRK_CONNECTIONS=8, DRAIN=60 (the longest wait for the listeners to catch up), WISP_BIN, HELLO_BIN (default ../build/examples/actions/hello/hello).
 #
 # It raises `ulimit -n` to 65536. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -89,10 +89,15 @@ web_url="$api/api/v1/web/$namespace/default/hello.json?name=world"
 curl -fsS -o /dev/null "$web_url" || die "the web action does not answer at $web_url"
 
 questions() { curl -fsS -u "$admin" "$couch/questions" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["doc_count"])' 2>/dev/null || echo 0; }
-failed_activations() { # pipeline activations that did not succeed, among the newest 200
-    curl -fsS -u "$auth" "$api/api/v1/namespaces/_/activations?limit=200&docs=true" | python3 -c '
+failed_activations() { # pipeline activations that did not succeed, among the newest 200 of each action
+    local name total=0 n
+    for name in collector invoker storer notifier; do
+        n=$(curl -fsS -u "$auth" "$api/api/v1/namespaces/_/activations?name=$name&limit=200&docs=true" | python3 -c '
 import json, sys
-print(sum(1 for a in json.load(sys.stdin) if a.get("response", {}).get("statusCode", 0) != 0))'
+print(sum(1 for a in json.load(sys.stdin) if a.get("response", {}).get("statusCode", 0) != 0))')
+        total=$((total + n))
+    done
+    echo "$total"
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$wisp_pid/status"; }
 
@@ -103,7 +108,7 @@ echo "load.sh: $LISTENERS listeners, $WRITERS writers at <= $WRITE_RATE/s, wrk -
 
 (while kill -0 "$wisp_pid" 2>/dev/null; do rss_kb; sleep 1; done) >"$tmp/rss.txt" &
 pids+=($!)
-DURATION=$DURATION LISTENERS=$LISTENERS WRITERS=$WRITERS WRITE_RATE=$WRITE_RATE \
+DURATION=$DURATION LISTENERS=$LISTENERS WRITERS=$WRITERS WRITE_RATE=$WRITE_RATE DRAIN=${DRAIN:-60} \
     node "$script_dir/load.mjs" "$couch" "$admin" >"$tmp/load.json" 2>"$tmp/load.err" &
 load_pid=$!
 pids+=("$load_pid")
