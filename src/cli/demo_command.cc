@@ -83,6 +83,14 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--api-port", o.serve.api_port, "OpenWhisk API and dashboard port (0 picks a free one)")
       ->capture_default_str();
   demo->add_option("--couch-port", o.serve.couch_port, "CouchDB API port (0 picks a free one)")->capture_default_str();
+  demo->add_option("--max-feeds", o.serve.max_feeds,
+                   "Waiting _changes feeds at once (a thread each); more get 503")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  demo->add_option("--invocations-per-minute", o.serve.invocations_per_minute,
+                   "Action invocations per namespace and minute; more get 429")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   demo->add_option("--user", o.user, "Dashboard user as NAME:PASSWORD (default: advocate with a new random password)");
   demo->add_option("--manifest", o.manifest, "Deploy this wskdeploy manifest instead of the built-in one");
   demo->add_option("--stackexchange-url", o.stackexchange_url,

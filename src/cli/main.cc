@@ -1,5 +1,5 @@
 // The wisp binary: `wisp serve`, `wisp user`, `wisp replication status`, `wisp backup`/`restore`,
-// the wsk-compatible client commands
+// `wisp store check`, the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
 // `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "cli/replication_command.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
+#include "cli/store_command.h"
 #include "cli/user_command.h"
 #include "cli/wsk_commands.h"
 
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   wisp::cli::AddReplicationCommand(app, replication_options);
   wisp::cli::TransferOptions transfer_options;
   wisp::cli::AddBackupCommands(app, transfer_options);
+  wisp::cli::StoreOptions store_options;
+  CLI::App* store_check = wisp::cli::AddStoreCommand(app, store_options);
 
   try {
     app.parse(argc, argv);
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
   if (int code = wisp::cli::RunUserIfParsed(app, user_options); code >= 0) return code;
   if (int code = wisp::cli::RunReplicationIfParsed(replication_options); code >= 0) return code;
   if (int code = wisp::cli::RunBackupIfParsed(transfer_options); code >= 0) return code;
+  if (store_check->parsed()) return wisp::cli::RunStoreCheck(store_options);
   if (client_commands.run) return client_commands.run();
   return 0;
 }

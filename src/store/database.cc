@@ -1507,9 +1507,51 @@ class Database::Impl {
       for (const Rev& leaf : row->tree.Leaves()) {
         WISP_ASSIGN_OR_RETURN(std::optional<Json> body, LoadBody(*r, id, leaf.ToString()));
         if (!body) return Status::Internal(id + ": leaf " + leaf.ToString() + " has no body");
+        if (!body->contains("_attachments")) continue;
+        for (auto& [name, att] : (*body)["_attachments"].items()) {
+          if (!HasAttachmentData(*r, json::GetString(att, "digest"))) {
+            return Status::Internal(id + ": attachment " + name + " of " + leaf.ToString() + " has no data");
+          }
+        }
       }
     }
+    WISP_RETURN_IF_ERROR(CheckSequenceAndCounts(*r));
     return CheckIndexes(*r, ids);
+  }
+
+  // The changes feed and the counts that GET /{db} reports agree with the
+  // documents: no body belongs to a missing document, every sequence number
+  // is positive, and the counters match the table. A reader may see a commit
+  // that the counters do not show yet, so they are compared only when the
+  // snapshot's last sequence is the counters' own.
+  Status CheckSequenceAndCounts(Connection& c) {
+    Statement& orphans = c.Prepare("SELECT COUNT(*) FROM revs WHERE id NOT IN (SELECT id FROM docs)");
+    const int64_t orphan_bodies = orphans.Step() ? orphans.Int(0) : 0;
+    orphans.Reset();
+    if (orphan_bodies > 0) return Status::Internal(std::to_string(orphan_bodies) + " bodies belong to no document");
+    // One statement, so one snapshot.
+    Statement& totals = c.Prepare(
+        "SELECT COALESCE(MIN(seq), 1), COALESCE(MAX(seq), 0), COALESCE(SUM(deleted = 0), 0), "
+        "COALESCE(SUM(deleted <> 0), 0) FROM docs");
+    int64_t min_seq = 1;
+    int64_t max_seq = 0;
+    int64_t live = 0;
+    int64_t deleted = 0;
+    if (totals.Step()) {
+      min_seq = totals.Int(0);
+      max_seq = totals.Int(1);
+      live = totals.Int(2);
+      deleted = totals.Int(3);
+    }
+    totals.Reset();
+    if (min_seq < 1) return Status::Internal("a document has sequence " + std::to_string(min_seq));
+    std::lock_guard lock(seq_mu_);
+    if (max_seq == update_seq_ && (live != doc_count_ || deleted != del_count_)) {
+      return Status::Internal("doc_count " + std::to_string(doc_count_) + " and doc_del_count " +
+                              std::to_string(del_count_) + ", but the table holds " + std::to_string(live) + " and " +
+                              std::to_string(deleted));
+    }
+    return Status::Ok();
   }
 
   // Every Mango index holds exactly the keys of the current winners.

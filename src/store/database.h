@@ -250,8 +250,12 @@ class Database {
   Status SetRevsLimit(int64_t limit);
 
   // Runs SQLite's integrity check, the revision-tree invariants of every
-  // document, and checks that every Mango index holds exactly the keys of
+  // document (the stored winner and deleted flag are the tree's, every leaf
+  // has a body, every attachment it names has its bytes), that no body is
+  // orphaned, that sequence numbers are positive and the document counts
+  // match the table, and that every Mango index holds exactly the keys of
   // the current winners. OK, or Internal with the first problem found.
+  // `wisp store check` runs it on every database of a data directory.
   Status CheckIntegrity();
 
  private:

@@ -47,6 +47,9 @@ Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xFF) {
     case SQLITE_FULL:
+      // What a client sees in the CouchDB error's reason: the write was refused,
+      // nothing of it was kept, and the cause is the operator's to fix.
+      return Status::IoError("the disk is full: nothing was written (" + msg + ")");
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_CORRUPT:
@@ -144,7 +147,7 @@ Status Connection::Exec(std::string_view sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    Status s = ErrorStatus(db_, rc, err ? err : "sqlite exec");
+    Status s = ErrorStatus(db_, rc, "sqlite exec");
     sqlite3_free(err);
     return s;
   }

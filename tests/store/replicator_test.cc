@@ -382,6 +382,69 @@ TEST_F(ReplicatorTest, RemoteThatIsDownAtFirstIsRetriedUntilItAnswers) {
   EXPECT_EQ(doc["_replication_stats"]["docs_written"], 1);
 }
 
+// A remote that goes away in the middle of a replication, in either
+// direction: the continuous job retries, resumes from its checkpoint (it
+// does not read everything again) and ends with both sides equal.
+class MidReplicationDropTest : public ReplicatorTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(MidReplicationDropTest, RemoteThatDropsMidReplicationIsResumedAndConverges) {
+  const bool push = GetParam();
+  constexpr int kDocs = 3000;
+  auto local = Local("here");
+  auto remote = Remote("there");
+  Database& source = push ? *local : *remote;
+  for (int batch = 0; batch < kDocs / 500; ++batch) {
+    std::vector<Json> docs;
+    for (int k = 0; k < 500; ++k) docs.push_back({{"_id", "d" + std::to_string(batch * 500 + k)}, {"n", k}});
+    for (const WriteResult& w : source.BulkDocs(std::move(docs), true)) ASSERT_TRUE(w.status.ok());
+  }
+  const Json url = remote_->Url("there");
+  ReplicationManager::Reply r = Replicate({{"source", push ? Json("here") : url},
+                                           {"target", push ? url : Json("here")},
+                                           {"continuous", true}});
+  ASSERT_EQ(r.status, 202) << json::Dump(r.body);
+  auto target_count = [&] {
+    if (!push) return local->Info()["doc_count"].get<int64_t>();
+    auto db = remote_ ? remote_->store().GetDatabase("there") : Result<std::shared_ptr<Database>>(Status::NotFound(""));
+    return db.ok() ? (*db)->Info()["doc_count"].get<int64_t>() : int64_t{-1};
+  };
+  ASSERT_TRUE(WaitUntil([&] { return target_count() > 0; }));
+  const int64_t before_drop = target_count();
+
+  // The remote goes away mid-stream, for a while, and comes back on its port.
+  const uint16_t port = remote_->port();
+  remote.reset();
+  remote_.reset();
+  if (push) Put(*local, {{"_id", "written-while-down"}});
+  auto crashed = [&] {
+    const Json jobs = manager_->SchedulerJobs();
+    for (const Json& entry : jobs["jobs"][0]["history"]) {
+      if (entry.value("type", "") == "crashed") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitUntil(crashed)) << "the job never noticed that the remote was gone";
+  remote_ = std::make_unique<RemoteServer>(remote_dir_, port);
+  remote = Remote("there");
+  if (!push) Put(*remote, {{"_id", "written-while-down"}});
+  const int64_t total = kDocs + 1;
+  ASSERT_TRUE(WaitUntil([&] { return target_count() == total; })) << target_count() << " of " << total;
+
+  AllDocsOptions all;
+  EXPECT_EQ(local->AllDocs(all)["rows"], remote->AllDocs(all)["rows"]);
+  Status local_ok = local->CheckIntegrity();
+  Status remote_ok = remote->CheckIntegrity();
+  EXPECT_TRUE(local_ok.ok()) << local_ok.ToString();
+  EXPECT_TRUE(remote_ok.ok()) << remote_ok.ToString();
+  // Read from the checkpoint on, not from the start: a restart from zero
+  // would have read everything again on top of what came before the drop.
+  const int64_t read = manager_->SchedulerJobs()["jobs"][0]["info"].value("docs_read", int64_t{0});
+  EXPECT_LT(read, total + before_drop) << before_drop << " documents had arrived before the drop";
+}
+
+INSTANTIATE_TEST_SUITE_P(Directions, MidReplicationDropTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Push" : "Pull"; });
+
 TEST_F(ReplicatorTest, DocumentsTheTargetRefusesAreCountedAsFailuresAndTheRestIsWritten) {
   remote_.reset();
   DatabaseOptions small;

@@ -197,6 +197,13 @@ TEST(PipelineCrash, KillNineDuringAnIngestLosesNoQuestionAndNoNotification) {
   }
   EXPECT_EQ(live, static_cast<size_t>(questions));
   EXPECT_LE(duplicates, kCrashes);
+  // Every database of the data directory (questions, activations, entities...) is sound.
+  for (const std::string& name : (*store)->ListDatabases()) {
+    auto each = (*store)->GetDatabase(name);
+    ASSERT_TRUE(each.ok()) << name;
+    const Status integrity = (*each)->CheckIntegrity();
+    EXPECT_TRUE(integrity.ok()) << name << ": " << integrity.ToString();
+  }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
   std::printf("crash test: %zu questions, %d crashes at %s Slack messages, %d duplicate messages, %lld s\n", live,
               kCrashes, json::Dump(Json(kill_at)).c_str(), duplicates, static_cast<long long>(seconds.count()));

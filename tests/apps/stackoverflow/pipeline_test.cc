@@ -241,6 +241,8 @@ class PipelineTest : public ::testing::Test {
       EXPECT_TRUE(doc.contains("notified_at")) << id;
     }
     EXPECT_EQ(notified.size(), docs.size());
+    const Status integrity = Db()->CheckIntegrity();
+    EXPECT_TRUE(integrity.ok()) << integrity.ToString();
   }
 
   // Writes `fields` onto the stored document, as the dashboard would.
