@@ -68,7 +68,7 @@ Faces* MakeFaces() {
   if (!log::ParseLevelSpec("off", &quiet).ok() || !log::Configure(quiet).ok()) std::abort();
   auto* f = new Faces;
   std::string pattern = (std::filesystem::exists("/dev/shm") ? std::string("/dev/shm")
-                                                               : std::filesystem::temp_directory_path().string()) +
+                                                             : std::filesystem::temp_directory_path().string()) +
                         "/wisp-fuzz-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) std::abort();
   f->data_dir = pattern;

@@ -13,9 +13,10 @@ TEST(MultipartBoundaryTest, QuotedAndBare) {
 }
 
 TEST(SplitMultipartTest, PartsWithHeadersAndAPreamble) {
-  auto parts = SplitMultipart("ignored\r\n--b\r\nContent-Type: text/plain\r\nX:  y\r\n\r\nhello\r\n--b\r\n\r\n"
-                              "two\r\nlines\r\n--b--\r\n",
-                              "b");
+  auto parts = SplitMultipart(
+      "ignored\r\n--b\r\nContent-Type: text/plain\r\nX:  y\r\n\r\nhello\r\n--b\r\n\r\n"
+      "two\r\nlines\r\n--b--\r\n",
+      "b");
   ASSERT_TRUE(parts.ok()) << parts.status().message();
   ASSERT_EQ(parts->size(), 2u);
   EXPECT_EQ((*parts)[0].headers.GetOr("content-type"), "text/plain");
