@@ -15,6 +15,7 @@ if(WISP_FUZZ)
     message(FATAL_ERROR "WISP_FUZZ needs clang: configure with CXX=clang++-14")
   endif()
   # Every library is instrumented for coverage; the fuzz binaries add the libFuzzer main.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  # Undefined behaviour stops the run, so libFuzzer records it as a crash.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()

@@ -97,6 +97,96 @@ struct SessionControl {
   net::steady_timer* wake = nullptr;   // the stream-wait timer, while streaming
 };
 
+
+// The request line and header fields of a parsed header, copied into `request`.
+template <typename Header>
+void FillFromHeader(const Header& header, Request& request) {
+  request.http_version = header.version() == 10 ? 10 : 11;
+  request.method_name = std::string(View(header.method_string()));
+  request.method = ParseMethod(request.method_name);
+  request.target = std::string(View(header.target()));
+  for (const auto& field : header) request.headers.Add(View(field.name_string()), View(field.value()));
+  const std::string_view incoming_id = View(header[kRequestIdHeader]);
+  request.request_id = SaneRequestId(incoming_id) ? std::string(incoming_id) : NewId();
+}
+
+// The status and message for a request Beast could not parse.
+// `request_line_read` says whether the parser got past the request line.
+std::pair<int, std::string> ParseFailure(const beast::error_code& ec, const Limits& limits, bool request_line_read) {
+  if (ec == bhttp::error::body_limit) {
+    // Content-Length alone was over the limit; the body was never read.
+    return {413, "request body is over the limit of " + std::to_string(limits.max_body_bytes) + " bytes"};
+  }
+  if (ec == bhttp::error::header_limit && !request_line_read) {
+    // The URL is too long (414, as CouchDB answers), not the fields (431).
+    return {414, "request line is over the header limit of " + std::to_string(limits.max_header_bytes) + " bytes"};
+  }
+  if (ec == bhttp::error::header_limit) {
+    return {431, "request header is over the limit of " + std::to_string(limits.max_header_bytes) + " bytes"};
+  }
+  return {400, "malformed request: " + ec.message()};
+}
+
+// Splits the target and routes the request. Returns the route to run, with
+// the request's path, segments, query and params filled; or null with
+// `answer` set when the listener answers by itself (bad target, no route,
+// wrong method, a CORS preflight).
+const Route* RouteRequest(const ListenerOptions& options, Request& request, Response& answer) {
+  auto target = SplitTarget(request.target);
+  if (!target.ok()) {
+    answer = options.render_error(400, target.status().message(), request);
+    return nullptr;
+  }
+  request.path = std::move(target->path);
+  auto segments = SplitPath(request.path);
+  if (!segments.ok()) {
+    answer = options.render_error(400, "bad path: " + segments.status().message(), request);
+    return nullptr;
+  }
+  request.segments = std::move(*segments);
+  auto query = ParseQuery(target->query);
+  if (!query.ok()) {
+    answer = options.render_error(400, "bad query string: " + query.status().message(), request);
+    return nullptr;
+  }
+  request.query = std::move(*query);
+
+  RouteMatch match = options.router->Match(request.method, request.segments);
+  if (!match.route) {
+    if (options.cors.IsPreflight(request)) {
+      answer = options.cors.Preflight(request);
+    } else if (!match.allowed.empty()) {
+      answer = options.render_error(405, "method not allowed", request);
+      std::string allow;
+      for (Method m : match.allowed) {
+        if (!allow.empty()) allow += ", ";
+        allow += MethodName(m);
+      }
+      answer.headers.Set("Allow", allow);
+    } else {
+      answer = options.render_error(404, "not found", request);
+    }
+    return nullptr;
+  }
+  request.params = std::move(match.params);
+  request.route = match.route->pattern;
+  return match.route;
+}
+
+// The one catch-all: a handler that throws is a bug, logged here and answered 500.
+Response InvokeHandler(const ListenerOptions& options, const Route& route, Request& request) {
+  // The request id is the trace id of everything this request causes.
+  log::LogContext context({{"trace_id", request.request_id}});
+  try {
+    return route.handler(request);
+  } catch (const std::exception& e) {
+    log::Error("http", "handler threw", {{"route", route.pattern}, {"error", e.what()}});
+  } catch (...) {
+    log::Error("http", "handler threw a non-exception", {{"route", route.pattern}});
+  }
+  return options.render_error(500, "internal server error", request);
+}
+
 }  // namespace
 
 Response DefaultErrorResponse(int status, std::string_view message, const Request& request) {
@@ -492,34 +582,13 @@ class Server::Impl {
         // On a timeout Beast has already closed the socket: nothing can be
         // sent, and a client too slow to send its header gets no answer.
         if (ec == beast::error::timeout) co_return;
-        if (ec == bhttp::error::body_limit) {
-          // Content-Length alone was over the limit; the body was never read.
-          co_await WriteError(l, stream, request, 413,
-                              "request body is over the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
-        } else if (ec == bhttp::error::header_limit && parser.get().target().empty()) {
-          // The parser had not finished the request line: the URL is too
-          // long (414, as CouchDB answers), not the fields (431).
-          co_await WriteError(l, stream, request, 414,
-                              "request line is over the header limit of " + std::to_string(limits.max_header_bytes) +
-                                  " bytes");
-        } else if (ec == bhttp::error::header_limit) {
-          co_await WriteError(l, stream, request, 431,
-                              "request header is over the limit of " + std::to_string(limits.max_header_bytes) +
-                                  " bytes");
-        } else {
-          co_await WriteError(l, stream, request, 400, "malformed request: " + ec.message());
-        }
+        const std::pair<int, std::string> failure = ParseFailure(ec, limits, !parser.get().target().empty());
+        co_await WriteError(l, stream, request, failure.first, failure.second);
         co_return;
       }
 
       auto& header = parser.get();
-      request.http_version = header.version() == 10 ? 10 : 11;
-      request.method_name = std::string(View(header.method_string()));
-      request.method = ParseMethod(request.method_name);
-      request.target = std::string(View(header.target()));
-      for (const auto& field : header) request.headers.Add(View(field.name_string()), View(field.value()));
-      const std::string_view incoming_id = View(header[kRequestIdHeader]);
-      request.request_id = SaneRequestId(incoming_id) ? std::string(incoming_id) : NewId();
+      FillFromHeader(header, request);
 
       if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
         co_await WriteError(l, stream, request, 413,
@@ -579,37 +648,11 @@ class Server::Impl {
   // Routes the request and runs its handler. Errors the server itself finds
   // (bad path, no route, wrong method) are rendered by the listener.
   awaitable<Response> Dispatch(Listener& l, Request& request, const Route** matched) {
-    auto target = SplitTarget(request.target);
-    if (!target.ok()) co_return l.options.render_error(400, target.status().message(), request);
-    request.path = std::move(target->path);
-    auto segments = SplitPath(request.path);
-    if (!segments.ok()) co_return l.options.render_error(400, "bad path: " + segments.status().message(), request);
-    request.segments = std::move(*segments);
-    auto query = ParseQuery(target->query);
-    if (!query.ok()) co_return l.options.render_error(400, "bad query string: " + query.status().message(), request);
-    request.query = std::move(*query);
-
-    RouteMatch match = l.options.router->Match(request.method, request.segments);
-    if (!match.route) {
-      if (l.options.cors.IsPreflight(request)) co_return l.options.cors.Preflight(request);
-      if (!match.allowed.empty()) {
-        Response r = l.options.render_error(405, "method not allowed", request);
-        std::string allow;
-        for (Method m : match.allowed) {
-          if (!allow.empty()) allow += ", ";
-          allow += MethodName(m);
-        }
-        r.headers.Set("Allow", allow);
-        co_return r;
-      }
-      co_return l.options.render_error(404, "not found", request);
-    }
-    *matched = match.route;
-    request.params = std::move(match.params);
-    request.route = match.route->pattern;
-
-    const Route* route = match.route;
-    if (route->dispatch == Dispatch::kInline) co_return Invoke(l, *route, request);
+    Response answer;
+    const Route* route = RouteRequest(l.options, request, answer);
+    if (!route) co_return answer;
+    *matched = route;
+    if (route->dispatch == Dispatch::kInline) co_return InvokeHandler(l.options, *route, request);
 
     // Hop to a worker thread, and back to this connection's IO thread afterwards.
     auto executor = co_await net::this_coro::executor;
@@ -617,7 +660,7 @@ class Server::Impl {
         [this, &l, route, &request, executor](auto handler) {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           const bool queued = pool_.Submit([this, &l, route, &request, executor, shared] {
-            Response r = Invoke(l, *route, request);
+            Response r = InvokeHandler(l.options, *route, request);
             net::post(executor, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
           });
           if (!queued) {
@@ -626,20 +669,6 @@ class Server::Impl {
           }
         },
         use_awaitable);
-  }
-
-  // The one catch-all: a handler that throws is a bug, logged here and answered 500.
-  Response Invoke(Listener& l, const Route& route, Request& request) {
-    // The request id is the trace id of everything this request causes.
-    log::LogContext context({{"trace_id", request.request_id}});
-    try {
-      return route.handler(request);
-    } catch (const std::exception& e) {
-      log::Error("http", "handler threw", {{"route", route.pattern}, {"error", e.what()}});
-    } catch (...) {
-      log::Error("http", "handler threw a non-exception", {{"route", route.pattern}});
-    }
-    return l.options.render_error(500, "internal server error", request);
   }
 
   template <typename Stream>
@@ -780,5 +809,52 @@ Status Server::Start() { return impl_->Start(); }
 uint16_t Server::port(size_t index) const { return impl_->port(index); }
 void Server::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 size_t Server::open_connections() const { return impl_->open_connections(); }
+
+Response AnswerRawRequest(const ListenerOptions& listener, std::string_view bytes) {
+  ListenerOptions options = listener;
+  if (!options.router) options.router = std::make_shared<Router>();
+  if (!options.render_error) options.render_error = DefaultErrorResponse;
+  const Limits& limits = options.limits;
+  Request request;
+  request.remote_address = "127.0.0.1";
+  auto finish = [&](Response response) {
+    if (request.request_id.empty()) request.request_id = NewId();
+    response.headers.Set(kRequestIdHeader, request.request_id);
+    if (options.cors.enabled) options.cors.Decorate(request, response);
+    if (response.stream) response.stream->Detach();  // nobody reads it: its producer stops
+    return response;
+  };
+
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.eager(true);
+  parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(limits.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(limits.max_body_bytes);
+  beast::error_code ec;
+  while (!parser.is_done()) {
+    const size_t used = parser.put(net::buffer(bytes.data(), bytes.size()), ec);
+    bytes.remove_prefix(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      if (used > 0) continue;
+      parser.put_eof(ec);  // no more bytes come: as if the client closed
+      if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+    }
+    if (ec || used == 0) break;
+  }
+  if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+  if (parser.is_header_done()) FillFromHeader(parser.get().base(), request);
+  if (ec) {
+    const std::pair<int, std::string> failure = ParseFailure(ec, limits, !parser.get().target().empty());
+    return finish(options.render_error(failure.first, failure.second, request));
+  }
+  if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
+    return finish(options.render_error(413, "request body is over the limit", request));
+  }
+  request.body = std::move(parser.get().body());
+  Response answer;
+  const Route* route = RouteRequest(options, request, answer);
+  if (!route) return finish(std::move(answer));
+  return finish(InvokeHandler(options, *route, request));
+}
 
 }  // namespace wisp::http

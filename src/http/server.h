@@ -86,6 +86,15 @@ struct ServerOptions {
   MetricsRegistry* metrics = nullptr;  // optional; must outlive the server
 };
 
+// Answers one raw HTTP/1.1 request (`bytes`: the request line, the header
+// and the body) as a connection of `listener` would, but on the calling
+// thread and without a socket: the same parser and limits, routing, handler
+// and error rendering. Bytes that end before the request does are treated as
+// a client that closed (a 400). The handler runs here even when its route
+// says Dispatch::kWorker; a streamed response comes back with its stream
+// detached, so its producer sees the client gone. For fuzzing and tests.
+Response AnswerRawRequest(const ListenerOptions& listener, std::string_view bytes);
+
 class Server {
  public:
   explicit Server(ServerOptions options);

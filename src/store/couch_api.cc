@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "http/content_coding.h"
+#include "http/multipart.h"
 #include "http/status_mapping.h"
 #include "http/url.h"
 #include "json/json.h"
@@ -796,71 +797,19 @@ Response GetDoc(Api& api, Request& request) {
   return r;
 }
 
-// One part of a multipart body.
-struct Part {
-  http::Headers headers;
-  std::string body;
-};
-
-// The boundary parameter of a multipart Content-Type, or "".
-std::string BoundaryOf(std::string_view content_type) {
-  const size_t at = content_type.find("boundary=");
-  if (at == std::string_view::npos) return "";
-  std::string_view b = content_type.substr(at + 9);
-  if (!b.empty() && b.front() == '"') {
-    b.remove_prefix(1);
-    return std::string(b.substr(0, b.find('"')));
-  }
-  return std::string(b.substr(0, b.find_first_of("; \t")));
-}
-
-// Splits a MIME multipart body (RFC 2046). Fails on a body that does not
-// follow the framing.
-std::vector<Part> SplitMultipart(std::string_view body, const std::string& boundary) {
-  const std::string delimiter = "--" + boundary;
-  std::vector<Part> parts;
-  size_t pos = body.find(delimiter);
-  if (pos == std::string_view::npos) Fail(400, "bad_request", "Multipart body without its boundary");
-  while (true) {
-    pos += delimiter.size();
-    if (body.substr(pos, 2) == "--") return parts;  // the close delimiter
-    const size_t line_end = body.find("\r\n", pos);
-    if (line_end == std::string_view::npos) break;
-    const size_t header_end = body.find("\r\n\r\n", line_end);
-    const size_t next = body.find("\r\n" + delimiter, line_end);
-    if (next == std::string_view::npos) break;
-    Part part;
-    if (header_end != std::string_view::npos && header_end < next) {
-      std::string_view headers = body.substr(line_end + 2, header_end - line_end - 2);
-      while (!headers.empty()) {
-        const size_t eol = headers.find("\r\n");
-        std::string_view line = headers.substr(0, eol);
-        if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
-          std::string_view value = line.substr(colon + 1);
-          while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-          part.headers.Add(line.substr(0, colon), value);
-        }
-        if (eol == std::string_view::npos) break;
-        headers.remove_prefix(eol + 2);
-      }
-      part.body = std::string(body.substr(header_end + 4, next - header_end - 4));
-    } else {
-      part.body = std::string(body.substr(line_end + 2, next - line_end - 2));
-    }
-    parts.push_back(std::move(part));
-    pos = next + 2;
-  }
-  Fail(400, "bad_request", "Multipart body is truncated");
-}
-
 // The document of a multipart/related PUT (CouchDB's replicator, nano's
 // multipart.insert): the first part is the JSON doc; each later part is the
 // body of the next attachment marked "follows", in the order the doc lists
 // them. They become inline base64 data, so the engine sees a plain doc.
 Json MultipartDoc(const Request& request, const std::string& boundary) {
-  std::vector<Part> parts = SplitMultipart(request.body, boundary);
+  Result<std::vector<http::MultipartPart>> split = http::SplitMultipart(request.body, boundary);
+  if (!split.ok()) Fail(400, "bad_request", split.status().message());
+  const std::vector<http::MultipartPart>& parts = *split;
   if (parts.empty()) Fail(400, "bad_request", "Multipart body without a document");
-  // Parsed keeping key order, as the parts follow the order of _attachments.
+  // json::Parse first, for the nesting limit every other body has (the
+  // printing below recurses once per level); then again keeping key order,
+  // as the parts follow the order of _attachments.
+  if (!json::Parse(parts[0].body).ok()) Fail(400, "bad_request", kBadJson);
   OrderedJson ordered = OrderedJson::parse(parts[0].body, nullptr, /*allow_exceptions=*/false);
   if (ordered.is_discarded()) Fail(400, "bad_request", kBadJson);
   if (!ordered.is_object()) Fail(400, "bad_request", kNotAnObject);
@@ -870,13 +819,13 @@ Json MultipartDoc(const Request& request, const std::string& boundary) {
       if (att.is_object() && att.value("follows", false)) follows.push_back(name);
     }
   }
-  Json doc = Json::parse(ordered.dump());
+  Json doc = Json::parse(json::Dump(ordered));
   if (follows.size() != parts.size() - 1) {
     Fail(400, "bad_request", "Multipart body has " + std::to_string(parts.size() - 1) + " attachment parts for " +
                                  std::to_string(follows.size()) + " attachments that follow");
   }
   for (size_t i = 0; i < follows.size(); ++i) {
-    const Part& part = parts[i + 1];
+    const http::MultipartPart& part = parts[i + 1];
     Json& att = doc[kAttachments][follows[i]];
     const std::string encoding = part.headers.GetOr("Content-Encoding", att.value("encoding", std::string()));
     if (!encoding.empty() && encoding != "identity") {
@@ -905,7 +854,7 @@ Response PutDoc(Api& api, Request& request) {
   if (IsLocalId(id)) return PutLocalDoc(api, request, id);
   std::shared_ptr<Database> db = api.OpenDb(request);
   const std::string content_type = request.headers.GetOr("Content-Type");
-  const std::string boundary = StartsWith(content_type, "multipart/related") ? BoundaryOf(content_type) : "";
+  const std::string boundary = StartsWith(content_type, "multipart/related") ? http::MultipartBoundary(content_type) : "";
   Json doc = boundary.empty() ? ParseObjectBody(request) : MultipartDoc(request, boundary);
   const bool new_edits = Query(params::Bool(request.query, "new_edits", true));
   if (std::optional<std::string> rev = RequestRev(request, &doc)) doc[kRev] = *rev;

@@ -80,9 +80,9 @@ Result<std::unique_ptr<ActionloopProcess>> ActionloopProcess::Start(const SpawnO
 
 ActionloopProcess::ActionloopProcess(std::unique_ptr<ChildProcess> child, size_t max_line_bytes)
     : child_(std::move(child)),
-      max_line_bytes_(max_line_bytes),
       stdout_{"stdout", child_->stdout_fd(), "", false, false},
-      stderr_{"stderr", child_->stderr_fd(), "", false, false} {}
+      stderr_{"stderr", child_->stderr_fd(), "", false, false},
+      result_lines_(max_line_bytes) {}
 
 ActionloopProcess::Read ActionloopProcess::Exchange(std::string_view request, Deadline deadline, ActivationLog& log) {
   stdout_.sentinel_seen = false;
@@ -97,7 +97,7 @@ ActionloopProcess::Read ActionloopProcess::Exchange(std::string_view request, De
 
   Read read;
   while (true) {
-    if (TakeLine(&read)) return read;
+    if (result_lines_.Take(&read)) return read;
     if (result_eof_) return Read{ReadStatus::kExited, "", 0};
     const int timeout_ms = PollTimeoutMs(deadline);
     if (timeout_ms == 0) return Read{ReadStatus::kTimedOut, "", 0};
@@ -136,38 +136,38 @@ void ActionloopProcess::ReadResult() {
   char buffer[kReadChunk];
   ssize_t r = read(child_->result_fd(), buffer, sizeof(buffer));
   if (r > 0) {
-    result_buffer_.append(buffer, static_cast<size_t>(r));
+    result_lines_.Append(std::string_view(buffer, static_cast<size_t>(r)));
   } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
     result_eof_ = true;
   }
 }
 
-bool ActionloopProcess::TakeLine(Read* out) {
-  const size_t newline = result_buffer_.find('\n');
+bool ResultLineReader::Take(ResultRead* out) {
+  const size_t newline = buffer_.find('\n');
   if (oversized_) {
     if (newline == std::string::npos) {
-      oversized_size_ += result_buffer_.size();
-      result_buffer_.clear();
+      oversized_size_ += buffer_.size();
+      buffer_.clear();
       return false;
     }
     oversized_size_ += newline;
-    result_buffer_.erase(0, newline + 1);
+    buffer_.erase(0, newline + 1);
     oversized_ = false;
-    *out = Read{ReadStatus::kTooLarge, std::move(oversized_head_), oversized_size_};
+    *out = ResultRead{ResultReadStatus::kTooLarge, std::move(oversized_head_), oversized_size_};
     oversized_head_.clear();
     return true;
   }
   if (newline != std::string::npos && newline <= max_line_bytes_) {
-    *out = Read{ReadStatus::kLine, result_buffer_.substr(0, newline), newline};
-    result_buffer_.erase(0, newline + 1);
+    *out = ResultRead{ResultReadStatus::kLine, buffer_.substr(0, newline), newline};
+    buffer_.erase(0, newline + 1);
     return true;
   }
-  if (result_buffer_.size() > max_line_bytes_) {
+  if (buffer_.size() > max_line_bytes_) {
     // Keep the head for the error message and skip the rest as it arrives.
     oversized_ = true;
-    oversized_head_ = result_buffer_.substr(0, max_line_bytes_);
+    oversized_head_ = buffer_.substr(0, max_line_bytes_);
     oversized_size_ = 0;
-    return TakeLine(out);
+    return Take(out);
   }
   return false;
 }
@@ -181,32 +181,34 @@ size_t ActionloopProcess::ReadLog(LogStream& stream, ActivationLog& log) {
     return 0;
   }
   stream.partial.append(buffer, static_cast<size_t>(r));
-  EmitLines(stream, log);
+  if (EmitLogLines(stream.partial, stream.name, log)) stream.sentinel_seen = true;
   return static_cast<size_t>(r);
 }
 
-void ActionloopProcess::EmitLines(LogStream& stream, ActivationLog& log) {
+bool EmitLogLines(std::string& partial, std::string_view stream, ActivationLog& log) {
+  bool sentinel = false;
   size_t begin = 0;
   while (true) {
-    size_t newline = stream.partial.find('\n', begin);
+    size_t newline = partial.find('\n', begin);
     if (newline == std::string::npos) break;
-    std::string_view text(stream.partial.data() + begin, newline - begin);
+    std::string_view text(partial.data() + begin, newline - begin);
     if (text == kActivationSentinel) {
-      stream.sentinel_seen = true;
+      sentinel = true;
     } else {
       while (text.size() > kMaxLogLineBytes) {
-        log.Add(stream.name, text.substr(0, kMaxLogLineBytes));
+        log.Add(stream, text.substr(0, kMaxLogLineBytes));
         text.remove_prefix(kMaxLogLineBytes);
       }
-      log.Add(stream.name, text);
+      log.Add(stream, text);
     }
     begin = newline + 1;
   }
-  stream.partial.erase(0, begin);
-  while (stream.partial.size() > kMaxLogLineBytes) {
-    log.Add(stream.name, std::string_view(stream.partial).substr(0, kMaxLogLineBytes));
-    stream.partial.erase(0, kMaxLogLineBytes);
+  partial.erase(0, begin);
+  while (partial.size() > kMaxLogLineBytes) {
+    log.Add(stream, std::string_view(partial).substr(0, kMaxLogLineBytes));
+    partial.erase(0, kMaxLogLineBytes);
   }
+  return sentinel;
 }
 
 void ActionloopProcess::FinishLogs(ActivationLog& log) {

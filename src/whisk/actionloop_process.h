@@ -68,19 +68,49 @@ class ActivationLog {
   std::vector<std::string> notices_;
 };
 
+enum class ResultReadStatus {
+  kLine,      // `line` holds one line from fd 3, without its newline
+  kTooLarge,  // the line was longer than max_line_bytes: `line` holds its head, `size` its length
+  kExited,    // fd 3 reached its end (or stdin broke) before a line came
+  kTimedOut,  // the deadline passed first
+};
+struct ResultRead {
+  ResultReadStatus status = ResultReadStatus::kExited;
+  std::string line;
+  size_t size = 0;
+};
+
+// Splits the bytes a child writes on fd 3 into result lines. A line longer
+// than `max_line_bytes` comes out once, as kTooLarge with its head and its
+// length, and the rest of it is skipped as it arrives, so the exchange stays
+// in step. Pure (fuzzed by fuzz/actionloop_fuzzer.cc); not synchronised.
+class ResultLineReader {
+ public:
+  explicit ResultLineReader(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+  void Append(std::string_view bytes) { buffer_.append(bytes); }
+  // The next complete (or completely skipped oversized) line, if there is one.
+  bool Take(ResultRead* out);
+  // Bytes held for a line that has not ended (the head only, while skipping).
+  size_t buffered_bytes() const { return buffer_.size() + oversized_head_.size(); }
+
+ private:
+  size_t max_line_bytes_;
+  std::string buffer_;
+  bool oversized_ = false;  // skipping the rest of a line that was too long
+  std::string oversized_head_;
+  size_t oversized_size_ = 0;
+};
+
+// Moves the complete lines of `partial` (what one log stream wrote since the
+// last call) into `log` as lines of `stream`, splitting lines longer than
+// kMaxLogLineBytes and holding no more than that of an unfinished line.
+// Returns true when one of the lines was the sentinel, which is not logged.
+bool EmitLogLines(std::string& partial, std::string_view stream, ActivationLog& log);
+
 class ActionloopProcess {
  public:
-  enum class ReadStatus {
-    kLine,      // `line` holds one line from fd 3, without its newline
-    kTooLarge,  // the line was longer than max_line_bytes: `line` holds its head, `size` its length
-    kExited,    // fd 3 reached its end (or stdin broke) before a line came
-    kTimedOut,  // the deadline passed first
-  };
-  struct Read {
-    ReadStatus status = ReadStatus::kExited;
-    std::string line;
-    size_t size = 0;
-  };
+  using ReadStatus = ResultReadStatus;
+  using Read = ResultRead;
   using Deadline = std::chrono::steady_clock::time_point;
 
   // Starts the executable. Lines on fd 3 longer than `max_line_bytes` are
@@ -115,21 +145,14 @@ class ActionloopProcess {
   // One non-blocking read of a log stream into `log`; the bytes read (0 when
   // nothing was there, or at the end).
   size_t ReadLog(LogStream& stream, ActivationLog& log);
-  void EmitLines(LogStream& stream, ActivationLog& log);
   // One non-blocking read of fd 3.
   void ReadResult();
-  // A complete (or completely skipped oversized) line from the fd 3 buffer.
-  bool TakeLine(Read* out);
 
   std::unique_ptr<ChildProcess> child_;
-  size_t max_line_bytes_;
   LogStream stdout_;
   LogStream stderr_;
-  std::string result_buffer_;
+  ResultLineReader result_lines_;
   bool result_eof_ = false;
-  bool oversized_ = false;  // skipping the rest of a line that was too long
-  std::string oversized_head_;
-  size_t oversized_size_ = 0;
 };
 
 }  // namespace wisp::whisk

@@ -142,29 +142,6 @@ bool ExhaustedMemory(ActionloopProcess& process, const Language* language) {
          (child.TermSignal() == SIGABRT || child.ExitCode() == 128 + SIGABRT);
 }
 
-bool IsAck(std::string_view line) {
-  Result<Json> ack = json::Parse(line);
-  return ack.ok() && ack->is_object() && ack->contains("ok") && (*ack)["ok"] == true;
-}
-
-// Success, application error or developer error, from the line on fd 3.
-void ClassifyResult(RunOutcome& out, std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  Result<Json> parsed = json::Parse(line);
-  if (!parsed.ok() || !(parsed->is_object() || parsed->is_array())) {
-    SetError(out, ActivationStatus::kDeveloperError,
-             std::string(kInvalidResponsePrefix) + (line.empty() ? "." : ": " + std::string(line)));
-    return;
-  }
-  if (parsed->is_object() && parsed->contains("error")) {
-    out.status = ActivationStatus::kApplicationError;
-    out.result = Json::object({{"error", (*parsed)["error"]}});
-    return;
-  }
-  out.status = ActivationStatus::kSuccess;
-  out.result = std::move(*parsed);
-}
-
 // The process environment of an action (spec 4.2): init parameters, then
 // wisp's own `__OW_*` variables, which an init parameter cannot override.
 std::map<std::string, std::string> ActionEnvironment(const ActionCode& code, const RunRequest& request,
@@ -194,6 +171,28 @@ std::map<std::string, std::string> ActionEnvironment(const ActionCode& code, con
 }
 
 }  // namespace
+
+bool IsActionloopAck(std::string_view line) {
+  Result<Json> ack = json::Parse(line);
+  return ack.ok() && ack->is_object() && ack->contains("ok") && (*ack)["ok"] == true;
+}
+
+void ClassifyActionloopResult(RunOutcome& out, std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  Result<Json> parsed = json::Parse(line);
+  if (!parsed.ok() || !(parsed->is_object() || parsed->is_array())) {
+    SetError(out, ActivationStatus::kDeveloperError,
+             std::string(kInvalidResponsePrefix) + (line.empty() ? "." : ": " + std::string(line)));
+    return;
+  }
+  if (parsed->is_object() && parsed->contains("error")) {
+    out.status = ActivationStatus::kApplicationError;
+    out.result = Json::object({{"error", (*parsed)["error"]}});
+    return;
+  }
+  out.status = ActivationStatus::kSuccess;
+  out.result = std::move(*parsed);
+}
 
 // Wakes the reclaim thread: when a process goes idle while it sleeps with
 // nothing to wait for, when a FakeClock moves, and at shutdown. Shared with
@@ -443,7 +442,7 @@ RunOutcome NativeRuntime::Run(const ActionCode& code, const RunRequest& request)
   bool reuse = false;
   switch (read.status) {
     case ActionloopProcess::ReadStatus::kLine:
-      ClassifyResult(out, read.line);
+      ClassifyActionloopResult(out, read.line);
       reuse = true;
       break;
     case ActionloopProcess::ReadStatus::kTooLarge:
@@ -541,7 +540,7 @@ std::unique_ptr<NativeRuntime::Process> NativeRuntime::StartCold(const std::shar
       failure = TimedOut(request.timeout, /*init=*/true);
     } else if (ack.status == ActionloopProcess::ReadStatus::kExited) {
       failure = kExitedDuringInit;
-    } else if (ack.status == ActionloopProcess::ReadStatus::kTooLarge || !IsAck(ack.line)) {
+    } else if (ack.status == ActionloopProcess::ReadStatus::kTooLarge || !IsActionloopAck(ack.line)) {
       failure = std::string(kInitFailedPrefix) + "the action was asked to acknowledge its start with " +
                 "{\"ok\":true} on fd 3 but wrote: " + ack.line;
     }

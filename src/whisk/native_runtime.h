@@ -61,6 +61,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -75,6 +76,15 @@ class ActionloopProcess;
 class ActivationLog;
 class Language;
 class Sandbox;
+
+// The ack a child writes on fd 3 after its init ({"ok":true}, spec 4.3).
+bool IsActionloopAck(std::string_view line);
+
+// Fills `out` from the result line a child wrote on fd 3: a JSON object or
+// array is the result ({"error": ...} makes it an application error);
+// anything else is a developer error that quotes the line. Pure (fuzzed by
+// fuzz/actionloop_fuzzer.cc).
+void ClassifyActionloopResult(RunOutcome& out, std::string_view line);
 
 class NativeRuntime final : public ActionRuntime {
  public:

@@ -849,6 +849,22 @@ TEST_F(CouchApiTest, MultipartRelatedPutStoresAttachmentsThatFollow) {
   EXPECT_EQ(Body(Call("GET", "/db/m"))["_rev"], "1-abc");
 }
 
+// Found while fuzzing multipart bodies (docs/security.md, "Fuzzing"): the
+// document part was parsed without the nesting limit of every other body and
+// then printed recursively, so a deep enough document overflowed the stack.
+TEST_F(CouchApiTest, MultipartDocumentNestedTooDeepIsA400) {
+  CreateDb("db");
+  const size_t depth = 200'000;
+  const std::string doc = R"({"_id":"deep","a":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  const std::string body = "--XyZ\r\nContent-Type: application/json\r\n\r\n" + doc + "\r\n--XyZ--";
+  ClientRequest req = Request("PUT", "/db/deep", body);
+  req.headers.Set("Content-Type", "multipart/related; boundary=\"XyZ\"");
+  ClientResponse r = Send(req);
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+  EXPECT_EQ(Body(r)["error"], "bad_request");
+  EXPECT_EQ(Call("GET", "/db/deep").status, 404);
+}
+
 TEST_F(CouchApiTest, FindSelectsSortsProjectsAndPages) {
   CreateDb("db");
   for (int i = 0; i < 5; ++i) PutDoc("db", "d" + std::to_string(i), {{"n", i}, {"even", i % 2 == 0}});

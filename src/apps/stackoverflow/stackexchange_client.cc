@@ -1,6 +1,7 @@
 #include "apps/stackoverflow/stackexchange_client.h"
 
 #include <algorithm>
+#include <charconv>
 #include <regex>
 #include <thread>
 
@@ -42,12 +43,26 @@ void StackExchangeClient::WaitUntil(Clock::SteadyTime t) {
 
 namespace {
 
-// Seconds named in "more requests available in N seconds", if any.
+// Longer than any real backoff or throttle; the clamp keeps whatever number
+// a page carries from overflowing the clock arithmetic.
+constexpr int64_t kMaxWaitSeconds = 365LL * 24 * 3600;
+
+// Seconds named in "more requests available in N seconds", if any (at most
+// kMaxWaitSeconds: a number too long for int64_t is that too).
 std::optional<int64_t> ThrottleSeconds(const std::string& message) {
   static const std::regex kSeconds(R"(available in (\d+) second)");
   std::smatch m;
-  if (std::regex_search(message, m, kSeconds)) return std::stoll(m[1].str());
-  return std::nullopt;
+  if (!std::regex_search(message, m, kSeconds)) return std::nullopt;
+  const std::string digits = m[1].str();
+  int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+  if (error != std::errc() || end != digits.data() + digits.size()) return kMaxWaitSeconds;
+  return std::min(seconds, kMaxWaitSeconds);
+}
+
+// The page's `backoff` in seconds, within [0, kMaxWaitSeconds].
+int64_t BackoffSeconds(const Json& body) {
+  return std::clamp<int64_t>(json::GetInt(body, "backoff", 0), 0, kMaxWaitSeconds);
 }
 
 }  // namespace
@@ -83,8 +98,7 @@ Result<StackExchangeClient::Page> StackExchangeClient::FetchPage(const SearchQue
     }
     if (body->contains("backoff")) {
       // Not this method again for `backoff` seconds (plus a margin).
-      not_before_[method] =
-          clock_.SteadyNow() + std::chrono::seconds(json::GetInt(*body, "backoff")) + options_.backoff_margin;
+      not_before_[method] = clock_.SteadyNow() + std::chrono::seconds(BackoffSeconds(*body)) + options_.backoff_margin;
     }
     if (body->contains("error_id")) {
       const int64_t id = json::GetInt(*body, "error_id");
@@ -122,7 +136,7 @@ Result<StackExchangeClient::Page> StackExchangeClient::FetchPage(const SearchQue
     p.has_more = body->value("has_more", false);
     p.quota_max = json::GetInt(*body, "quota_max");
     p.quota_remaining = json::GetInt(*body, "quota_remaining");
-    p.backoff = json::GetInt(*body, "backoff", 0);
+    p.backoff = BackoffSeconds(*body);
     return p;
   }
   return last;
@@ -152,6 +166,11 @@ Result<SearchResult> StackExchangeClient::Search(const SearchQuery& query) {
     result.backoff = std::max(result.backoff, p->backoff);
     if (!p->has_more) {
       result.complete = true;
+      return result;
+    }
+    if (p->backoff > options_.max_throttle_wait.count()) {
+      // As for a long throttle: the next poll starts again from the watermark.
+      result.stopped_because = "backoff of " + std::to_string(p->backoff) + " s is longer than the wait allowed";
       return result;
     }
     if (p->quota_remaining <= options_.quota_floor) {

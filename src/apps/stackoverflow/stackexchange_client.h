@@ -6,7 +6,8 @@
 // `backoff` the API sends for each method before calling that method again,
 // retries what is transient (HTTP 5xx and 429 pages, HTML or truncated bodies,
 // internal_error, temporarily_unavailable, short throttles) and stops on what
-// is not (bad_parameter, key errors, a long throttle_violation). Waiting goes
+// is not (bad_parameter, key errors, a long throttle_violation, a backoff
+// longer than max_throttle_wait). Waiting goes
 // through `sleep`, so tests drive it with a FakeClock.
 //
 // PollWindow/NextWindow/AdvanceWatermark are the incremental-polling logic as
@@ -68,7 +69,7 @@ struct SearchResult {
   int pages = 0;
   int64_t quota_max = 0;
   int64_t quota_remaining = 0;
-  int64_t backoff = 0;  // the largest `backoff` (seconds) a page carried; 0: none
+  int64_t backoff = 0;  // the largest `backoff` (seconds, at most a year) a page carried; 0: none
 };
 
 class StackExchangeClient {

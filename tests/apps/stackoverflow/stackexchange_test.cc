@@ -9,6 +9,7 @@
 
 #include "apps/stackoverflow/stackexchange_client.h"
 #include "apps/stackoverflow/stackexchange_sim.h"
+#include "testing/http_test_server.h"
 
 namespace wisp::stackoverflow {
 namespace {
@@ -358,6 +359,58 @@ TEST_F(StackExchangeTest, WorldIsDeterministicAndRealistic) {
   for (const Json& q : a.Truth()) EXPECT_NE(q["question_id"].get<int64_t>(), id);
   EXPECT_FALSE(a.Inject("edit", id).ok());
   EXPECT_FALSE(a.Inject("explode").ok());
+}
+
+// A front end that answers every page with `body` (HTTP 200).
+std::unique_ptr<testing::TestServer> FixedPageServer(std::string body) {
+  auto router = std::make_shared<http::Router>();
+  auto serve = [body](http::Request&) { return http::Response::Json(200, body); };
+  router->Get("/2.3/search", serve);
+  router->Get("/2.3/questions", serve);
+  http::ListenerOptions listener;
+  listener.router = router;
+  return std::make_unique<testing::TestServer>(std::move(listener));
+}
+
+// Found with the fuzz target's seeds (docs/security.md, "Fuzzing"): a
+// throttle message whose number does not fit in 64 bits threw out of the
+// client (std::stoll), and a `backoff` near INT64_MAX overflowed the clock
+// arithmetic. Both now mean "longer than the wait allowed".
+TEST(StackExchangeHostilePagesTest, HugeThrottleAndBackoffNumbersStopTheSearch) {
+  FakeClock clock;
+  http::Client http;
+  milliseconds slept{0};
+  auto sleep = [&](milliseconds d) {
+    slept += d;
+    clock.Advance(d);
+  };
+  SearchQuery query;
+  query.tags = {"couchdb"};
+
+  auto throttled = FixedPageServer(
+      R"({"error_id":502,"error_name":"throttle_violation",)"
+      R"("error_message":"too many requests from this IP, more requests available in 99999999999999999999 seconds"})");
+  StackExchangeOptions options;
+  options.max_pages = 3;
+  options.base_url = throttled->base_url() + "/2.3";
+  StackExchangeClient client(http, clock, options, sleep);
+  Result<SearchResult> stopped = client.Search(query);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), StatusCode::kResourceExhausted) << stopped.status().message();
+
+  for (const char* backoff : {"9223372036854775807", "-9223372036854775807"}) {
+    auto page = FixedPageServer(std::string(R"({"items":[{"question_id":1}],"has_more":true,"quota_remaining":50,)") +
+                                R"("backoff":)" + backoff + "}");
+    options.base_url = page->base_url() + "/2.3";
+    StackExchangeClient paging(http, clock, options, sleep);
+    slept = milliseconds(0);
+    Result<SearchResult> result = paging.Search(query);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+    EXPECT_FALSE(result->complete);
+    EXPECT_LE(result->backoff, int64_t{365} * 24 * 3600) << backoff;
+    EXPECT_GE(result->backoff, 0) << backoff;
+    EXPECT_LE(slept, options.max_throttle_wait + options.backoff_margin) << backoff;
+  }
 }
 
 TEST(PollWindowTest, OverlapsThePreviousWindow) {
