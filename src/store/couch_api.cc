@@ -1604,6 +1604,11 @@ void RunFeed(Api& api, Database& db, FeedRequest f, http::BodyStream& out) {
       if (!out.Write(line)) return;
       ++sent;
     }
+    if (!page.status.ok()) {
+      // The client goes on from the last change it got, on a new request.
+      since = page.last_seq;
+      break;
+    }
     since = page.results.size() < options.limit ? std::max(page.last_seq, seen) : page.last_seq;
     if (sent >= limit) break;
     if (page.results.size() == options.limit) continue;  // a full batch: more are there already
@@ -1634,6 +1639,7 @@ Response Changes(Api& api, Request& request) {
   FeedRequest f = ParseFeedRequest(request, *db);
   if (f.feed == "normal" || f.feed == "longpoll") {
     ChangesPage page = db->Changes(f.changes);
+    if (!page.status.ok() && page.results.empty()) return CouchError(page.status);
     if (f.feed == "normal" || !page.results.empty()) return ReplyText(200, NormalBody(page));
     f.changes.since = std::max(f.changes.since, page.last_seq);
   }

@@ -134,7 +134,7 @@ class Database::Impl {
   }
 
   Status Init() {
-    WISP_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.durable));
+    WISP_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, options_.durable, options_.busy_timeout));
     WISP_RETURN_IF_ERROR(writer_->Exec(kSchema));
     Statement& seq = writer_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM docs");
     if (seq.Step()) update_seq_ = seq.Int(0);
@@ -444,7 +444,7 @@ class Database::Impl {
 
   // Reads every row of a statement selecting (id, seq, tree, winner, deleted),
   // then resets it. A row whose tree does not parse is logged and skipped.
-  std::vector<std::pair<std::string, DocRow>> ReadRows(Statement& s) {
+  std::vector<std::pair<std::string, DocRow>> ReadRows(Statement& s, Status* error = nullptr) {
     std::vector<std::pair<std::string, DocRow>> rows;
     while (s.Step()) {
       std::string id = s.Text(0);
@@ -461,6 +461,7 @@ class Database::Impl {
       row.deleted = s.Int(4) != 0;
       rows.emplace_back(std::move(id), std::move(row));
     }
+    if (error) *error = s.status();
     s.Reset();
     return rows;
   }
@@ -801,7 +802,7 @@ class Database::Impl {
         return Reader(*this, std::move(c));
       }
     }
-    auto c = Connection::Open(path_, options_.durable);
+    auto c = Connection::Open(path_, options_.durable, options_.busy_timeout);
     if (!c.ok()) {
       log::Error("store", "cannot open read connection", {{"db", name_}, {"error", c.status().message()}});
       return Reader(*this, nullptr);
@@ -1033,7 +1034,10 @@ class Database::Impl {
     Reader r = Read();
     const int64_t head = UpdateSeq();
     page.last_seq = o.descending ? 0 : std::max<int64_t>(o.since, 0);
-    if (!r.ok()) return page;
+    if (!r.ok()) {
+      page.status = Status::IoError("cannot read " + name_);
+      return page;
+    }
     const size_t limit = o.limit == 0 ? 1 : o.limit;
     const bool filtered = o.doc_ids.has_value() || static_cast<bool>(o.filter);
     int64_t cursor = o.descending ? INT64_MAX : o.since;
@@ -1044,8 +1048,15 @@ class Database::Impl {
                                       ? "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq < ? ORDER BY seq DESC LIMIT ?"
                                       : "SELECT id, seq, tree, winner, deleted FROM docs WHERE seq > ? ORDER BY seq ASC LIMIT ?");
       s.Bind(1, cursor).Bind(2, filtered ? kChunk : static_cast<int64_t>(std::min<size_t>(limit - page.results.size(), kChunk)));
-      std::vector<std::pair<std::string, DocRow>> rows = ReadRows(s);
-      if (rows.empty()) exhausted = true;
+      Status read;
+      std::vector<std::pair<std::string, DocRow>> rows = ReadRows(s, &read);
+      // A failed read is not the end of the sequence: the page ends at the
+      // last row read, never at the head it did not reach.
+      if (!read.ok()) {
+        page.status = read;
+        log::Error("store", "changes read failed", {{"db", name_}, {"error", read.message()}});
+      }
+      if (rows.empty() && read.ok()) exhausted = true;
       for (auto& [id, row] : rows) {
         cursor = row.seq;
         if (o.doc_ids && !o.doc_ids->count(id)) continue;
@@ -1071,6 +1082,7 @@ class Database::Impl {
         page.last_seq = row.seq;
         if (page.results.size() >= limit) break;
       }
+      if (!read.ok()) break;
     }
     if (exhausted && !o.descending) page.last_seq = std::max(page.last_seq, std::max(o.since, head));
     if (exhausted && !o.descending && filtered) page.last_seq = std::max(page.last_seq, cursor);

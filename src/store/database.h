@@ -48,6 +48,9 @@ struct DatabaseOptions {
   // Counts and times every call (store_metrics.h); null: none. It must
   // outlive the database.
   StoreMetrics* metrics = nullptr;
+  // How long a read or write waits for a lock that another connection (a
+  // backup, `wisp store check`, the sqlite3 shell) holds before it fails.
+  std::chrono::milliseconds busy_timeout{10'000};
 };
 
 // When a write call may return. kSynced: after the commit's fsync, so the
@@ -104,6 +107,10 @@ struct ChangesPage {
   Json results = Json::array();    // [{seq, id, changes:[{rev}], deleted?, doc?}]
   int64_t last_seq = 0;
   int64_t pending = 0;             // changes after last_seq
+  // Not ok when reading failed part way (a lock held past the busy timeout,
+  // an I/O error). results and last_seq then stop before the failure, so a
+  // caller that goes on from last_seq skips nothing.
+  Status status;
 };
 
 struct AllDocsOptions {

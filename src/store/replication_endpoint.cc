@@ -92,11 +92,14 @@ class LocalEndpoint final : public Endpoint {
         if (db_->WaitForChange(since, std::min(deadline, now + kStopCheckInterval))) {
           options.since = since;
           page = db_->Changes(options);
-          if (!page.results.empty()) break;
+          if (!page.results.empty() || !page.status.ok()) break;
           since = std::max(since, page.last_seq);
         }
       }
     }
+    // A read that failed before it returned anything is retried by the
+    // replicator; a partial page goes on from its last change.
+    if (!page.status.ok() && page.results.empty()) return page.status;
     ChangesBatch batch;
     batch.results = std::move(page.results);
     batch.last_seq = std::max(page.last_seq, options.since);

@@ -119,7 +119,8 @@ void Statement::Reset() {
   status_ = Status::Ok();
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool durable) {
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool durable,
+                                                        std::chrono::milliseconds busy_timeout) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
@@ -129,7 +130,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
     return Status::IoError(s.message());
   }
   std::unique_ptr<Connection> conn(new Connection(db));
-  sqlite3_busy_timeout(db, 10'000);
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
   sqlite3_create_collation_v2(db, kJsonCollation, SQLITE_UTF8, nullptr, CompareJsonText, nullptr);
   // auto_vacuum only takes effect before the first table exists.
   const std::string pragmas = std::string("PRAGMA temp_store=MEMORY; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; ") +

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,7 +65,8 @@ class Connection {
  public:
   // Opens `path` (creating it) with the store's pragmas: WAL, foreign keys
   // off, a busy timeout, and synchronous FULL or OFF. Registers kJsonCollation.
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool durable);
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool durable,
+                                                  std::chrono::milliseconds busy_timeout);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

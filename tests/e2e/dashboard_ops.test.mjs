@@ -126,6 +126,9 @@ test('the operations page charts invocations and lists failed activations with t
   assert.match(await page.textContent('#ops-failed .ops-activation .ops-result'), /the broken action failed/);
   assert.doesNotMatch(await page.textContent('#ops-failed'), /guest\/fine/);
   await page.waitForSelector('#ops-alerts li');
+  // Each action's cost, from wisp_action_gigabyte_seconds_total.
+  await page.waitForFunction(() => [...document.querySelectorAll('#ops-cost tbody tr')]
+    .some((row) => row.cells.length === 2 && row.cells[0].textContent === 'guest/fine'), null, { timeout: 20000 });
   // A continuous replication shows in the replications table with its state.
   const admin = { Authorization: `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}` };
   assert.equal((await fetch(`${server.couchUrl}/ops_src`, { method: 'PUT', headers: admin })).status, 201);

@@ -541,7 +541,7 @@ TEST(MangoIndexEngine, QueryDesignDocumentsInAFileFromBeforeIndexesBecomeIndexes
   }
   // Make the file look as an older wisp left it: no index tables, no marker.
   {
-    auto c = Connection::Open(path, true);
+    auto c = Connection::Open(path, true, std::chrono::milliseconds(10'000));
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->Exec("DROP TABLE mango_indexes; DELETE FROM meta WHERE key = 'mango_indexes';").ok());
     Statement& tables = (*c)->Prepare("SELECT name FROM sqlite_master WHERE name LIKE 'mango_idx_%' AND type = 'table'");

@@ -239,9 +239,9 @@ export function showOps(main, h, { every = 5000 } = {}) {
     }
     const last = samples[samples.length - 1];
     if (last) {
-      const cost = [...byLabel(last, 'wisp_action_gb_seconds_total', 'action')].sort((a, b) => b[1] - a[1]);
+      const cost = [...byLabel(last, 'wisp_action_gigabyte_seconds_total', 'action')].sort((a, b) => b[1] - a[1]);
       costBody.replaceChildren(...(cost.length ? cost.map(([action, gbs]) => h('tr', {}, h('td', {}, action), h('td', {}, fmt(gbs, 4))))
-        : [h('tr', {}, h('td', { colspan: '2', class: 'muted' }, 'No cost figures yet (wisp_action_gb_seconds_total).'))]));
+        : [h('tr', {}, h('td', { colspan: '2', class: 'muted' }, 'No cost figures yet (wisp_action_gigabyte_seconds_total).'))]));
     }
   }
 
