@@ -28,12 +28,12 @@ build: setup
 
 # Sanitizer builds live in their own build trees and run the whole suite.
 asan: setup
-	@tools/configure.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DWISP_ASAN=ON
+	@tools/configure.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_ASAN=ON
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
 tsan: setup
-	@tools/configure.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DWISP_TSAN=ON
+	@tools/configure.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_TSAN=ON
 	cmake --build build-tsan -j $(JOBS)
 	ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
