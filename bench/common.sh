@@ -96,6 +96,24 @@ cpu_busy_percent() { # cpu_busy_percent: share of all cores busy over the next s
         printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
 }
 
+# start_scratch NAME: makes the run's scratch directory `tmp` and the list
+# `pids` of processes it starts; on exit (normal, INT or TERM) every PID in
+# `pids` is stopped and `tmp` removed, keeping the exit status.
+start_scratch() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-$1.XXXXXX")
+    pids=()
+    trap stop_scratch EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+stop_scratch() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
+    rm -rf "$tmp"
+    exit "$rc"
+}
+
 # Installs what bench/package-lock.json pins (npm ci), once per lockfile change;
 # tools/setup.sh leaves bench/ alone.
 ensure_bench_npm() {

@@ -47,18 +47,7 @@ done
 [[ -x $HELLO_BIN ]] || die "native example not found at $HELLO_BIN (build the tree, or set HELLO_BIN)"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-load.XXXXXX")
-pids=()
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_scratch load
 
 "$WISP_BIN" demo --data-dir "$tmp/data" --api-port 0 --couch-port 0 --event-interval 1 \
     --max-feeds $((LISTENERS + 100)) --invocations-per-minute 100000000 \

@@ -68,18 +68,7 @@ WISP_BIN=$(cd "$(dirname "$WISP_BIN")" && pwd)/$(basename "$WISP_BIN")
 [[ -z $json_out ]] || json_out=$(cd "$(dirname "$json_out")" && pwd)/$(basename "$json_out")
 [[ $QUESTIONS =~ ^[1-9][0-9]*$ ]] || die "QUESTIONS must be a positive number"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-pipeline.XXXXXX")
-pids=()
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_scratch pipeline
 
 # wait_line PID LOG REGEX: the first match of REGEX in LOG, waiting up to 30s.
 wait_line() {

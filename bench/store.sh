@@ -74,20 +74,7 @@ WISP_BIN=$(cd "$(dirname "$WISP_BIN")" && pwd)/$(basename "$WISP_BIN")
 ensure_bench_npm
 
 # ---------------------------------------------------------------- cleanup
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wisp-bench-store.XXXXXX")
-pids=()
-
-
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_scratch store
 
 # ---------------------------------------------------------------- helpers
 free_port() {

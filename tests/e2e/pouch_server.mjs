@@ -8,20 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { eventually } from './wisp_server.mjs';
+
+export { eventually };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pouchServerBin = path.join(here, 'node_modules/pouchdb-server/bin/pouchdb-server');
-
-// Resolves when `check` passes, re-checking the condition until the deadline.
-export async function eventually(check, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try { return await check(); } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 50));  // re-check the condition, bounded by the deadline
-  }
-  throw last;
-}
 
 export async function freePort() {
   return new Promise((resolve, reject) => {

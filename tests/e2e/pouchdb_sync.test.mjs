@@ -3,24 +3,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import PouchDB from 'pouchdb';
 import MemoryAdapter from 'pouchdb-adapter-memory';
-import { startWisp } from './wisp_server.mjs';
+import { eventually, startWisp } from './wisp_server.mjs';
 
 PouchDB.plugin(MemoryAdapter);
 
 let wisp;
 before(async () => { wisp = await startWisp(); });
 after(async () => wisp.stop());
-
-// Resolves when `check` passes, polling PouchDB's own state (not sleeping on a guess).
-async function eventually(check, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try { return await check(); } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 50));  // re-check the condition, bounded by the deadline
-  }
-  throw last;
-}
 
 async function winners(db) {
   const all = await db.allDocs({ include_docs: true, conflicts: true });

@@ -11,6 +11,17 @@ export const wispBin = process.env.WISP_BIN || path.resolve(here, '../../build/w
 
 export const ADMIN = { name: 'admin', password: 'e2e-secret' };
 
+// Resolves when `check` passes, re-checking the condition until the deadline.
+export async function eventually(check, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { return await check(); } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 50));  // re-check the condition, bounded by the deadline
+  }
+  throw last;
+}
+
 // Resolves once the banner has printed both ports. `dataDir` reuses a
 // directory (for restarts); otherwise a fresh one is made and removed on stop.
 // `ports` ({api, couch}) asks for given ports (a restart where clients
