@@ -1,5 +1,5 @@
 // The wisp binary: `wisp serve`, `wisp user`, `wisp replication status`, `wisp backup`/`restore`,
-// `wisp store check`, the wsk-compatible client commands
+// `wisp store check`, `wisp export openwhisk`, the wsk-compatible client commands
 // (property, action, activation, package, trigger, rule, namespace, list),
 // `wisp deploy`/`undeploy` of wskdeploy manifests and `wisp demo`.
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include "cli/backup_command.h"
 #include "cli/demo_command.h"
 #include "cli/deploy_commands.h"
+#include "cli/export_command.h"
 #include "cli/replication_command.h"
 #include "cli/serve_command.h"
 #include "cli/sim_command.h"
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
   wisp::cli::AddBackupCommands(app, transfer_options);
   wisp::cli::StoreOptions store_options;
   CLI::App* store_check = wisp::cli::AddStoreCommand(app, store_options);
+  wisp::cli::ExportOptions export_options;
+  wisp::cli::AddExportCommands(app, export_options);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   if (int code = wisp::cli::RunReplicationIfParsed(replication_options); code >= 0) return code;
   if (int code = wisp::cli::RunBackupIfParsed(transfer_options); code >= 0) return code;
   if (store_check->parsed()) return wisp::cli::RunStoreCheck(store_options);
+  if (int code = wisp::cli::RunExportIfParsed(app, export_options); code >= 0) return code;
   if (client_commands.run) return client_commands.run();
   return 0;
 }

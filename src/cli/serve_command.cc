@@ -695,15 +695,16 @@ Result<std::unique_ptr<WispServer>> WispServer::Start(const ServeOptions& o) {
   whisk::AlarmScheduler& alarms = *p.alarms;
   whisk::InstallAlarmsCatalog(builtin_runtime, controller, alarms);
   p.pipeline.reset(new stackoverflow::PipelineServices{
-      .store = *p.store,
-      .controller = controller,
-      .identity_of = [&p](const std::string& ns) { return p.identities.Find(ns); },
+      .store = p.store.get(),
+      .invoke_handler = stackoverflow::InvokeThroughController(
+          controller, [&p](const std::string& ns) { return p.identities.Find(ns); }),
       .http = p.pipeline_http,
       .clock = Clock::System(),
       .sleep = {},
       .slack_sleep = {},
       .metrics = p.pipeline_metrics.get(),
-      .external_store = p.external_store});
+      .external_store = p.external_store,
+      .claim_notifications = false});  // one process: the webhook lock is enough
   stackoverflow::InstallStackoverflowCatalog(builtin_runtime, controller, *p.pipeline);
   if (Status s = controller.Start(); !s.ok()) {
     return Status::Internal("cannot start the OpenWhisk controller: " + s.ToString());

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -648,7 +649,7 @@ class Database::Impl {
   // The limit applies to the stored body: attachment bytes, which are stored
   // apart, do not count.
   Status CheckSize(const std::string& body_text, const std::string& id, std::string* error) {
-    if (body_text.size() > options_.max_document_bytes) {
+    if (body_text.size() > max_document_bytes_.load(std::memory_order_relaxed)) {
       *error = "document_too_large";
       return Status::PayloadTooLarge(id);
     }
@@ -1094,6 +1095,8 @@ class Database::Impl {
     }
     return page;
   }
+
+  void SetMaxDocumentBytes(size_t bytes) { max_document_bytes_.store(bytes, std::memory_order_relaxed); }
 
   int64_t UpdateSeq() {
     std::lock_guard lock(seq_mu_);
@@ -1644,6 +1647,7 @@ class Database::Impl {
   const std::string path_;
   const std::string name_;
   const DatabaseOptions options_;
+  std::atomic<size_t> max_document_bytes_{options_.max_document_bytes};
   std::unique_ptr<Connection> writer_;  // used only by the leading writer
   bool writer_syncs_ = true;            // the writer's synchronous=FULL is on (leader only)
 
@@ -1681,6 +1685,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
 
 Json Database::Info() { return impl_->Info(); }
 int64_t Database::update_seq() { return impl_->UpdateSeq(); }
+
+void Database::SetMaxDocumentBytes(size_t bytes) { impl_->SetMaxDocumentBytes(bytes); }
 std::vector<WriteResult> Database::BulkDocs(std::vector<Json> docs, bool new_edits, Durability durability) {
   StoreMetrics::Timer timer(metrics_, StoreOp::kBulk);
   return impl_->BulkDocs(std::move(docs), new_edits, durability);

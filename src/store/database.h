@@ -179,6 +179,12 @@ class Database {
   // The metrics its calls go to (DatabaseOptions::metrics), or null.
   StoreMetrics* metrics() const { return metrics_; }
 
+  // Replaces DatabaseOptions::max_document_bytes for this database: the
+  // platform's own databases hold documents whose owner bounds them itself
+  // (an action's code may be 48 MB, as on OpenWhisk), so the CouchDB limit
+  // must not cut them shorter. Any thread; later writes see it.
+  void SetMaxDocumentBytes(size_t bytes);
+
   // GET /{db}: db_name, update_seq, doc_count, doc_del_count, sizes, ...
   Json Info();
   int64_t update_seq();

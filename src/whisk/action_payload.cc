@@ -189,4 +189,60 @@ Result<std::string> InstallActionPayload(const ActionCode& code, const std::stri
   return exec_path;
 }
 
+namespace {
+
+// Adds (or replaces) `entry` in the open `archive`. Sources are read when
+// the archive is closed, so `entry` must outlive that.
+Status AddZipEntry(zip_t* archive, const ZipEntry& entry) {
+  zip_source_t* source = entry.source_path.empty()
+                             ? zip_source_buffer(archive, entry.bytes.data(), entry.bytes.size(), 0)
+                             : zip_source_file(archive, entry.source_path.c_str(), 0, -1);
+  if (source == nullptr) {
+    return Status::IoError("cannot read " + (entry.source_path.empty() ? entry.name : entry.source_path) + ": " +
+                           zip_strerror(archive));
+  }
+  const zip_int64_t index = zip_file_add(archive, entry.name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+  if (index < 0) {
+    zip_source_free(source);
+    return Status::IoError("cannot add " + entry.name + ": " + zip_strerror(archive));
+  }
+  const zip_uint32_t unix_mode = S_IFREG | (entry.mode & 07777);
+  zip_file_set_external_attributes(archive, static_cast<zip_uint64_t>(index), 0, ZIP_OPSYS_UNIX, unix_mode << 16);
+  return Status::Ok();
+}
+
+Status WriteZip(const std::string& path, int flags, const std::vector<ZipEntry>& entries) {
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), flags, &error);
+  if (archive == nullptr) {
+    zip_error_t why;
+    zip_error_init_with_code(&why, error);
+    Status status = Status::IoError("cannot open " + path + ": " + zip_error_strerror(&why));
+    zip_error_fini(&why);
+    return status;
+  }
+  for (const ZipEntry& entry : entries) {
+    if (Status s = AddZipEntry(archive, entry); !s.ok()) {
+      zip_discard(archive);
+      return s;
+    }
+  }
+  if (zip_close(archive) != 0) {
+    Status status = Status::IoError("cannot write " + path + ": " + zip_strerror(archive));
+    zip_discard(archive);
+    return status;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteActionZip(const std::string& path, const std::vector<ZipEntry>& entries) {
+  return WriteZip(path, ZIP_CREATE | ZIP_TRUNCATE, entries);
+}
+
+Status ReplaceZipEntries(const std::string& path, const std::vector<ZipEntry>& entries) {
+  return WriteZip(path, 0, entries);
+}
+
 }  // namespace wisp::whisk

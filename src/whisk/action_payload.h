@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 #include "whisk/action_runtime.h"
@@ -40,5 +41,24 @@ enum class PayloadShape { kFile, kZip };
 // `file_mode`; base64 of a zip is unpacked into `dir` with the checks above.
 Result<PayloadShape> InstallPayloadFiles(const ActionCode& code, const std::string& dir, std::string_view file_name,
                                          mode_t file_mode, size_t max_unpacked_bytes);
+
+// One file of a zip that WriteActionZip makes: its name in the archive, and
+// either the file on disk to copy (`source_path`) or its bytes.
+struct ZipEntry {
+  std::string name;
+  std::string source_path;
+  std::string bytes;
+  mode_t mode = 0644;  // kept as the entry's Unix mode, which unpackers honour
+};
+
+// Writes a zip archive, deflated, of `entries` to `path` (replaced if it
+// exists): the payload shape a native action takes, `exec` at its root.
+// IoError when a source cannot be read or the archive cannot be written.
+Status WriteActionZip(const std::string& path, const std::vector<ZipEntry>& entries);
+
+// Adds `entries` to the zip at `path`, replacing those of the same name. The
+// other entries are copied as they are, not compressed again: the cheap way
+// to make archives that differ in one small file.
+Status ReplaceZipEntries(const std::string& path, const std::vector<ZipEntry>& entries);
 
 }  // namespace wisp::whisk

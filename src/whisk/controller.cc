@@ -127,6 +127,10 @@ Status Controller::Start() {
     if (!created.ok() && created.code() != StatusCode::kPreconditionFailed) return created;
   }
   WISP_ASSIGN_OR_RETURN(entities_, store_.GetDatabase(kEntitiesDb));
+  // An action document holds its code (up to max_code_bytes, OpenWhisk's 48
+  // MB) and its parameters; the store's CouchDB limit (8 MB) is for users'
+  // documents. The margin covers annotations, limits and the envelope.
+  entities_->SetMaxDocumentBytes(options_.max_code_bytes + options_.max_parameter_bytes + (1 << 20));
   WISP_ASSIGN_OR_RETURN(std::shared_ptr<store::Database> activations, store_.GetDatabase(kActivationsDb));
   activations_ = std::make_unique<ActivationStore>(activations);
   pool_ = std::make_unique<ThreadPool>(std::max<size_t>(1, options_.invoker_threads), "wisp-invoke");

@@ -221,9 +221,9 @@ class PipelineAlertsTest : public AlertManagerTest {
     controller_ = std::make_unique<whisk::Controller>(*store_, whisk::ControllerOptions{});
     pipeline_metrics_ = std::make_unique<stackoverflow::PipelineMetrics>(registry_);
     services_ = std::make_unique<stackoverflow::PipelineServices>(stackoverflow::PipelineServices{
-        .store = *store_,
-        .controller = *controller_,
-        .identity_of = [](const std::string&) -> Result<whisk::Identity> { return Status::NotFound("none"); },
+        .store = store_.get(),
+        .invoke_handler = stackoverflow::InvokeThroughController(
+            *controller_, [](const std::string&) -> Result<whisk::Identity> { return Status::NotFound("none"); }),
         .http = http_,
         .clock = clock_,
         .sleep = [this](milliseconds d) { clock_.Advance(d); },

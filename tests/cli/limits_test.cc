@@ -177,6 +177,28 @@ TEST_F(LimitsTest, CodeOverTheLimitGets413) {
                    413, "Request larger than allowed: " + std::to_string(code.size()) + " > 1000 bytes\\.");
 }
 
+// An action's code is bounded by --max-code-bytes (OpenWhisk's 48 MB), not
+// by the store's CouchDB document limit: a 13 MB zip from `wisp export
+// openwhisk` got 413 "guest/big" from the store before.
+TEST_F(LimitsTest, CodeUnderTheLimitIsStoredWhateverTheDocumentLimit) {
+  Start([](ServeOptions& o) {
+    o.max_document_bytes = 100'000;
+    o.max_code_bytes = 1'000'000;
+  });
+  const std::string code = "function main(args) { return {s: '" + std::string(300'000, 'c') + "'}; }";
+  const http::ClientResponse put =
+      Whisk("PUT", "/actions/big", json::Dump(Json{{"exec", {{"kind", "nodejs:20"}, {"code", code}}}}));
+  ASSERT_EQ(put.status, 200) << put.body.substr(0, 300);
+  const Json action = BodyOf(Whisk("GET", "/actions/big"));
+  EXPECT_EQ(json::GetString(action["exec"], "code"), code);
+  // The CouchDB API keeps its own limit for users' documents.
+  const http::ClientResponse doc = Couch("PUT", "/users-db", "");
+  ASSERT_EQ(doc.status, 201) << doc.body;
+  const http::ClientResponse large =
+      Couch("PUT", "/users-db/large", json::Dump(Json{{"text", std::string(200'000, 'x')}}));
+  EXPECT_EQ(large.status, 413) << large.body;
+}
+
 TEST_F(LimitsTest, ResultOverTheLimitMakesTheActivationAnApplicationError) {
   Start([](ServeOptions& o) { o.max_result_bytes = 1000; });
   PutEcho("echo");

@@ -62,14 +62,18 @@ void BackOffAfterConflict(int attempt) {
 }
 
 // The questions database the parameters name.
-std::unique_ptr<QuestionStore> StoreFor(const PipelineServices& services, const Json& args) {
+Result<std::unique_ptr<QuestionStore>> StoreFor(const PipelineServices& services, const Json& args) {
   QuestionStoreConfig config;
   config.dbname = json::GetString(args, "dbname", "questions");
   if (config.dbname.empty()) config.dbname = "questions";
   config.url = json::GetString(args, "store_url");
   if (config.url.empty()) {
     if (services.external_store) return RemoteQuestionStore(services.external_store, config.dbname);
-    return EmbeddedQuestionStore(services.store, config.dbname);
+    if (!services.store) {
+      return Status::InvalidArgument("`store_url` is empty, and this action has no store of its own: "
+                                     "set it to the CouchDB that holds `" + config.dbname + "`");
+    }
+    return EmbeddedQuestionStore(*services.store, config.dbname);
   }
   config.username = json::GetString(args, "store_username");
   config.password = json::GetString(args, "store_password");
@@ -92,10 +96,11 @@ int64_t NowSeconds(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.Now().time_since_epoch()).count();
 }
 
-// A string parameter that may also arrive as null (an unset manifest input).
+// A string parameter that may also arrive as null or empty (an unset
+// manifest input: wskdeploy's `${VAR}` has no default of its own).
 std::string Param(const Json& args, std::string_view key, std::string fallback = "") {
   const auto it = args.find(std::string(key));
-  if (it == args.end() || !it->is_string()) return fallback;
+  if (it == args.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) return fallback;
   return it->get<std::string>();
 }
 
@@ -117,6 +122,34 @@ std::mutex& WebhookLock(const std::string& url) {
   std::unique_ptr<std::mutex>& mu = locks[url];
   if (!mu) mu = std::make_unique<std::mutex>();
   return *mu;
+}
+
+// How long a notifier's claim on a question holds (claim_notifications):
+// longer than a notifier can take with every Slack retry, so a live claim
+// is never taken over; a notifier that died holding it delays the message
+// by this much.
+constexpr int64_t kNotifyClaimSeconds = 5 * 60;
+
+// Claims the notification of `doc` by writing `notify_claim` under its
+// revision; the returned document carries the new revision. Conflict when
+// another notifier holds a live claim or wins the write: this activation
+// then fails, so its poll keeps the watermark and a later poll brings the
+// question back (by then notified, or its claim expired).
+Result<Json> ClaimNotification(QuestionStore& store, Json doc, const Clock& clock) {
+  const int64_t now = NowSeconds(clock);
+  const Json claim = doc.value("notify_claim", Json());
+  if (claim.is_object() && json::GetInt(claim, "until", 0) > now) {
+    return Status::Conflict("another notifier holds the question until " + std::to_string(json::GetInt(claim, "until", 0)) +
+                            "; a later poll tries again");
+  }
+  doc["notify_claim"] = {{"until", now + kNotifyClaimSeconds}};
+  Result<std::string> rev = store.Put(doc, store::Durability::kOsBuffered);
+  if (!rev.ok()) {
+    if (!rev.status().IsConflict()) return rev.status();
+    return Status::Conflict("the question changed while it was being claimed; a later poll tries again");
+  }
+  doc["_rev"] = *rev;
+  return doc;
 }
 
 // One handler activation, as the invoker saw it end.
@@ -169,8 +202,9 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
   options.max_pages = static_cast<int>(max_pages);
 
   const std::string watermark_name = WatermarkName(options.site, search_type, *tags);
-  std::unique_ptr<QuestionStore> store = StoreFor(services, args);
-  Result<std::optional<Json>> stored = store->GetLocal(watermark_name);
+  Result<std::unique_ptr<QuestionStore>> store = StoreFor(services, args);
+  if (!store.ok()) return Error(logs, "collector: " + std::string(store.status().message()));
+  Result<std::optional<Json>> stored = (*store)->GetLocal(watermark_name);
   if (!stored.ok()) return Error(logs, "collector: cannot read the watermark: " + stored.status().ToString());
   const std::optional<int64_t> watermark = StoredWatermark(*stored);
   // After a poll that stopped early the mark is the last activity read, and
@@ -222,7 +256,7 @@ Json Collect(const PipelineServices& services, const Json& args, std::vector<std
 
 namespace {
 
-HandlerOutcome InvokeHandler(const PipelineServices& services, const whisk::Identity& identity,
+HandlerOutcome InvokeHandler(const PipelineServices& services, const std::string& namespace_name,
                              const whisk::EntityName& handler, const Json& item, const std::string& trace_id) {
   HandlerOutcome outcome;
   whisk::InvokeOptions options;
@@ -234,7 +268,7 @@ HandlerOutcome InvokeHandler(const PipelineServices& services, const whisk::Iden
   milliseconds waited{0}, delay{50};
   Result<whisk::InvokeReply> reply = Status::Internal("not invoked");
   while (true) {
-    reply = services.controller.Invoke(identity, handler, Json{{"question", item}}, options);
+    reply = services.invoke_handler(namespace_name, handler, Json{{"question", item}}, options);
     if (reply.ok() || reply.status().code() != StatusCode::kResourceExhausted || waited >= kMaxThrottleWait) break;
     std::this_thread::sleep_for(delay);
     waited += delay;
@@ -267,8 +301,6 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
   if (handler_text.empty() || handler_text.front() != '/') handler_text = "/_/" + handler_text;
   Result<whisk::EntityName> handler = whisk::ParseFullyQualifiedName(handler_text, namespace_name);
   if (!handler.ok()) return Error(logs, "invoker: bad `handler`: " + std::string(handler.status().message()));
-  Result<whisk::Identity> identity = services.identity_of(namespace_name);
-  if (!identity.ok()) return Error(logs, "invoker: no identity for namespace " + namespace_name);
   const size_t concurrency = static_cast<size_t>(std::clamp<int64_t>(json::GetInt(args, "concurrency", 8), 1, 256));
 
   // `concurrency` workers take the next item each time their activation
@@ -281,7 +313,7 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
   const auto work = [&] {
     log::LogContext carried(context);
     for (size_t i = next++; i < items.size(); i = next++) {
-      outcomes[i] = InvokeHandler(services, *identity, *handler, items[i], trace_id);
+      outcomes[i] = InvokeHandler(services, namespace_name, *handler, items[i], trace_id);
     }
   };
   std::vector<std::thread> workers;
@@ -326,14 +358,14 @@ Json InvokeHandlers(const PipelineServices& services, const std::string& namespa
     reason = std::to_string(counts["failed"].get<int64_t>()) + " of " + std::to_string(items.size()) +
              " items failed; the next poll fetches them again";
   } else {
-    std::unique_ptr<QuestionStore> store = StoreFor(services, args);
-    Result<std::optional<Json>> current = store->GetLocal(name);
+    Result<std::unique_ptr<QuestionStore>> store = StoreFor(services, args);
+    Result<std::optional<Json>> current = store.ok() ? (*store)->GetLocal(name) : store.status();
     const std::optional<int64_t> old = current.ok() ? StoredWatermark(*current) : std::nullopt;
     const int64_t moved = std::max(old.value_or(0), value.get<int64_t>());
     const Json doc = {{"watermark", moved},
                       {"partial", watermark.value("partial", false)},
                       {"updated_at", FormatIso8601(services.clock.Now())}};
-    Status written = current.ok() ? store->PutLocal(name, doc) : current.status();
+    Status written = current.ok() ? (*store)->PutLocal(name, doc) : current.status();
     if (written.ok()) {
       advanced = true;
     } else {
@@ -367,7 +399,9 @@ Json StoreQuestion(const PipelineServices& services, const Json& args, std::vect
   }
   const int64_t activity = json::GetInt(fetched, "last_activity_date", 0);
 
-  std::unique_ptr<QuestionStore> store = StoreFor(services, args);
+  Result<std::unique_ptr<QuestionStore>> opened = StoreFor(services, args);
+  if (!opened.ok()) return Error(logs, "storer: " + std::string(opened.status().message()));
+  QuestionStore* store = opened->get();
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     Result<std::optional<Json>> existing = store->Get(id);
     if (!existing.ok()) return Error(logs, "storer: cannot read question " + id + ": " + existing.status().ToString());
@@ -432,7 +466,9 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
   }
   if (id.empty()) return Error(logs, "notifier: the input needs `id` (the storer's result)");
 
-  std::unique_ptr<QuestionStore> store = StoreFor(services, args);
+  Result<std::unique_ptr<QuestionStore>> opened = StoreFor(services, args);
+  if (!opened.ok()) return Error(logs, "notifier: " + std::string(opened.status().message()));
+  QuestionStore* store = opened->get();
   std::lock_guard<std::mutex> one_at_a_time(WebhookLock(slack_url));
   Result<std::optional<Json>> doc = store->Get(id);
   if (!doc.ok()) return Error(logs, "notifier: cannot read question " + id + ": " + doc.status().ToString());
@@ -441,6 +477,11 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
     result["reason"] = "already notified";
     result["notified_at"] = (**doc)["notified_at"];
     return result;
+  }
+  if (services.claim_notifications) {
+    Result<Json> claimed = ClaimNotification(*store, std::move(**doc), services.clock);
+    if (!claimed.ok()) return Error(logs, "notifier: question " + id + ": " + std::string(claimed.status().message()));
+    **doc = std::move(*claimed);
   }
   const Json& question = (**doc)["question"];  // as stored: the latest version
 
@@ -469,6 +510,7 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
     Json updated = std::move(**doc);
     if (updated.contains("notified_at")) break;  // recorded meanwhile
     updated["notified_at"] = notified_at;
+    updated.erase("notify_claim");
     // No fsync inside the webhook's lock: the record survives a kill at
     // once, so a crash still catches at most the one message in flight. A
     // power loss may drop the records since the database's last synced
@@ -491,6 +533,17 @@ Json NotifyNewQuestion(const PipelineServices& services, const Json& args, std::
 }
 
 // --- the catalog -------------------------------------------------------------
+
+HandlerInvoke InvokeThroughController(whisk::Controller& controller,
+                                      std::function<Result<whisk::Identity>(const std::string&)> identity_of) {
+  return [&controller, identity_of = std::move(identity_of)](
+             const std::string& namespace_name, const whisk::EntityName& handler, const Json& input,
+             const whisk::InvokeOptions& options) -> Result<whisk::InvokeReply> {
+    Result<whisk::Identity> identity = identity_of(namespace_name);
+    if (!identity.ok()) return Status::NotFound("no identity for namespace " + namespace_name);
+    return controller.Invoke(*identity, handler, input, options);
+  };
+}
 
 void InstallStackoverflowCatalog(whisk::BuiltinRuntime& runtime, whisk::Controller& controller,
                                  const PipelineServices& services) {

@@ -41,13 +41,26 @@
 
 namespace wisp::stackoverflow {
 
+// How the invoker starts one handler activation: the namespace it runs in,
+// the handler, the activation's input, and how to wait. In wisp this is
+// Controller::Invoke (InvokeThroughController); in an action exported to
+// OpenWhisk, a POST to the platform's REST API (rest_invoke.h). A throttled
+// invoke answers ResourceExhausted, which the invoker waits out.
+using HandlerInvoke = std::function<Result<whisk::InvokeReply>(
+    const std::string& namespace_name, const whisk::EntityName& handler, const Json& input,
+    const whisk::InvokeOptions& options)>;
+
+// Controller::Invoke as the namespace's identity (`identity_of`).
+HandlerInvoke InvokeThroughController(whisk::Controller& controller,
+                                      std::function<Result<whisk::Identity>(const std::string&)> identity_of);
+
 // What the actions need from the server, handed down by the composition root.
 struct PipelineServices {
-  store::Store& store;  // the embedded store (when `store_url` is empty)
-  whisk::Controller& controller;
-  // The identity activations of `namespace_name` run as; the invoker starts
-  // its handler activations as this identity.
-  std::function<Result<whisk::Identity>(const std::string& namespace_name)> identity_of;
+  // The embedded store, where the questions live when neither a binding's
+  // `store_url` nor `external_store` names another. Null in an exported
+  // action, which has no store of its own: there `store_url` is required.
+  store::Store* store;
+  HandlerInvoke invoke_handler;
   http::Client& http;  // Stack Exchange, Slack and a remote CouchDB
   Clock& clock = Clock::System();
   // Every wait of the clients (backoff, Retry-After) goes here; empty: a
@@ -63,6 +76,11 @@ struct PipelineServices {
   // the questions live when a binding's `store_url` is empty. Null: the
   // embedded store.
   std::shared_ptr<store::RemoteCouch> external_store = nullptr;
+  // The notifier's lock on a webhook covers one process. Where notifiers of
+  // one question may run in several (an action exported to OpenWhisk), each
+  // also claims the question in the store before it posts (`notify_claim`,
+  // docs/export.md), so two overlapping polls still send one message.
+  bool claim_notifications = false;
 };
 
 inline constexpr char kPackageName[] = "stackoverflow";

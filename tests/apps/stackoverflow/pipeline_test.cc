@@ -49,9 +49,9 @@ class PipelineTest : public ::testing::Test {
     options.concurrent_invocations = 1'000;
     controller_ = std::make_unique<whisk::Controller>(*store_, options);
     services_ = std::make_unique<PipelineServices>(
-        PipelineServices{.store = *store_,
-                         .controller = *controller_,
-                         .identity_of = [this](const std::string& ns) { return identities_.Find(ns); },
+        PipelineServices{.store = store_.get(),
+                         .invoke_handler = InvokeThroughController(
+                             *controller_, [this](const std::string& ns) { return identities_.Find(ns); }),
                          .http = http_,
                          .clock = clock_,
                          .sleep = [this](milliseconds d) { clock_.Advance(d); },
