@@ -2,7 +2,9 @@
 //
 // Layout: DATA/server.json holds the server uuid (CouchDB's `GET /` uuid,
 // which PouchDB builds replication ids from, so it must survive restarts);
-// DATA/dbs/<escaped name>.sqlite holds one database each.
+// DATA/dbs/<escaped name>.sqlite holds one database each; a name whose
+// escaped form is too long for a file name gets DATA/dbs/_long_<sha256>.sqlite
+// and keeps the name in DATA/dbs/_long_<sha256>.name (docs/store_format.md).
 //
 // Thread-safety: every method may be called from any thread. A Database
 // returned here stays usable by its holder even if it is deleted meanwhile.
@@ -11,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,9 @@ class Store {
  private:
   Store(std::string data_dir, std::string uuid, DatabaseOptions options);
   std::string PathFor(const std::string& name) const;
+  // The side file that holds the name of a database whose file name is a
+  // digest; nullopt for the others.
+  std::optional<std::string> NamePathFor(const std::string& name) const;
 
   const std::string data_dir_;
   const std::string uuid_;

@@ -267,6 +267,27 @@ TEST_F(CouchApiTest, UuidsGivesCountIdsAndRefusesMoreThanAThousand) {
 
 // --- databases --------------------------------------------------------------
 
+// Found by fuzzing (fuzz/corpus/http_api/long-db-name-file-too-long): a
+// legal name whose escaped file name is over 255 bytes got 500.
+TEST_F(CouchApiTest, LongestLegalDatabaseNameIsCreatedListedAndDeleted) {
+  const std::string name = "a" + std::string(237, '(');
+  ClientResponse created = Call("PUT", "/" + name);
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(PutDoc(name, "doc", {{"n", 1}}).substr(0, 2), "1-");
+  EXPECT_EQ(Body(Call("GET", "/" + name + "/doc"))["n"], 1);
+  EXPECT_EQ(Body(Call("GET", "/" + name))["db_name"], name);
+  EXPECT_EQ(Body(Call("GET", "/_all_dbs")), Json::array({"_users", name}));
+  EXPECT_EQ(Call("PUT", "/" + name).status, 412);
+
+  ClientResponse too_long = Call("PUT", "/" + name + "(");
+  EXPECT_EQ(too_long.status, 400) << too_long.body;
+  EXPECT_EQ(Body(too_long)["error"], "illegal_database_name");
+
+  EXPECT_EQ(Call("DELETE", "/" + name).status, 200);
+  EXPECT_EQ(Call("GET", "/" + name).status, 404);
+  EXPECT_EQ(Body(Call("GET", "/_all_dbs")), Json::array({"_users"}));
+}
+
 TEST_F(CouchApiTest, DatabaseLifecycleAndErrors) {
   ClientResponse created = Call("PUT", "/db1");
   EXPECT_EQ(created.status, 201);

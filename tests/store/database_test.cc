@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -545,6 +546,81 @@ TEST(StoreTest, UuidSurvivesRestartAndDatabasesAreListed) {
   EXPECT_TRUE((*store)->DeleteDatabase("questions").ok());
   EXPECT_TRUE((*store)->GetDatabase("questions").status().IsNotFound());
   EXPECT_TRUE((*store)->DeleteDatabase("questions").IsNotFound());
+  std::filesystem::remove_all(dir);
+}
+
+// Every file in DIR/dbs, by name.
+std::vector<std::string> DbsFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/dbs")) {
+    files.push_back(entry.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// '(' is escaped as "%28" in file names, so the longest legal name of them
+// (238 bytes) would be a file name of 714: Linux allows 255.
+TEST(StoreTest, LongestNameOfEscapedCharactersWorksAcrossReopenAndDelete) {
+  const std::string dir = TempDir();
+  const std::string name = "a" + std::string(237, '(');
+  ASSERT_TRUE(IsValidDatabaseName(name));
+  {
+    auto store = Store::Open(dir);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->CreateDatabase(name).ok());
+    EXPECT_EQ((*store)->CreateDatabase(name).code(), StatusCode::kPreconditionFailed);
+    auto db = (*store)->GetDatabase(name);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->Info()["db_name"], name);
+    EXPECT_TRUE((*db)->Put({{"_id", "q"}, {"n", 1}}).status.ok());
+    EXPECT_EQ((*store)->ListDatabases(), std::vector<std::string>{name});
+    for (const std::string& file : DbsFiles(dir)) EXPECT_LE(file.size(), 255u) << file;
+  }
+  auto store = Store::Open(dir);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->ListDatabases(), std::vector<std::string>{name});
+  auto db = (*store)->GetDatabase(name);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto doc = (*db)->Get("q", {});
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  EXPECT_EQ((*doc)["n"], 1);
+  db->reset();
+
+  ASSERT_TRUE((*store)->DeleteDatabase(name).ok());
+  EXPECT_TRUE((*store)->ListDatabases().empty());
+  EXPECT_TRUE((*store)->GetDatabase(name).status().IsNotFound());
+  EXPECT_EQ(DbsFiles(dir), std::vector<std::string>{}) << "the database file and the file with its name are gone";
+  EXPECT_TRUE((*store)->CreateDatabase(name + "(").IsInvalidArgument()) << "239 bytes is one too many";
+  std::filesystem::remove_all(dir);
+}
+
+// Data directories written before long names were fixed keep working: a name
+// whose escaped file name fits keeps that file name.
+TEST(StoreTest, NamesThatFitKeepTheirEscapedFileName) {
+  const std::string dir = TempDir();
+  const std::string fits = std::string(237, 'b') + "(";     // "...%28.sqlite-journal" is 255 bytes
+  const std::string too_long = std::string(235, 'c') + "((";  // one byte more
+  const std::string short_name = "a(b)";
+  {
+    auto store = Store::Open(dir);
+    ASSERT_TRUE(store.ok());
+    for (const std::string& name : {fits, too_long}) ASSERT_TRUE((*store)->CreateDatabase(name).ok()) << name;
+  }
+  // A database as an older wisp wrote it, next to the others.
+  ASSERT_TRUE(Database::Open(dir + "/dbs/a%28b%29.sqlite", short_name).ok());
+
+  const std::vector<std::string> files = DbsFiles(dir);
+  EXPECT_TRUE(std::count(files.begin(), files.end(), std::string(237, 'b') + "%28.sqlite"));
+  EXPECT_FALSE(std::count(files.begin(), files.end(), std::string(235, 'c') + "%28%28.sqlite"));
+  auto store = Store::Open(dir);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->ListDatabases(), (std::vector<std::string>{short_name, fits, too_long}));
+  for (const std::string& name : {fits, too_long, short_name}) {
+    EXPECT_TRUE((*store)->GetDatabase(name).ok()) << name;
+    EXPECT_TRUE((*store)->DeleteDatabase(name).ok()) << name;
+  }
+  EXPECT_EQ(DbsFiles(dir), std::vector<std::string>{});
   std::filesystem::remove_all(dir);
 }
 
