@@ -275,10 +275,18 @@ Result<std::shared_ptr<store::RemoteCouch>> ConnectExternalStore(const ServeOpti
   Result<std::shared_ptr<store::RemoteCouch>> couch = store::RemoteCouch::Create(client, std::move(options));
   if (!couch.ok()) return Status::InvalidArgument("--store-url: " + couch.status().message());
   for (const char* db : {kQuestionsDb, kEventsDb}) {
-    http::ClientRequest create;
-    create.method = "PUT";
-    create.url = std::string("/") + db;
-    Result<http::ClientResponse> r = (*couch)->Send(std::move(create));
+    // A member of an existing database may read it but not PUT it (CouchDB
+    // answers 401, "not a server admin"): ask first, create only when missing.
+    http::ClientRequest exists;
+    exists.url = std::string("/") + db;
+    Result<http::ClientResponse> r = (*couch)->Send(std::move(exists));
+    if (r.ok() && r->status == 200) continue;
+    if (r.ok() && r->status == 404) {
+      http::ClientRequest create;
+      create.method = "PUT";
+      create.url = std::string("/") + db;
+      r = (*couch)->Send(std::move(create));
+    }
     if (!r.ok()) {
       log::Warn("cli", "the external store cannot be reached; the pipeline and the dashboard will retry",
                 {{"store", (*couch)->url()}, {"error", r.status().message()}});
