@@ -2,13 +2,18 @@
 if(WISP_ASAN AND WISP_TSAN)
   message(FATAL_ERROR "WISP_ASAN and WISP_TSAN cannot be combined")
 endif()
+# WISP_SANITIZER_FLAGS: what a program linked against this tree's libraries
+# needs too (the `cpp` kind compiles actions against the SDK, src/whisk).
+set(WISP_SANITIZER_FLAGS "")
 if(WISP_ASAN)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+  set(WISP_SANITIZER_FLAGS "-fsanitize=address,undefined")
 endif()
 if(WISP_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  set(WISP_SANITIZER_FLAGS "-fsanitize=thread")
 endif()
 if(WISP_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
