@@ -246,9 +246,9 @@ class MemoryLimitTest : public SandboxTest, public ::testing::WithParamInterface
 TEST_P(MemoryLimitTest, NativeActionOverItsMemoryEndsWithTheMemoryError) {
 #if defined(__SANITIZE_ADDRESS__)
   // The probe is built with ASan here, whose shadow memory reserves
-  // terabytes of address space: no address-space limit lets it start. The
-  // plain build runs this test.
-  GTEST_SKIP() << "an ASan-built probe cannot run under an address-space limit";
+  // terabytes of private memory, which RLIMIT_DATA counts: no memory limit
+  // lets it start. The plain build runs this test.
+  GTEST_SKIP() << "an ASan-built probe cannot start under a data-size limit (RLIMIT_DATA)";
 #endif
   auto sandbox = SandboxUnderTest();
   if (GetParam() && !sandbox->active()) GTEST_SKIP() << "no sandbox here: " << sandbox->unavailable_reason();
