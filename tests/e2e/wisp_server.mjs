@@ -11,6 +11,15 @@ export const wispBin = process.env.WISP_BIN || path.resolve(here, '../../build/w
 
 export const ADMIN = { name: 'admin', password: 'e2e-secret' };
 
+// A test that runs an executable built by this tree as an action skips
+// with this reason in a sanitizer build (tests/CMakeLists.txt sets
+// WISP_SANITIZER): the sanitizer's shadow memory counts against the
+// action's memory limit (RLIMIT_DATA), so the child cannot start, and an
+// instrumented binary is several times the size OpenWhisk allows for code.
+export const sanitizedActionsSkip = process.env.WISP_SANITIZER
+  ? `${process.env.WISP_SANITIZER} sanitizer build: its executables cannot run under an action's memory limit`
+  : false;
+
 // Resolves when `check` passes, re-checking the condition until the deadline.
 export async function eventually(check, timeoutMs = 60000) {
   const deadline = Date.now() + timeoutMs;

@@ -244,11 +244,11 @@ class MemoryLimitTest : public SandboxTest, public ::testing::WithParamInterface
 };
 
 TEST_P(MemoryLimitTest, NativeActionOverItsMemoryEndsWithTheMemoryError) {
-#if defined(__SANITIZE_ADDRESS__)
-  // The probe is built with ASan here, whose shadow memory reserves
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The probe is built with ASan or TSan here, whose shadow memory reserves
   // terabytes of private memory, which RLIMIT_DATA counts: no memory limit
   // lets it start. The plain build runs this test.
-  GTEST_SKIP() << "an ASan-built probe cannot start under a data-size limit (RLIMIT_DATA)";
+  GTEST_SKIP() << "a sanitizer-built probe cannot start under a data-size limit (RLIMIT_DATA)";
 #endif
   auto sandbox = SandboxUnderTest();
   if (GetParam() && !sandbox->active()) GTEST_SKIP() << "no sandbox here: " << sandbox->unavailable_reason();
