@@ -6,26 +6,17 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "util/base64.h"
+#include "util/environment.h"
 
 namespace wisp::cli {
 
-namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-}  // namespace
-
 std::string WskProps::DefaultPath() {
-  if (std::string p = Env("WSK_CONFIG_FILE"); !p.empty()) return p;
-  return Env("HOME") + "/.wskprops";
+  if (std::string p = EnvironmentVariable("WSK_CONFIG_FILE"); !p.empty()) return p;
+  return EnvironmentVariable("HOME") + "/.wskprops";
 }
 
 WskProps WskProps::Load(const std::string& path) {
@@ -90,9 +81,9 @@ WskConfig WskConfig::Resolve(const WskGlobals& globals) {
   c.apihost = props.Get("APIHOST");
   c.auth = props.Get("AUTH");
   c.namespace_ = props.Get("NAMESPACE");
-  if (std::string v = Env("WHISK_APIHOST"); !v.empty()) c.apihost = v;
-  if (std::string v = Env("WHISK_AUTH"); !v.empty()) c.auth = v;
-  if (std::string v = Env("WHISK_NAMESPACE"); !v.empty()) c.namespace_ = v;
+  if (std::string v = EnvironmentVariable("WHISK_APIHOST"); !v.empty()) c.apihost = v;
+  if (std::string v = EnvironmentVariable("WHISK_AUTH"); !v.empty()) c.auth = v;
+  if (std::string v = EnvironmentVariable("WHISK_NAMESPACE"); !v.empty()) c.namespace_ = v;
   if (!globals.apihost.empty()) c.apihost = globals.apihost;
   if (!globals.auth.empty()) c.auth = globals.auth;
   if (c.namespace_.empty()) c.namespace_ = "_";

@@ -1,21 +1,16 @@
 #include "apps/stackoverflow/exported_action.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <iostream>
 
 #include "apps/stackoverflow/actions.h"
 #include "apps/stackoverflow/rest_invoke.h"
+#include "util/environment.h"
 #include "util/log.h"
 #include "whisk/sdk/action.h"
 
 namespace wisp::stackoverflow {
 namespace {
-
-std::string Environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
 
 // The actions mark stderr lines with a "stderr:" prefix (BuiltinContext's
 // convention); here each goes to its stream, in order.
@@ -49,7 +44,7 @@ int ServeExportedAction(const std::string& action) {
   // platform's own convention for trusting them is __OW_IGNORE_CERTS.
   http::ClientOptions client_options;
   client_options.user_agent = "wisp-exported-action";
-  client_options.verify_peer = Environment("__OW_IGNORE_CERTS") != "true";
+  client_options.verify_peer = EnvironmentVariable("__OW_IGNORE_CERTS") != "true";
   http::Client client(client_options);
   const PipelineServices services{.store = nullptr,
                                   .invoke_handler = InvokeThroughRestApi(client),
@@ -68,8 +63,8 @@ int ServeExportedAction(const std::string& action) {
       result = Collect(services, args, logs);
     } else if (action == "invoker") {
       // The SDK has set this activation's __OW_* variables.
-      const std::string activation = Environment("__OW_ACTIVATION_ID");
-      result = InvokeHandlers(services, Environment("__OW_NAMESPACE"), activation, args, logs);
+      const std::string activation = EnvironmentVariable("__OW_ACTIVATION_ID");
+      result = InvokeHandlers(services, EnvironmentVariable("__OW_NAMESPACE"), activation, args, logs);
     } else if (action == "storer") {
       result = StoreQuestion(services, args, logs);
     } else {

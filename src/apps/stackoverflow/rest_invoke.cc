@@ -1,18 +1,13 @@
 #include "apps/stackoverflow/rest_invoke.h"
 
-#include <cstdlib>
 #include <string>
 
 #include "http/url.h"
 #include "util/base64.h"
+#include "util/environment.h"
 
 namespace wisp::stackoverflow {
 namespace {
-
-std::string Environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
 
 std::string ActionUrl(std::string host, const whisk::EntityName& handler) {
   if (host.find("://") == std::string::npos) host = "https://" + host;
@@ -27,8 +22,8 @@ std::string ActionUrl(std::string host, const whisk::EntityName& handler) {
 HandlerInvoke InvokeThroughRestApi(http::Client& http) {
   return [&http](const std::string&, const whisk::EntityName& handler, const Json& input,
                  const whisk::InvokeOptions& options) -> Result<whisk::InvokeReply> {
-    const std::string host = Environment("__OW_API_HOST");
-    const std::string key = Environment("__OW_API_KEY");
+    const std::string host = EnvironmentVariable("__OW_API_HOST");
+    const std::string key = EnvironmentVariable("__OW_API_KEY");
     if (host.empty()) return Status::PreconditionFailed("__OW_API_HOST is not set: no OpenWhisk to invoke the handler on");
     if (key.empty()) {
       return Status::PreconditionFailed(
