@@ -205,7 +205,8 @@ std::pair<Response, std::shared_ptr<DeferredResponse>> Response::Deferred() {
   r.deferred = std::make_shared<DeferredResponse>();
   // The handler's end shares one control block of its own, so the server
   // learns when the last copy goes without a completion.
-  std::shared_ptr<DeferredResponse> handle(r.deferred.get(), [state = r.deferred](DeferredResponse* d) { d->Abandon(); });
+  std::shared_ptr<DeferredResponse> handle(r.deferred.get(),
+                                           [state = r.deferred](DeferredResponse* d) { d->Abandon(); });
   return {std::move(r), std::move(handle)};
 }
 

@@ -119,17 +119,20 @@ class BlockingInvokeTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<WispServer> server_;
+  // The callers of the waiting invokes and their replies, joined in TearDown()
+  // whatever the test did.
   std::vector<std::thread> callers_;
+  std::vector<Result<http::ClientResponse>> replies_ =
+      std::vector<Result<http::ClientResponse>>(kWaitingInvokes, Status::Unavailable("not answered"));
 };
 
 TEST_F(BlockingInvokeTest, WaitingInvokesHoldNoWorkerThread) {
   Start([](ServeOptions& o) { o.worker_threads = kWorkers; });
   PutGatedAction("gated");
 
-  std::vector<Result<http::ClientResponse>> replies(kWaitingInvokes, Status::Unavailable("not answered"));
   for (int n = 0; n < kWaitingInvokes; ++n) {
-    callers_.emplace_back([this, n, &replies] {
-      replies[n] = Whisk("POST", "/actions/gated?blocking=true&result=true", json::Dump(Json{{"n", n}}));
+    callers_.emplace_back([this, n] {
+      replies_[n] = Whisk("POST", "/actions/gated?blocking=true&result=true", json::Dump(Json{{"n", n}}));
     });
   }
 
@@ -147,10 +150,10 @@ TEST_F(BlockingInvokeTest, WaitingInvokesHoldNoWorkerThread) {
   Release();
   for (auto& caller : callers_) caller.join();
   for (int n = 0; n < kWaitingInvokes; ++n) {
-    ASSERT_TRUE(replies[n].ok()) << "invoke " << n << ": " << replies[n].status().ToString();
-    EXPECT_EQ(replies[n]->status, 200) << replies[n]->body;
-    EXPECT_EQ(json::Parse(replies[n]->body).value_or(Json()), Json({{"n", n}})) << replies[n]->body;
-    EXPECT_FALSE(replies[n]->headers.GetOr("x-openwhisk-activation-id").empty());
+    ASSERT_TRUE(replies_[n].ok()) << "invoke " << n << ": " << replies_[n].status().ToString();
+    EXPECT_EQ(replies_[n]->status, 200) << replies_[n]->body;
+    EXPECT_EQ(json::Parse(replies_[n]->body).value_or(Json()), Json({{"n", n}})) << replies_[n]->body;
+    EXPECT_FALSE(replies_[n]->headers.GetOr("x-openwhisk-activation-id").empty());
   }
 }
 
@@ -158,10 +161,9 @@ TEST_F(BlockingInvokeTest, WaitingWebActionsHoldNoWorkerThread) {
   Start([](ServeOptions& o) { o.worker_threads = kWorkers; });
   PutGatedAction("gatedweb", Json::array({{{"key", "web-export"}, {"value", true}}}));
 
-  std::vector<Result<http::ClientResponse>> replies(kWaitingInvokes, Status::Unavailable("not answered"));
   for (int n = 0; n < kWaitingInvokes; ++n) {
-    callers_.emplace_back([this, n, &replies] {
-      replies[n] = Whisk("POST", "/api/v1/web/guest/default/gatedweb.json", json::Dump(Json{{"n", n}}));
+    callers_.emplace_back([this, n] {
+      replies_[n] = Whisk("POST", "/api/v1/web/guest/default/gatedweb.json", json::Dump(Json{{"n", n}}));
     });
   }
   EXPECT_TRUE(WaitForAllStarted(10s)) << Started() << " of " << kWaitingInvokes << " activations started";
@@ -175,11 +177,11 @@ TEST_F(BlockingInvokeTest, WaitingWebActionsHoldNoWorkerThread) {
   Release();
   for (auto& caller : callers_) caller.join();
   for (int n = 0; n < kWaitingInvokes; ++n) {
-    ASSERT_TRUE(replies[n].ok()) << "web action " << n << ": " << replies[n].status().ToString();
-    EXPECT_EQ(replies[n]->status, 200) << replies[n]->body;
-    EXPECT_EQ(json::Parse(replies[n]->body).value_or(Json()), Json({{"n", n}})) << replies[n]->body;
-    EXPECT_EQ(replies[n]->headers.GetOr("Access-Control-Allow-Origin"), "*");
-    EXPECT_FALSE(replies[n]->headers.GetOr("x-openwhisk-activation-id").empty());
+    ASSERT_TRUE(replies_[n].ok()) << "web action " << n << ": " << replies_[n].status().ToString();
+    EXPECT_EQ(replies_[n]->status, 200) << replies_[n]->body;
+    EXPECT_EQ(json::Parse(replies_[n]->body).value_or(Json()), Json({{"n", n}})) << replies_[n]->body;
+    EXPECT_EQ(replies_[n]->headers.GetOr("Access-Control-Allow-Origin"), "*");
+    EXPECT_FALSE(replies_[n]->headers.GetOr("x-openwhisk-activation-id").empty());
   }
 }
 
