@@ -849,9 +849,10 @@ void WispServer::Stop() {
   p.replication->Stop();
   p.alarms->Stop();  // no new fires during shutdown
 
-  // Blocking invokes answer 202 at once instead of holding the workers that
-  // server.Stop() joins; then the actionloop processes go, so activations
-  // still queued fail fast instead of holding the controller's shutdown.
+  // Blocking invokes that still wait answer 202 at once, completing their
+  // deferred responses, so server.Stop() need not wait its grace for them;
+  // then the actionloop processes go, so activations still queued fail fast
+  // instead of holding the controller's shutdown.
   p.controller->StopWaiting();
   p.server->Stop();
   p.native_runtime->Shutdown();

@@ -130,6 +130,51 @@ void BodyStream::Detach() {
   room_.notify_all();
 }
 
+DeferredResponse::DeferredResponse() = default;
+DeferredResponse::~DeferredResponse() = default;
+
+bool DeferredResponse::Complete(Response response) {
+  std::lock_guard lock(mu_);
+  if (completed_ || abandoned_ || gone_) return false;
+  completed_ = true;
+  response_ = std::make_unique<Response>(std::move(response));
+  if (wake_) wake_();
+  return true;
+}
+
+void DeferredResponse::Abandon() {
+  std::lock_guard lock(mu_);
+  if (completed_ || gone_) return;
+  abandoned_ = true;
+  if (wake_) wake_();
+}
+
+bool DeferredResponse::client_gone() const {
+  std::lock_guard lock(mu_);
+  return gone_;
+}
+
+DeferredResponse::State DeferredResponse::Take(Response& out) {
+  std::lock_guard lock(mu_);
+  if (abandoned_) return State::kAbandoned;
+  if (!completed_ || !response_) return State::kPending;
+  out = std::move(*response_);
+  response_.reset();
+  return State::kCompleted;
+}
+
+void DeferredResponse::SetWaker(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+}
+
+void DeferredResponse::Detach() {
+  std::lock_guard lock(mu_);
+  gone_ = true;
+  wake_ = nullptr;
+  response_.reset();
+}
+
 Response Response::Json(int status, std::string json_text) {
   Response r;
   r.status = status;
@@ -153,6 +198,16 @@ std::pair<Response, std::shared_ptr<BodyStream>> Response::Streaming(int status,
   r.stream = std::make_shared<BodyStream>();
   auto stream = r.stream;
   return {std::move(r), std::move(stream)};
+}
+
+std::pair<Response, std::shared_ptr<DeferredResponse>> Response::Deferred() {
+  Response r;
+  r.deferred = std::make_shared<DeferredResponse>();
+  // The handler's end shares one control block of its own, so the server
+  // learns when the last copy goes without a completion.
+  std::shared_ptr<DeferredResponse> handle(r.deferred.get(),
+                                           [state = r.deferred](DeferredResponse* d) { d->Abandon(); });
+  return {std::move(r), std::move(handle)};
 }
 
 std::string_view ReasonPhrase(int status) {

@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "util/ids.h"
@@ -93,8 +94,9 @@ struct SessionControl {
   enum Phase { kIdle, kBusy, kStreaming };
   std::atomic<int> phase{kIdle};
   bool alive = true;
+  bool cancelled = false;              // Stop() cancelled this session
   std::function<void()> cancel_io;     // cancels the socket's pending operations
-  net::steady_timer* wake = nullptr;   // the stream-wait timer, while streaming
+  net::steady_timer* wake = nullptr;   // the stream-wait or deferred-wait timer, while waiting
 };
 
 
@@ -184,6 +186,32 @@ Response InvokeHandler(const ListenerOptions& options, const Route& route, Reque
   } catch (...) {
     log::Error("http", "handler threw a non-exception", {{"route", route.pattern}});
   }
+  return options.render_error(500, "internal server error", request);
+}
+
+// AnswerRawRequest()'s wait for a deferred response: on the calling thread,
+// since there is no connection to wait on.
+Response AwaitDeferredHere(const ListenerOptions& options, const Request& request, DeferredResponse& deferred) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool woken = false;  // GUARDED_BY(mu)
+  deferred.SetWaker([&] {
+    std::lock_guard lock(mu);
+    woken = true;
+    cv.notify_all();
+  });
+  Response out;
+  DeferredResponse::State state;
+  for (;;) {
+    state = deferred.Take(out);
+    if (state != DeferredResponse::State::kPending) break;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return woken; });
+    woken = false;
+  }
+  deferred.Detach();
+  if (state == DeferredResponse::State::kCompleted && !out.deferred) return out;
+  log::Error("http", "handler did not complete its deferred response", {{"route", request.route}});
   return options.render_error(500, "internal server error", request);
 }
 
@@ -533,6 +561,7 @@ class Server::Impl {
       if (!busy_too && phase == SessionControl::kBusy) continue;  // it closes after its response
       net::post(entry.executor, [control = entry.control] {
         if (!control->alive) return;
+        control->cancelled = true;
         if (control->wake) control->wake->cancel();
         if (control->cancel_io) control->cancel_io();
       });
@@ -617,6 +646,12 @@ class Server::Impl {
 
       const Route* route = nullptr;
       Response response = co_await Dispatch(l, request, &route);
+      if (response.deferred) {
+        std::optional<Response> completed =
+            co_await AwaitDeferred(l, stream, request, std::move(response.deferred), *control);
+        if (!completed) break;  // the client closed the connection while it waited
+        response = std::move(*completed);
+      }
       response.headers.Set(kRequestIdHeader, request.request_id);
       if (l.options.cors.enabled) l.options.cors.Decorate(request, response);
       const bool keep_alive = client_keep_alive && !response.close && !stopping_;
@@ -669,6 +704,83 @@ class Server::Impl {
           }
         },
         use_awaitable);
+  }
+
+  // Waits, on this connection's IO thread and holding no worker, until the
+  // handler's deferred response is completed, and returns it. Meanwhile it
+  // watches the socket: a client that closes gets nullopt (the connection
+  // ends, and a later completion does nothing). Bytes a client pipelines
+  // behind the request end the watch; they wait in the socket for their
+  // turn. A response abandoned by its handler is the listener's 500; one
+  // still pending when Stop() cancels the session is a 503.
+  template <typename Stream>
+  awaitable<std::optional<Response>> AwaitDeferred(Listener& l, Stream& stream, const Request& request,
+                                                   std::shared_ptr<DeferredResponse> deferred,
+                                                   SessionControl& control) {
+    auto executor = co_await net::this_coro::executor;
+    auto& socket = beast::get_lowest_layer(stream).socket();
+    net::steady_timer wake(executor);  // declared first: destroyed after the cleanup below
+    // What the socket watch reaches; `wake` is null once the wait is over.
+    struct Watch {
+      net::steady_timer* wake = nullptr;
+      bool client_closed = false;
+    };
+    auto watch = std::make_shared<Watch>();
+    struct Cleanup {
+      std::shared_ptr<DeferredResponse> d;
+      std::shared_ptr<Watch> w;
+      SessionControl& c;
+      ~Cleanup() {
+        d->Detach();
+        w->wake = nullptr;
+        c.wake = nullptr;
+      }
+    } cleanup{deferred, watch, control};
+    watch->wake = &wake;
+    control.wake = &wake;
+    deferred->SetWaker([executor, &wake, alive = std::weak_ptr<DeferredResponse>(deferred)] {
+      net::post(executor, [&wake, alive] {
+        // Detach() runs on this thread before `wake` goes away, so a posted
+        // call that finds the response still attached may touch the timer.
+        if (auto d = alive.lock(); d && !d->client_gone()) wake.cancel();
+      });
+    });
+    socket.async_wait(tcp::socket::wait_read, [watch, &socket](const beast::error_code& ec) {
+      if (ec || watch->wake == nullptr) return;  // cancelled, or the wait is over (the socket may be gone)
+      // Readable with nothing to read: the client closed (or reset) it.
+      beast::error_code available_ec;
+      if (socket.available(available_ec) > 0) return;
+      watch->client_closed = true;
+      watch->wake->cancel();
+    });
+
+    std::optional<Response> answer;
+    for (;;) {
+      Response completed;
+      const DeferredResponse::State state = deferred->Take(completed);
+      if (state == DeferredResponse::State::kCompleted && !completed.deferred) {
+        answer = std::move(completed);
+        break;
+      }
+      if (state != DeferredResponse::State::kPending) {
+        log::Error("http", "handler dropped its deferred response or completed it with another",
+                   {{"route", request.route}});
+        answer = l.options.render_error(500, "internal server error", request);
+        break;
+      }
+      if (watch->client_closed) break;
+      if (control.cancelled) {
+        answer = l.options.render_error(503, "server is shutting down", request);
+        answer->close = true;
+        break;
+      }
+      beast::error_code ec;
+      wake.expires_at(net::steady_timer::time_point::max());
+      co_await wake.async_wait(net::redirect_error(use_awaitable, ec));
+    }
+    beast::error_code ec;
+    socket.cancel(ec);  // ends the watch: the socket's only pending operation
+    co_return answer;
   }
 
   template <typename Stream>
@@ -854,7 +966,9 @@ Response AnswerRawRequest(const ListenerOptions& listener, std::string_view byte
   Response answer;
   const Route* route = RouteRequest(options, request, answer);
   if (!route) return finish(std::move(answer));
-  return finish(InvokeHandler(options, *route, request));
+  Response response = InvokeHandler(options, *route, request);
+  if (response.deferred) response = AwaitDeferredHere(options, request, *response.deferred);
+  return finish(std::move(response));
 }
 
 }  // namespace wisp::http

@@ -8,6 +8,11 @@
 //
 // What the server does for every listener:
 //  - keep-alive and pipelining; chunked streaming for Response::stream;
+//  - deferred responses (Response::deferred, http/message.h): the handler
+//    returns at once and its worker is free; the connection waits on its IO
+//    thread for the completion, watching for the client to close, and then
+//    answers as if the handler had returned it (headers, CORS, metrics,
+//    pipelined requests after it in order);
 //    HEAD for every GET, with the GET's headers and no body;
 //  - limits: a header that is too large gets 431 (414 when its request line
 //    alone is over the limit: a URL too long), a body over the limit 413
@@ -113,7 +118,10 @@ class Server {
   uint16_t port(size_t index) const;
 
   // Stops accepting, closes idle connections, lets requests in flight finish
-  // for up to `grace`, then closes the rest and joins every thread. Idempotent.
+  // for up to `grace`, then closes the rest and joins every thread. A
+  // deferred response still pending after `grace` is answered 503 (so
+  // complete or end them first, as `wisp serve` does with the controller's
+  // blocking invokes). Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
   // Connections open right now, across listeners.

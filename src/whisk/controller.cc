@@ -77,14 +77,6 @@ int64_t ResultBytes(const Json& result) { return static_cast<int64_t>(json::Dump
 
 }  // namespace
 
-struct Controller::Pending {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;      // GUARDED_BY(mu)
-  bool released = false;  // GUARDED_BY(mu): the controller stops; answer 202 now
-  Json record;            // GUARDED_BY(mu)
-};
-
 Controller::Controller(store::Store& store, ControllerOptions options, Clock& clock)
     : store_(store), options_(std::move(options)), clock_(clock), api_host_(options_.api_host) {
   if (options_.metrics != nullptr) metrics_ = std::make_unique<ActivationMetrics>(*options_.metrics);
@@ -616,6 +608,25 @@ void Controller::Release(const std::string& ns) {
 
 Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName& name, Json payload,
                                        const InvokeOptions& invoke) {
+  struct Slot {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<InvokeReply> reply;  // GUARDED_BY(mu)
+  };
+  auto slot = std::make_shared<Slot>();
+  WISP_RETURN_IF_ERROR(InvokeAsync(caller, name, std::move(payload), invoke, [slot](InvokeReply reply) {
+    std::lock_guard<std::mutex> lock(slot->mu);
+    slot->reply = std::move(reply);
+    slot->cv.notify_all();
+  }));
+  // InvokeAsync() answers every invoke it started: by the wait's deadline at the latest.
+  std::unique_lock<std::mutex> lock(slot->mu);
+  slot->cv.wait(lock, [&] { return slot->reply.has_value(); });
+  return std::move(*slot->reply);
+}
+
+Status Controller::InvokeAsync(const Identity& caller, const EntityName& name, Json payload,
+                               const InvokeOptions& invoke, InvokeDone done) {
   WISP_ASSIGN_OR_RETURN(ResolvedAction action, ResolveAction(caller, name));
   if (!payload.is_object() && !payload.is_array()) return Malformed("the body must be a JSON object");
   if (KeyValueIsTrue(FieldOf(*action.doc, "annotations"), "final") && payload.is_object()) {
@@ -646,21 +657,26 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
       if (--outstanding_ == 0) outstanding_cv_.notify_all();
     }
     Answer(RedactorFor(action, payload).RedactRecord(record), invoke.result_only, reply);
-    return reply;
+    done(std::move(reply));
+    return Status::Ok();
   }
-  auto pending = std::make_shared<Pending>();
-  const SecretRedactor redactor = RedactorFor(action, payload);
+  reply.body = {{"activationId", reply.activation_id}};
+  // A blocking invoke's answer: from the record when it comes in time, else
+  // the 202 above.
+  std::shared_ptr<BlockingWaits::Wait> wait;
+  if (invoke.blocking) {
+    wait = waits_.Create([reply, done, result_only = invoke.result_only,
+                          redactor = RedactorFor(action, payload)](const Json* record) mutable {
+      if (record != nullptr) Answer(redactor.RedactRecord(*record), result_only, reply);
+      done(std::move(reply));
+    });
+  }
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
-               lineage, received, pending] {
+               lineage, received, wait] {
     size_t budget = options_.sequence_max_length;
     Json record = Execute(caller, action, payload, id, lineage, received, budget, 0);
     Release(caller.namespace_name);
-    {
-      std::lock_guard<std::mutex> lock(pending->mu);
-      pending->record = std::move(record);
-      pending->done = true;
-      pending->cv.notify_all();
-    }
+    if (wait) waits_.Finish(wait, record);
     std::lock_guard<std::mutex> lock(outstanding_mu_);
     if (--outstanding_ == 0) outstanding_cv_.notify_all();
   };
@@ -669,32 +685,18 @@ Result<InvokeReply> Controller::Invoke(const Identity& caller, const EntityName&
     ++outstanding_;
   }
   if (!pool_->Submit(std::move(task))) {
+    if (wait) waits_.Discard(wait);
     Release(caller.namespace_name);
     std::lock_guard<std::mutex> lock(outstanding_mu_);
     --outstanding_;
     return Status::Unavailable("The server is shutting down.");
   }
-  reply.body = {{"activationId", reply.activation_id}};
-  if (!invoke.blocking) return reply;
-
-  {
-    std::lock_guard<std::mutex> lock(waiting_mu_);
-    if (stop_waiting_) return reply;
-    waiting_.push_back(pending);
+  if (wait) {
+    waits_.Arm(wait, std::chrono::steady_clock::now() + invoke.wait);
+  } else {
+    done(std::move(reply));
   }
-  std::unique_lock<std::mutex> lock(pending->mu);
-  pending->cv.wait_for(lock, invoke.wait, [&] { return pending->done || pending->released; });
-  const bool done = pending->done;
-  // StopWaiting() takes waiting_mu_ before a pending's mu: never the reverse.
-  lock.unlock();
-  {
-    std::lock_guard<std::mutex> waiting_lock(waiting_mu_);
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), pending), waiting_.end());
-  }
-  if (!done) return reply;
-  lock.lock();
-  Answer(redactor.RedactRecord(pending->record), invoke.result_only, reply);
-  return reply;
+  return Status::Ok();
 }
 
 void Controller::Answer(const Json& record, bool result_only, InvokeReply& reply) {
@@ -936,15 +938,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
   return record;
 }
 
-void Controller::StopWaiting() {
-  std::lock_guard<std::mutex> lock(waiting_mu_);
-  stop_waiting_ = true;
-  for (const std::shared_ptr<Pending>& pending : waiting_) {
-    std::lock_guard<std::mutex> pending_lock(pending->mu);
-    pending->released = true;
-    pending->cv.notify_all();
-  }
-}
+void Controller::StopWaiting() { waits_.StopAll(); }
 
 void Controller::Drain() {
   {

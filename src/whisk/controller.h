@@ -14,9 +14,11 @@
 //
 // Invocations run on the controller's own thread pool, except a blocking
 // invoke of a built-in action, which runs on the caller's thread. A blocking
-// invoke waits for its activation up to the blocking wait; the record is
-// handed to the ActivationStore (written behind, readable at once) before the
-// waiter wakes, so it can be read as soon as the invoke returns.
+// invoke waits for its activation up to the blocking wait, without holding a
+// thread (InvokeAsync(), blocking_waits.h): its answer is produced on the
+// thread that stores the record, or on the deadline thread (202). The record
+// is handed to the ActivationStore (written behind, readable at once) before
+// the answer, so it can be read as soon as the invoke has answered.
 // Actions of kind `builtin` and `native` run on the ActionRuntime registered
 // for that kind; `sequence` actions run here, one component after another.
 //
@@ -46,6 +48,7 @@
 #include "whisk/activation.h"
 #include "whisk/activation_metrics.h"
 #include "whisk/activation_sweeper.h"
+#include "whisk/blocking_waits.h"
 #include "whisk/entity.h"
 #include "whisk/identity.h"
 #include "whisk/traces.h"
@@ -110,6 +113,9 @@ struct InvokeReply {
   std::string activation_id;
 };
 
+// Where an invoke's reply goes (InvokeAsync()).
+using InvokeDone = std::function<void(InvokeReply reply)>;
+
 // An action as an invoke or GET finds it: through its package, or a binding.
 struct ResolvedAction {
   EntityName name;                  // where the action document lives
@@ -168,6 +174,18 @@ class Controller {
   Result<Json> ListActions(const Identity& caller, const std::string& ns, const std::string& package,
                            const ListOptions& list);
   // POST: `payload` is the invoke body (an object, or an array passed whole).
+  // The reply goes to `done`, exactly once: before this returns for a
+  // non-blocking invoke and for a blocking invoke of a built-in action (which
+  // runs here); else, for a blocking invoke, when the activation's record is
+  // stored (200, 502, 500), when `invoke.wait` passes or at StopWaiting()
+  // (202 {activationId}), on the thread that does so. Nothing waits on the
+  // calling thread meanwhile. An error Status (the invoke did not start:
+  // 400, 403, 404, 429, 503...) means `done` is never called.
+  Status InvokeAsync(const Identity& caller, const EntityName& name, Json payload, const InvokeOptions& invoke,
+                     InvokeDone done);
+  // InvokeAsync(), waiting on the calling thread for the reply: for callers
+  // that are not HTTP handlers (trigger rules, built-in actions that invoke
+  // actions in-process).
   Result<InvokeReply> Invoke(const Identity& caller, const EntityName& name, Json payload, const InvokeOptions& invoke);
   Result<ResolvedAction> ResolveAction(const Identity& caller, const EntityName& name);
 
@@ -225,7 +243,8 @@ class Controller {
   void Drain();
 
   // Shutdown, step one: blocking invokes that still wait answer 202 at once
-  // (their activations go on), so the server's workers are free to stop.
+  // (their activations go on), so the server's deferred responses end and
+  // it can stop; later blocking invokes answer 202 as soon as they start.
   void StopWaiting();
 
  private:
@@ -252,7 +271,6 @@ class Controller {
     Counter* throttled_by_rate = nullptr;
     Counter* throttled_by_concurrency = nullptr;
   };
-  struct Pending;
 
   // The namespace a path segment names for `caller` ("_" is the caller's).
   static std::string Resolve(const Identity& caller, const std::string& ns) {
@@ -341,9 +359,8 @@ class Controller {
   std::unique_ptr<ActivationMetrics> metrics_;  // null without options_.metrics
   std::unique_ptr<ActivationSweeper> sweeper_;  // when activation_retention is set
 
-  std::mutex waiting_mu_;
-  bool stop_waiting_ = false;                      // GUARDED_BY(waiting_mu_)
-  std::vector<std::shared_ptr<Pending>> waiting_;  // GUARDED_BY(waiting_mu_): blocking invokes waiting
+  // Blocking invokes waiting for their activation, with one deadline thread.
+  BlockingWaits waits_;
 
   std::mutex outstanding_mu_;
   std::condition_variable outstanding_cv_;

@@ -322,6 +322,32 @@ Response TranscodeWebResult(const Json& result, WebExtension extension, const st
 
 namespace {
 
+// The answer to a web action's invoke: its result transcoded for
+// `extension`, or OpenWhisk's error for an activation that failed or is not
+// ready (202), with the activation id.
+Response WebReply(const InvokeReply& reply, WebExtension extension, const std::string& ow_path,
+                  const Request& request) {
+  Response response;
+  if (reply.status == 202) {
+    response = Error(202, kWebNotReadyText, request);
+  } else {
+    // The reply is the activation, or the bare result when it is an array.
+    const Json& body = reply.body;
+    const Json outcome = body.is_array() ? Json::object() : body.value("response", Json::object());
+    const std::string status = json::GetString(outcome, "status", reply.status == 200 ? "success" : "");
+    const Json result = body.is_array() ? body : outcome.value("result", Json::object());
+    if (status == "success") {
+      response = TranscodeWebResult(result, extension, ow_path, request);
+    } else if (status == "application error") {
+      response = TranscodeWebResult(result.value("error", Json::object()), extension, ow_path, request);
+    } else {
+      response = Error(400, kWebActionErrorText, request);
+    }
+  }
+  response.headers.Set("x-openwhisk-activation-id", reply.activation_id);
+  return response;
+}
+
 // One web request, from the URL to the answer.
 Response ServeWeb(Controller& controller, const Identities& identities, Request& request) {
   const std::string& ns = request.Param("ns");
@@ -398,28 +424,22 @@ Response ServeWeb(Controller& controller, const Identities& identities, Request&
   invoke.blocking = true;
   invoke.trace_id = request.request_id;
   invoke.wait = controller.options().max_blocking_wait;
-  Result<InvokeReply> reply = controller.Invoke(*owner, name, std::move(*args), invoke);
-  if (!reply.ok()) return finish(ErrorResponse(reply.status(), request));
-
-  Response response;
-  if (reply->status == 202) {
-    response = Error(202, kWebNotReadyText, request);
-  } else {
-    // The reply is the activation, or the bare result when it is an array.
-    const Json& body = reply->body;
-    const Json outcome = body.is_array() ? Json::object() : body.value("response", Json::object());
-    const std::string status = json::GetString(outcome, "status", reply->status == 200 ? "success" : "");
-    const Json result = body.is_array() ? body : outcome.value("result", Json::object());
-    if (status == "success") {
-      response = TranscodeWebResult(result, extension, ow_path, request);
-    } else if (status == "application error") {
-      response = TranscodeWebResult(result.value("error", Json::object()), extension, ow_path, request);
-    } else {
-      response = Error(400, kWebActionErrorText, request);
-    }
-  }
-  response.headers.Set("x-openwhisk-activation-id", reply->activation_id);
-  return finish(std::move(response));
+  // The answer is made when the activation ends, on that thread, so this
+  // worker does not wait for it; it reads a copy of the request (bar the
+  // body, already in the arguments), since the connection's own may be gone.
+  std::string body = std::move(request.body);
+  auto kept = std::make_shared<const Request>(request);
+  request.body = std::move(body);
+  auto [response, deferred] = Response::Deferred();
+  const Status started = controller.InvokeAsync(
+      *owner, name, std::move(*args), invoke,
+      [deferred = deferred, kept, extension = extension, ow_path, custom_options](InvokeReply reply) {
+        Response answer = WebReply(reply, extension, ow_path, *kept);
+        if (!custom_options) AddWebCorsHeaders(*kept, answer);
+        deferred->Complete(std::move(answer));
+      });
+  if (!started.ok()) return finish(ErrorResponse(started, request));
+  return std::move(response);
 }
 
 }  // namespace

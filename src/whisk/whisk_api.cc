@@ -236,11 +236,17 @@ void AddWhiskRoutes(http::Router& router, Controller& controller, const Identiti
                 }
                 Result<Json> payload = Body(r);
                 if (!payload.ok()) return ErrorResponse(payload.status(), r);
-                Result<InvokeReply> reply = c->Invoke(caller, *name, std::move(*payload), invoke);
-                if (!reply.ok()) return ErrorResponse(reply.status(), r);
-                Response response = JsonReply(reply->status, reply->body);
-                response.headers.Set("x-openwhisk-activation-id", reply->activation_id);
-                return response;
+                // A blocking invoke is answered when its activation ends,
+                // from that thread: this worker does not wait for it.
+                auto [response, deferred] = Response::Deferred();
+                const Status started =
+                    c->InvokeAsync(caller, *name, std::move(*payload), invoke, [deferred = deferred](InvokeReply reply) {
+                      Response answer = JsonReply(reply.status, reply.body);
+                      answer.headers.Set("x-openwhisk-activation-id", reply.activation_id);
+                      deferred->Complete(std::move(answer));
+                    });
+                if (!started.ok()) return ErrorResponse(started, r);
+                return std::move(response);
               }));
 
   // --- packages ---

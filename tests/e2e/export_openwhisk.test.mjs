@@ -53,11 +53,11 @@ before(async () => {
   await run(wispBin, ['export', 'openwhisk', '-o', bundle, '--cron', CRON]);
   // Three searches every few seconds, and a handler activation per
   // question. Each exported invoker waits on up to 8 blocking invokes
-  // through the REST API, and each wait holds a worker thread, which the
-  // storers' calls to the CouchDB API need too: more workers than waits.
+  // through the REST API; a waiting invoke holds no worker thread, so the
+  // default workers serve the storers' calls to the CouchDB API meanwhile.
   server = await startWisp({
     extraArgs: ['--guest-key', GUEST, '--invocations-per-minute', '100000', '--fires-per-minute', '100000',
-      '--concurrent-invocations', '1000', '--worker-threads', '64'],
+      '--concurrent-invocations', '1000'],
   });
   ow = openwhisk({ apihost: `http://127.0.0.1:${server.ports.api}`, api_key: GUEST });
 });

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -414,6 +415,52 @@ TEST_F(ControllerTest, StopWaitingAnswersBlockedInvokes202) {
   gate.Open();
   controller_->Drain();
   EXPECT_EQ(Record(reply->activation_id)["response"]["statusCode"], 0);
+}
+
+TEST_F(ControllerTest, InvokeAsyncReturnsAtOnceAndAnswersWhenTheActivationEnds) {
+  PutNative("slow");
+  Gate gate;
+  native_.script = [&gate](const ActionCode&, const RunRequest&) {
+    gate.Wait();
+    RunOutcome outcome;
+    outcome.result = {{"done", true}};
+    return outcome;
+  };
+  std::mutex mu;
+  std::condition_variable answered;
+  std::optional<InvokeReply> reply;  // GUARDED_BY(mu)
+  InvokeOptions options;
+  options.blocking = true;
+  options.result_only = true;
+  // Returns while the activation is held: nothing waits on this thread.
+  ASSERT_TRUE(controller_
+                  ->InvokeAsync(guest_, *ParseFullyQualifiedName("/_/slow", "guest"), Json::object(), options,
+                                [&](InvokeReply r) {
+                                  std::lock_guard<std::mutex> lock(mu);
+                                  reply = std::move(r);
+                                  answered.notify_all();
+                                })
+                  .ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_FALSE(reply.has_value());
+  }
+  gate.Open();
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(answered.wait_for(lock, 10s, [&] { return reply.has_value(); }));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, Json({{"done", true}}));
+  EXPECT_EQ(Record(reply->activation_id)["response"]["result"], Json({{"done", true}}));
+}
+
+TEST_F(ControllerTest, InvokeAsyncThatCannotStartNeverAnswers) {
+  bool answered = false;
+  InvokeOptions options;
+  options.blocking = true;
+  const Status started = controller_->InvokeAsync(guest_, *ParseFullyQualifiedName("/_/missing", "guest"),
+                                                  Json::object(), options, [&](InvokeReply) { answered = true; });
+  EXPECT_TRUE(started.IsNotFound()) << started.ToString();
+  EXPECT_FALSE(answered);
 }
 
 TEST_F(ControllerTest, ConcurrentInvocationsAreThrottled) {
