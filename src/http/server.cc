@@ -717,6 +717,24 @@ class Server::Impl {
   awaitable<std::optional<Response>> AwaitDeferred(Listener& l, Stream& stream, const Request& request,
                                                    std::shared_ptr<DeferredResponse> deferred,
                                                    SessionControl& control) {
+    // What the response settled as, or nullopt while it is pending.
+    auto settled = [&](DeferredResponse::State state, Response& completed) -> std::optional<Response> {
+      if (state == DeferredResponse::State::kPending) return std::nullopt;
+      if (state == DeferredResponse::State::kCompleted && !completed.deferred) return std::move(completed);
+      log::Error("http", "handler dropped its deferred response or completed it with another",
+                 {{"route", request.route}});
+      return l.options.render_error(500, "internal server error", request);
+    };
+    // Completed before the handler returned (a non-blocking invoke): no
+    // socket watch and no timer, so the common case costs nothing more.
+    {
+      Response completed;
+      std::optional<Response> ready = settled(deferred->Take(completed), completed);
+      if (ready) {
+        deferred->Detach();
+        co_return ready;
+      }
+    }
     auto executor = co_await net::this_coro::executor;
     auto& socket = beast::get_lowest_layer(stream).socket();
     net::steady_timer wake(executor);  // declared first: destroyed after the cleanup below
@@ -757,17 +775,8 @@ class Server::Impl {
     std::optional<Response> answer;
     for (;;) {
       Response completed;
-      const DeferredResponse::State state = deferred->Take(completed);
-      if (state == DeferredResponse::State::kCompleted && !completed.deferred) {
-        answer = std::move(completed);
-        break;
-      }
-      if (state != DeferredResponse::State::kPending) {
-        log::Error("http", "handler dropped its deferred response or completed it with another",
-                   {{"route", request.route}});
-        answer = l.options.render_error(500, "internal server error", request);
-        break;
-      }
+      answer = settled(deferred->Take(completed), completed);
+      if (answer) break;
       if (watch->client_closed) break;
       if (control.cancelled) {
         answer = l.options.render_error(503, "server is shutting down", request);
