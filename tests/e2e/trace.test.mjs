@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import openwhisk from 'openwhisk';
-import { ADMIN, startWisp } from './wisp_server.mjs';
+import { ADMIN, eventually, startWisp } from './wisp_server.mjs';
 
 const GUEST = '5e1c9a7b-3d2f-4c6e-8a9b-1c2d3e4f5a6b:' + 't'.repeat(64);
 const require = createRequire(import.meta.url);
@@ -75,13 +75,17 @@ async function invoke(name, requestId) {
 }
 
 // The stored record's trace_id, which the API does not show, read as the
-// CouchDB admin reads the system database.
+// CouchDB admin reads the system database. Records are written behind
+// (src/whisk/activation.h): the API reads one at once, but the CouchDB port
+// sees it once the writer thread has committed it, so this waits for that.
 async function storedTraceId(activationId) {
-  const res = await fetch(`${server.couchUrl}/whisk_local_activations/${encodeURIComponent('guest/' + activationId)}`, {
-    headers: { Authorization: 'Basic ' + Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64') },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).trace_id;
+  return eventually(async () => {
+    const res = await fetch(`${server.couchUrl}/whisk_local_activations/${encodeURIComponent('guest/' + activationId)}`, {
+      headers: { Authorization: 'Basic ' + Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64') },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()).trace_id;
+  }, 10000);
 }
 
 test('every component of a sequence gets the request id as its transaction id', async () => {
