@@ -32,10 +32,15 @@ asan: setup
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
+# Every process the tests start (servers included, whose exit status no test
+# reads) writes its ThreadSanitizer reports to build-tsan/reports: any file
+# there fails the target.
 tsan: setup
 	@tools/configure.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISP_TSAN=ON
 	cmake --build build-tsan -j $(JOBS)
-	ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
+	rm -rf build-tsan/reports && mkdir -p build-tsan/reports
+	TSAN_OPTIONS=log_path=$(CURDIR)/build-tsan/reports/tsan ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
+	@if [ -n "$$(ls build-tsan/reports)" ]; then grep -h '^SUMMARY' build-tsan/reports/*; exit 1; fi
 
 # Runs every libFuzzer target for FUZZ_SECONDS each (clang-14).
 fuzz: setup
