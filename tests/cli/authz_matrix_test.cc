@@ -21,6 +21,7 @@
 #include "http/client.h"
 #include "http/router.h"
 #include "json/json.h"
+#include "testing/serve_options.h"
 #include "testing/temp_dir.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -287,17 +288,10 @@ class AuthorizationMatrix : public ::testing::Test {
   static constexpr char kAdminPassword[] = "matrix-admin";
 
   static void SetUpTestSuite() {
-    log::Options quiet;
-    quiet.level = log::Level::kOff;
-    ASSERT_TRUE(log::Configure(quiet).ok());
+    ASSERT_TRUE(testing::SilenceLogs().ok());
     dir_ = new testing::TempDir();
-    ServeOptions o;
-    o.data_dir = dir_->path() + "/data";
-    o.api_port = 0;
-    o.couch_port = 0;
-    o.admin = std::string("admin:") + kAdminPassword;
+    ServeOptions o = testing::LoopbackServeOptions(dir_->path() + "/data", std::string("admin:") + kAdminPassword);
     o.dev = true;  // the well-known guest and whisk.system keys
-    o.stem_cells = "nodejs:20=0,python:3=0";
     o.invocations_per_minute = 100'000;
     o.concurrent_invocations = 1'000;
     Result<std::unique_ptr<WispServer>> server = WispServer::Start(o);

@@ -16,6 +16,7 @@
 #include "cli/serve_command.h"
 #include "http/client.h"
 #include "json/json.h"
+#include "testing/serve_options.h"
 #include "testing/temp_dir.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -34,9 +35,7 @@ constexpr int kWaitingInvokes = 8;
 class BlockingInvokeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    log::Options quiet;
-    quiet.level = log::Level::kOff;
-    ASSERT_TRUE(log::Configure(quiet).ok());
+    ASSERT_TRUE(testing::SilenceLogs().ok());
   }
 
   void TearDown() override {
@@ -48,13 +47,8 @@ class BlockingInvokeTest : public ::testing::Test {
   }
 
   void Start(const std::function<void(ServeOptions&)>& configure = {}) {
-    ServeOptions o;
-    o.data_dir = dir_.path() + "/data";
-    o.api_port = 0;
-    o.couch_port = 0;
-    o.admin = kAdmin;
+    ServeOptions o = testing::LoopbackServeOptions(dir_.path() + "/data", kAdmin);
     o.dev = true;  // the well-known guest key
-    o.stem_cells = "nodejs:20=0,python:3=0";
     // The gate files live in this test's directory, which a sandboxed action
     // cannot see.
     o.sandbox = "off";

@@ -13,6 +13,7 @@
 #include "cli/serve_command.h"
 #include "http/client.h"
 #include "json/json.h"
+#include "testing/serve_options.h"
 #include "testing/temp_dir.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -25,18 +26,11 @@ constexpr char kRemoteAdmin[] = "admin:remote-admin";
 class ExternalStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    log::Options quiet;
-    quiet.level = log::Level::kOff;
-    ASSERT_TRUE(log::Configure(quiet).ok());
+    ASSERT_TRUE(testing::SilenceLogs().ok());
   }
 
   void SetUp() override {
-    ServeOptions o;
-    o.data_dir = dir_.path() + "/remote";
-    o.api_port = 0;
-    o.couch_port = 0;
-    o.admin = kRemoteAdmin;
-    o.stem_cells = "nodejs:20=0,python:3=0";
+    ServeOptions o = testing::LoopbackServeOptions(dir_.path() + "/remote", kRemoteAdmin);
     Result<std::unique_ptr<WispServer>> remote = WispServer::Start(o);
     ASSERT_TRUE(remote.ok()) << remote.status().ToString();
     remote_ = std::move(*remote);
@@ -58,12 +52,7 @@ class ExternalStoreTest : public ::testing::Test {
     const std::string secret = dir_.path() + "/secret-" + password;
     std::ofstream(secret) << password << "\n";
     chmod(secret.c_str(), 0600);
-    ServeOptions o;
-    o.data_dir = dir_.path() + "/local-" + password;
-    o.api_port = 0;
-    o.couch_port = 0;
-    o.admin = "admin:local-admin";
-    o.stem_cells = "nodejs:20=0,python:3=0";
+    ServeOptions o = testing::LoopbackServeOptions(dir_.path() + "/local-" + password, "admin:local-admin");
     o.store_url = remote_->couch_url();
     o.store_auth = "basic";
     o.store_user = "pipeline";

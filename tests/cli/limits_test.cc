@@ -13,6 +13,7 @@
 #include "http/client.h"
 #include "json/json.h"
 #include "testing/raw_socket.h"
+#include "testing/serve_options.h"
 #include "testing/temp_dir.h"
 #include "testing/tls_cert.h"
 #include "util/base64.h"
@@ -32,20 +33,13 @@ uint16_t PortOf(const std::string& url) { return static_cast<uint16_t>(std::stoi
 class LimitsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    log::Options quiet;
-    quiet.level = log::Level::kOff;
-    ASSERT_TRUE(log::Configure(quiet).ok());
+    ASSERT_TRUE(testing::SilenceLogs().ok());
   }
 
   // Starts the server with the defaults of `wisp serve`, changed by `configure`.
   void Start(const std::function<void(ServeOptions&)>& configure = {}) {
-    ServeOptions o;
-    o.data_dir = dir_.path() + "/data";
-    o.api_port = 0;
-    o.couch_port = 0;
-    o.admin = kAdmin;
+    ServeOptions o = testing::LoopbackServeOptions(dir_.path() + "/data", kAdmin);
     o.dev = true;  // the well-known guest key
-    o.stem_cells = "nodejs:20=0,python:3=0";
     if (configure) configure(o);
     Result<std::unique_ptr<WispServer>> server = WispServer::Start(o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
