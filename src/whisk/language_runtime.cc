@@ -118,7 +118,14 @@ Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(const s
   WISP_ASSIGN_OR_RETURN(auto counts, ParseStemCells(stem_cells));
   std::vector<std::string> interpreter_env;
   std::vector<std::string> read_only;
-  if (!code_root.empty()) read_only.push_back(code_root);
+  if (!code_root.empty()) {
+    // It must exist before the first stem cell's sandbox binds it; the
+    // runtime later empties it but never removes it (NativeRuntime::Create).
+    std::error_code ec;
+    std::filesystem::create_directories(code_root, ec);
+    if (ec) return Status::IoError("cannot create " + code_root + ": " + ec.message());
+    read_only.push_back(code_root);
+  }
   for (const char* name : {"NODE_PATH", "PYTHONPATH"}) {
     const char* value = std::getenv(name);
     if (value == nullptr) continue;

@@ -146,8 +146,8 @@ Result<std::map<std::string, int>> ParseStemCells(std::string_view text);
 // interpreters inherit wisp's NODE_PATH and PYTHONPATH, which is how an
 // operator gives every action a library (docs/runtimes.md); a sandbox shows
 // those paths read-only. With a `sandbox`, launchers run in it and see
-// `code_root` (NativeRuntime::CodeRoot()); stem cells get `network`. A
-// result line longer than `max_result_bytes` is refused (Spec::max_result_bytes).
+// `code_root` (NativeRuntime::CodeRoot()), which is created here, before
+// any stem cell starts; stem cells get `network`. A result line longer than `max_result_bytes` is refused (Spec::max_result_bytes).
 Result<std::map<std::string, std::shared_ptr<Language>>> CreateLanguages(
     const std::string& stem_cells, const std::string& launcher_dir, std::shared_ptr<const Sandbox> sandbox = nullptr,
     const std::string& code_root = "", bool network = true, size_t max_result_bytes = 1024 * 1024);

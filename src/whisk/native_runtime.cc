@@ -129,6 +129,18 @@ void RemoveTree(const std::string& dir) {
   fs::remove_all(dir, ec);
 }
 
+// Empties `dir` but keeps the directory itself: a stem cell's sandbox may
+// already bind it (CreateLanguages() makes it first), and a bind mount of a
+// removed directory would show the launcher an empty, dead tree.
+void RemoveContents(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  std::vector<std::string> entries;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) entries.push_back(entry.path().string());
+  for (const std::string& entry : entries) RemoveTree(entry);
+}
+
 // Whether a process that ended during an activation ran out of memory: it
 // was killed by SIGKILL that wisp did not send (the OOM killer), or exited
 // with 137 (what bwrap reports for that, and what wisp's launchers and the
@@ -295,8 +307,10 @@ Result<std::unique_ptr<NativeRuntime>> NativeRuntime::Create(Options options) {
   options.scratch_dir = fs::absolute(options.scratch_dir, ec).string();
   if (ec) return Status::IoError("cannot resolve " + options.scratch_dir + ": " + ec.message());
   fs::permissions(options.scratch_dir, fs::perms::owner_all, ec);
-  // Code installed by an earlier run of wisp (a crash leaves it) is not used again.
-  std::vector<std::string> leftovers = {CodeRoot(options.scratch_dir)};
+  // Code installed by an earlier run of wisp (a crash leaves it) is not used
+  // again. The root itself stays: stem cells may already have bound it.
+  RemoveContents(CodeRoot(options.scratch_dir));
+  std::vector<std::string> leftovers;
   for (const auto& entry : fs::directory_iterator(options.scratch_dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.starts_with(kOldInstallDirPrefix) || name.starts_with(kOldPoolDirPrefix)) {

@@ -5,7 +5,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -308,6 +311,38 @@ TEST(ParseStemCells, AcceptsKindsAndRejectsTheRest) {
   EXPECT_FALSE(ParseStemCells("nodejs:20").ok());
   EXPECT_FALSE(ParseStemCells("nodejs:20=-1").ok());
   EXPECT_FALSE(ParseStemCells("nodejs:20=x").ok());
+}
+
+// A sandboxed stem cell binds the code root when it starts, which may be
+// before the runtime exists: the root must be there already, and the
+// runtime must not replace it (a bind of a removed directory is a dead tree,
+// and bwrap refuses a missing one: "Can't find source path").
+TEST(CodeRoot, ExistsOnceTheLanguagesAreCreated) {
+  testing::TempDir dir;
+  const std::string code_root = NativeRuntime::CodeRoot(dir.path() + "/native");
+  Result<std::map<std::string, std::shared_ptr<Language>>> languages =
+      CreateLanguages("", dir.path() + "/launchers", nullptr, code_root);
+  ASSERT_TRUE(languages.ok()) << languages.status().ToString();
+  EXPECT_TRUE(std::filesystem::is_directory(code_root));
+}
+
+TEST(CodeRoot, RuntimeEmptiesALeftoverRootWithoutReplacingIt) {
+  testing::TempDir dir;
+  const std::string scratch = dir.path() + "/native";
+  const std::string code_root = NativeRuntime::CodeRoot(scratch);
+  std::filesystem::create_directories(code_root + "/leftover/deep");
+  // What a stem cell's bind mount holds: this directory, not its path.
+  const int held = open(code_root.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(held, 0);
+  NativeRuntime::Options options;
+  options.scratch_dir = scratch;
+  auto runtime = NativeRuntime::Create(options);
+  ASSERT_TRUE(runtime.ok()) << runtime.status().ToString();
+  struct stat st {};
+  ASSERT_EQ(fstat(held, &st), 0);
+  close(held);
+  EXPECT_GT(st.st_nlink, 0u) << "the code root was removed while something held it";
+  EXPECT_FALSE(std::filesystem::exists(code_root + "/leftover"));
 }
 
 }  // namespace
