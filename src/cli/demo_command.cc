@@ -222,7 +222,12 @@ int RunDemo(const DemoOptions& o) {
 
   const int signal = WaitForTerminationSignal(signals);
   log::Info("cli", "demo shutting down", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
-  (*server)->Stop();  // no more fires, so no more calls to the simulators
+  // Stop() ends the fires, but a poll already under way goes on in the
+  // invoker pool until the controller goes, and its collectors and notifiers
+  // call the simulators: against stopped ones each would sleep through its
+  // retries (15 s a notifier). So the server goes, draining that work, first.
+  (*server)->Stop();
+  server->reset();
   if (slack) slack->Stop();
   if (stackexchange) stackexchange->Stop();
   std::printf("wisp demo stopped.\n");

@@ -688,7 +688,7 @@ Status Controller::InvokeAsync(const Identity& caller, const EntityName& name, J
     if (wait) waits_.Discard(wait);
     Release(caller.namespace_name);
     std::lock_guard<std::mutex> lock(outstanding_mu_);
-    --outstanding_;
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
     return Status::Unavailable("The server is shutting down.");
   }
   if (wait) {
@@ -1327,7 +1327,7 @@ Result<std::optional<std::string>> Controller::FireTrigger(const Identity& calle
   }
   if (!pool_->Submit(std::move(task))) {
     std::lock_guard<std::mutex> lock(outstanding_mu_);
-    --outstanding_;
+    if (--outstanding_ == 0) outstanding_cv_.notify_all();
     return Status::Unavailable("The server is shutting down.");
   }
   return std::optional<std::string>(id);
