@@ -39,8 +39,19 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
-using net::awaitable;
-using net::use_awaitable;
+
+// Every connection lives on one io_context's thread, so its sockets, timers
+// and coroutines name that context's executor type rather than the
+// type-erased any_io_executor, whose copies and calls took a tenth of the
+// CPU of a small request.
+using Executor = net::io_context::executor_type;
+template <typename T>
+using awaitable = net::awaitable<T, Executor>;
+constexpr net::use_awaitable_t<Executor> use_awaitable;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>, Executor>;
 
 namespace {
 
@@ -96,7 +107,7 @@ struct SessionControl {
   bool alive = true;
   bool cancelled = false;              // Stop() cancelled this session
   std::function<void()> cancel_io;     // cancels the socket's pending operations
-  net::steady_timer* wake = nullptr;   // the stream-wait or deferred-wait timer, while waiting
+  Timer* wake = nullptr;               // the stream-wait or deferred-wait timer, while waiting
 };
 
 
@@ -110,6 +121,51 @@ void FillFromHeader(const Header& header, Request& request) {
   for (const auto& field : header) request.headers.Add(View(field.name_string()), View(field.value()));
   const std::string_view incoming_id = View(header[kRequestIdHeader]);
   request.request_id = SaneRequestId(incoming_id) ? std::string(incoming_id) : NewId();
+}
+
+// Whether a handler's header is one the server writes itself.
+bool IsFramingHeader(std::string_view name) {
+  return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+         EqualsIgnoreCase(name, "Transfer-Encoding");
+}
+
+// Appends `text` with CR, LF and NUL replaced by spaces: a header value from
+// a handler (a web action's, say) can never start another field or response.
+void AppendFieldText(std::string& out, std::string_view text) {
+  const size_t start = out.size();
+  out += text;
+  if (text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) return;
+  for (size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n' || out[i] == '\0') out[i] = ' ';
+  }
+}
+
+// Appends the status line and header fields of `response` to `out`, as the
+// wire carries them: the handler's fields in order, then Content-Length
+// (when `content_length` is set) and the Connection field that `keep_alive`
+// needs on this HTTP version. The handler's own framing fields are dropped.
+void AppendResponseHead(std::string& out, int http_version, const Response& response,
+                        std::optional<size_t> content_length, bool keep_alive) {
+  out += http_version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += View(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers.entries()) {
+    if (IsFramingHeader(name)) continue;
+    AppendFieldText(out, name);
+    out += ": ";
+    AppendFieldText(out, value);
+    out += "\r\n";
+  }
+  if (content_length) {
+    out += "Content-Length: ";
+    out += std::to_string(*content_length);
+    out += "\r\n";
+  }
+  if (http_version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (http_version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
 }
 
 // The status and message for a request Beast could not parse.
@@ -304,7 +360,7 @@ class Server::Impl {
  private:
   struct Listener {
     ListenerOptions options;
-    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<Acceptor> acceptor;
     std::unique_ptr<ssl::context> ssl;
     uint16_t port = 0;
     std::atomic<size_t> connections{0};
@@ -318,7 +374,7 @@ class Server::Impl {
     const auto address = net::ip::make_address(l.options.bind, ec);
     if (ec) return Status::InvalidArgument("bad bind address '" + l.options.bind + "': " + ec.message());
     const tcp::endpoint endpoint(address, l.options.port);
-    auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
+    auto acceptor = std::make_unique<Acceptor>(contexts_[0]->get_executor());
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor->bind(endpoint, ec);
@@ -388,7 +444,7 @@ class Server::Impl {
       // Connections are spread over the IO contexts; each runs on one thread,
       // so everything a connection does is serialised without a strand.
       net::io_context& context = *contexts_[next_context_++ % contexts_.size()];
-      tcp::socket socket = co_await l.acceptor->async_accept(context, net::redirect_error(use_awaitable, ec));
+      Socket socket = co_await l.acceptor->async_accept(context, net::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == net::error::operation_aborted || !l.acceptor->is_open() || stopping_) co_return;
         log::Warn("http", "accept failed", {{"listener", l.options.name}, {"error", ec.message()}});
@@ -401,9 +457,9 @@ class Server::Impl {
   }
 
   // Owns one accepted socket: TLS handshake if needed, then the request loop.
-  awaitable<void> Connection(Listener& l, tcp::socket socket) {
+  awaitable<void> Connection(Listener& l, Socket socket) {
     ConnectionCount count(*this, l);
-    beast::tcp_stream tcp_stream(std::move(socket));
+    TcpStream tcp_stream(std::move(socket));
     if (l.connections.load() > l.options.limits.max_connections) {
       co_await RejectOverCapacity(l, tcp_stream);
       co_return;
@@ -429,7 +485,7 @@ class Server::Impl {
       co_await AnswerPlainHttp(l, tcp_stream, hello);
       co_return;
     }
-    beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *l.ssl);
+    beast::ssl_stream<TcpStream> tls_stream(std::move(tcp_stream), *l.ssl);
     beast::get_lowest_layer(tls_stream).expires_after(l.options.limits.header_timeout);
     const size_t used = co_await tls_stream.async_handshake(ssl::stream_base::server, hello.data(),
                                                             net::redirect_error(use_awaitable, ec));
@@ -444,7 +500,7 @@ class Server::Impl {
   // One plain HTTP request on a TLS port: a redirect to https when the
   // listener asks for it, else a 400 that says where to go. The connection
   // then closes; no handler runs.
-  awaitable<void> AnswerPlainHttp(Listener& l, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  awaitable<void> AnswerPlainHttp(Listener& l, TcpStream& stream, beast::flat_buffer& buffer) {
     bhttp::request_parser<bhttp::empty_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(l.options.limits.max_header_bytes, UINT32_MAX)));
     beast::error_code ec;
@@ -481,7 +537,7 @@ class Server::Impl {
   // Reads what the client still sends (a request body nobody will use) until
   // it closes, so that closing does not reset the connection before the
   // client has read our answer. Bounded by the body limit and timeout.
-  awaitable<void> DrainBeforeClose(Listener& l, beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  awaitable<void> DrainBeforeClose(Listener& l, TcpStream& stream, beast::flat_buffer& buffer) {
     size_t drained = 0;
     beast::error_code ec;
     while (drained <= l.options.limits.max_body_bytes) {
@@ -516,7 +572,7 @@ class Server::Impl {
     Listener& l;
   };
 
-  awaitable<void> RejectOverCapacity(Listener& l, beast::tcp_stream& stream) {
+  awaitable<void> RejectOverCapacity(Listener& l, TcpStream& stream) {
     Request empty;
     empty.request_id = NewId();  // OpenWhisk's `code`, and the X-Request-ID to quote
     Response r = l.options.render_error(503, "too many open connections", empty);
@@ -579,6 +635,7 @@ class Server::Impl {
     };
     SessionRegistration registration(*this, control, executor);
     beast::flat_buffer buffer;
+    std::string head;  // each response's head, written here so its capacity is reused
 
     for (;;) {
       control->phase = SessionControl::kIdle;
@@ -644,8 +701,15 @@ class Server::Impl {
       const bool client_keep_alive = parser.get().keep_alive();
       request.body = std::move(parser.get().body());
 
-      const Route* route = nullptr;
-      Response response = co_await Dispatch(l, request, &route);
+      // Errors the server itself finds (bad path, no route, wrong method)
+      // are rendered by the listener; an inline route runs right here.
+      Response response;
+      const Route* route = RouteRequest(l.options, request, response);
+      if (route && route->dispatch == Dispatch::kInline) {
+        response = InvokeHandler(l.options, *route, request);
+      } else if (route) {
+        response = co_await RunOnWorker(l, *route, request);
+      }
       if (response.deferred) {
         std::optional<Response> completed =
             co_await AwaitDeferred(l, stream, request, std::move(response.deferred), *control);
@@ -666,7 +730,7 @@ class Server::Impl {
         control->phase = SessionControl::kStreaming;
         ok = co_await WriteStream(l, stream, request, response, keep_alive, *control);
       } else {
-        ok = co_await WriteWhole(l, stream, request, response, keep_alive);
+        ok = co_await WriteWhole(l, stream, request, response, keep_alive, &head);
       }
       if (log::Enabled(log::Level::kDebug, "http")) {
         log::Debug("http", "request",
@@ -680,22 +744,15 @@ class Server::Impl {
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  // Routes the request and runs its handler. Errors the server itself finds
-  // (bad path, no route, wrong method) are rendered by the listener.
-  awaitable<Response> Dispatch(Listener& l, Request& request, const Route** matched) {
-    Response answer;
-    const Route* route = RouteRequest(l.options, request, answer);
-    if (!route) co_return answer;
-    *matched = route;
-    if (route->dispatch == Dispatch::kInline) co_return InvokeHandler(l.options, *route, request);
-
-    // Hop to a worker thread, and back to this connection's IO thread afterwards.
+  // Runs the handler of `route` on a worker thread, and resumes on this
+  // connection's IO thread with its response.
+  awaitable<Response> RunOnWorker(Listener& l, const Route& route, Request& request) {
     auto executor = co_await net::this_coro::executor;
     co_return co_await net::async_initiate<decltype(use_awaitable), void(Response)>(
-        [this, &l, route, &request, executor](auto handler) {
+        [this, &l, &route, &request, executor](auto handler) {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          const bool queued = pool_.Submit([this, &l, route, &request, executor, shared] {
-            Response r = InvokeHandler(l.options, *route, request);
+          const bool queued = pool_.Submit([&l, &route, &request, executor, shared] {
+            Response r = InvokeHandler(l.options, route, request);
             net::post(executor, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
           });
           if (!queued) {
@@ -737,10 +794,10 @@ class Server::Impl {
     }
     auto executor = co_await net::this_coro::executor;
     auto& socket = beast::get_lowest_layer(stream).socket();
-    net::steady_timer wake(executor);  // declared first: destroyed after the cleanup below
+    Timer wake(executor);  // declared first: destroyed after the cleanup below
     // What the socket watch reaches; `wake` is null once the wait is over.
     struct Watch {
-      net::steady_timer* wake = nullptr;
+      Timer* wake = nullptr;
       bool client_closed = false;
     };
     auto watch = std::make_shared<Watch>();
@@ -784,7 +841,7 @@ class Server::Impl {
         break;
       }
       beast::error_code ec;
-      wake.expires_at(net::steady_timer::time_point::max());
+      wake.expires_at(Timer::time_point::max());
       co_await wake.async_wait(net::redirect_error(use_awaitable, ec));
     }
     beast::error_code ec;
@@ -810,25 +867,33 @@ class Server::Impl {
     for (const auto& [k, v] : from.headers.entries()) to.insert(k, v);
   }
 
+  // Writes a whole response: its head (AppendResponseHead) and body in one
+  // write. A HEAD request gets the head alone, with the length of the body a
+  // GET would get.
   template <typename Stream>
-  awaitable<bool> WriteWhole(Listener& l, Stream& stream, const Request& request, Response& response, bool keep_alive) {
+  awaitable<bool> WriteWhole(Listener& l, Stream& stream, const Request& request, Response& response, bool keep_alive,
+                             std::string* head_buffer = nullptr) {
+    // A small body is copied behind the head: one buffer, one TLS record.
+    constexpr size_t kCopiedBodyBytes = 16 * 1024;
+    std::string local;
+    std::string& head = head_buffer ? *head_buffer : local;
+    head.clear();
+    const bool no_body = response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200);
+    std::optional<size_t> length;
+    if (!no_body && !(request.method == Method::kHead && response.stream)) length = response.body.size();
+    AppendResponseHead(head, request.http_version, response, length, keep_alive);
+    const bool send_body = request.method != Method::kHead && !no_body && !response.body.empty();
     beast::error_code ec;
     beast::get_lowest_layer(stream).expires_after(l.options.limits.write_timeout);
-    const auto status = static_cast<bhttp::status>(response.status);
-    const bool no_body = response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200);
-    if (request.method == Method::kHead || no_body) {
-      bhttp::response<bhttp::empty_body> res{status, static_cast<unsigned>(request.http_version)};
-      CopyHeaders(response, res);
-      if (!no_body && !response.stream) res.content_length(response.body.size());
-      res.keep_alive(keep_alive);
-      co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+    if (!send_body || response.body.size() <= kCopiedBodyBytes) {
+      if (send_body) head += response.body;
+      co_await net::async_write(stream, net::buffer(head), net::redirect_error(use_awaitable, ec));
     } else {
-      bhttp::response<bhttp::string_body> res{status, static_cast<unsigned>(request.http_version)};
-      CopyHeaders(response, res);
-      res.body() = std::move(response.body);
-      res.keep_alive(keep_alive);
-      res.prepare_payload();
-      co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+      // Not a std::array: asio writes a two-buffer array by passing the
+      // written head on as an empty first buffer, which Beast's TLS stream
+      // takes for the whole write, and the body is never sent.
+      const std::vector<net::const_buffer> buffers{net::buffer(head), net::buffer(response.body)};
+      co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
     }
     if (response.stream) response.stream->Detach();
     co_return !ec;
@@ -843,7 +908,7 @@ class Server::Impl {
                               bool keep_alive, SessionControl& control) {
     auto executor = co_await net::this_coro::executor;
     auto body = response.stream;
-    net::steady_timer wake(executor);  // declared first: destroyed after the stream is detached
+    Timer wake(executor);  // declared first: destroyed after the stream is detached
     struct Detacher {
       std::shared_ptr<BodyStream> s;
       SessionControl& c;
@@ -889,7 +954,7 @@ class Server::Impl {
       }
       if (take == BodyStream::Take::kClosed) break;
       if (stopping_) break;  // end the stream cleanly so the client sees a complete response
-      wake.expires_at(net::steady_timer::time_point::max());
+      wake.expires_at(Timer::time_point::max());
       co_await wake.async_wait(net::redirect_error(use_awaitable, ec));
     }
     if (!chunked) co_return false;  // HTTP/1.0: the end of the body is the end of the connection

@@ -90,6 +90,66 @@ TEST(Server, HeadAnswersEveryGetWithSameHeadersAndNoBody) {
   EXPECT_EQ(r->headers.GetOr("ETag"), "\"1-a\"");
 }
 
+// The server writes each response's head itself: the status line with its
+// reason, the handler's fields in order, and its own framing fields.
+TEST(Server, ResponseHeadCarriesStatusFieldsAndFraming) {
+  auto router = std::make_shared<Router>();
+  router->Get("/made", [](Request&) {
+    Response r = Response::Text(201, "made");
+    r.headers.Set("ETag", "\"1-a\"");
+    r.headers.Set("Content-Length", "999");  // the server frames the body, not the handler
+    return r;
+  });
+  router->Get("/none", [](Request&) { return Response::Text(204, ""); });
+  TestServer server(WithRouter(router));
+  RawConnection conn(server.port());
+  ASSERT_TRUE(conn.Send("GET /made HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string out = conn.ReadUntilClosed(5s);
+  EXPECT_EQ(out.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("\r\nETag: \"1-a\"\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\nContent-Length: 4\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("999"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nmadeHTTP/1.1 204 No Content\r\n"), std::string::npos) << out;
+  const std::string second = out.substr(out.find("HTTP/1.1 204"));
+  EXPECT_EQ(second.find("Content-Length"), std::string::npos) << second;
+  EXPECT_NE(second.find("\r\nConnection: close\r\n"), std::string::npos) << second;
+}
+
+TEST(Server, Http10ClientsGetKeepAliveOnlyWhenTheyAskForIt) {
+  auto router = std::make_shared<Router>();
+  router->Get("/x", [](Request&) { return Response::Text(200, "x"); });
+  TestServer server(WithRouter(router));
+  RawConnection conn(server.port());
+  ASSERT_TRUE(conn.Send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const std::string kept = conn.ReadUntil("\r\n\r\nx", 5s);
+  EXPECT_EQ(kept.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << kept;
+  EXPECT_NE(kept.find("\r\nConnection: keep-alive\r\n"), std::string::npos) << kept;
+  ASSERT_TRUE(conn.Send("GET /x HTTP/1.0\r\n\r\n"));
+  bool closed = false;
+  const std::string last = conn.ReadUntilClosed(5s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(last.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << last;
+  EXPECT_EQ(last.find("Connection"), std::string::npos) << last;
+}
+
+// A header value a handler passes on (a web action's, say) cannot start a
+// field or a response of its own.
+TEST(Server, LineBreaksInHeaderValuesCannotSplitTheResponse) {
+  auto router = std::make_shared<Router>();
+  router->Get("/x", [](Request&) {
+    Response r = Response::Text(200, "x");
+    r.headers.Set("X-Note", "a\r\nSet-Cookie: session=stolen\r\n\r\nHTTP/1.1 200 OK");
+    return r;
+  });
+  TestServer server(WithRouter(router));
+  RawConnection conn(server.port());
+  ASSERT_TRUE(conn.Send("GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string out = conn.ReadUntilClosed(5s);
+  EXPECT_NE(out.find("\r\nX-Note: a  Set-Cookie: session=stolen    HTTP/1.1 200 OK\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\r\nSet-Cookie"), std::string::npos) << out;
+}
+
 TEST(Server, KeepAliveReusesOneConnection) {
   auto router = std::make_shared<Router>();
   router->Get("/conn", [](Request& r) { return Response::Text(200, std::to_string(r.connection_id)); });

@@ -17,11 +17,19 @@ class ServerTls : public ::testing::Test {
     certs_ = testing::MakeTestCertificates();
     auto router = std::make_shared<Router>();
     router->Get("/ping", [](Request& r) { return Response::Text(200, r.tls ? "pong over tls" : "pong"); });
+    router->Get("/big", [](Request&) { return Response::Text(200, BigBody()); });
     ListenerOptions o;
     o.router = router;
     o.tls_cert_file = certs_.server_cert_file;
     o.tls_key_file = certs_.server_key_file;
     server_ = std::make_unique<TestServer>(o);
+  }
+
+  // Over one TLS record (16 KB), and not one byte repeated all through.
+  static std::string BigBody() {
+    std::string body;
+    for (int i = 0; body.size() < 150'000; ++i) body += std::to_string(i) + ",";
+    return body;
   }
 
   testing::TestCertificates certs_;
@@ -39,6 +47,19 @@ TEST_F(ServerTls, ClientTrustingTheCaGetsAnAnswer) {
   // And keep-alive works over TLS too.
   auto again = client.Get("https://127.0.0.1:" + std::to_string(server_->port()) + "/ping");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
+}
+
+// The dashboard's scripts are such bodies: each must arrive whole.
+TEST_F(ServerTls, BodiesLargerThanOneTlsRecordArriveWhole) {
+  ClientOptions options;
+  options.ca_file = certs_.ca_cert_file;
+  Client client(options);
+  for (int i = 0; i < 2; ++i) {  // and again on the same connection
+    auto r = client.Get("https://localhost:" + std::to_string(server_->port()) + "/big");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, BigBody());
+  }
 }
 
 TEST_F(ServerTls, ClientNotTrustingTheCaFailsVerification) {
