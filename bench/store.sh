@@ -15,6 +15,11 @@
 #   6. the physical limit: wisp's bulk docs/s as a fraction of raw SQLite inserting the
 #      same JSON text (python3 sqlite3; table id PRIMARY KEY + body, WAL,
 #      synchronous=FULL, one transaction per BATCH documents) (target >= 0.5)
+#   7. PouchDB (pouchdb + pouchdb-adapter-memory) push replication: a memory database
+#      filled locally with the same N documents replicates to a fresh empty database on
+#      the server, batch_size REPL_BATCH: seconds (target: >= 3x faster to wisp)
+#   8. GET /{db}/_all_docs?include_docs=true of all N documents, one request, the whole
+#      body read: MB/s of response body (MB = 10^6 bytes) and seconds (target >= 3x)
 # and prints a table with wisp's figure, the baseline's and the ratio against its target.
 #
 # How to run it (needs node + npm, python3, curl; it runs `npm ci` in bench/ itself
@@ -26,7 +31,8 @@
 #
 # Knobs (environment):
 #   QUICK=0             1: N=5000, PUTS=GETS=2000 (each still overridable)
-#   N=100000            documents bulk-inserted, read by _changes, replicated
+#   N=100000            documents bulk-inserted, read by _changes and _all_docs,
+#                       replicated (pulled and pushed)
 #   BATCH=1000          documents per _bulk_docs request and per SQLite transaction
 #   PUTS=20000          single-document PUTs (case 2)
 #   GETS=20000          GETs by id (case 3)
@@ -173,6 +179,7 @@ have_p = bool(p)
 
 def fmt(v, unit):
     if v is None: return "-"
+    if unit == "MB/s": return f"{v:,.1f}"
     return f"{v:,.2f} s" if unit == "s" else f"{v:,.0f}"
 
 rows = []
@@ -181,8 +188,8 @@ def row(case, unit, wv, bv, base, ratio, target, higher_better=True):
     rows.append(dict(case=case, unit=unit, wisp=wv, baseline=bv, baseline_name=base,
                      ratio=ratio, target=target, meets=meets))
 
-def rate(case, key, unit, target):
-    wv = w[key]["per_sec"]; bv = p[key]["per_sec"] if have_p else None
+def rate(case, key, unit, target, field="per_sec"):
+    wv = w[key][field]; bv = p[key][field] if have_p else None
     row(case, unit, wv, bv, "pouchdb-server", (wv / bv) if bv else None, target)
 
 rate("1 _bulk_docs insert", "bulk", "docs/s", 10)
@@ -195,6 +202,11 @@ wr, pr = w["repl"]["seconds"], (p["repl"]["seconds"] if have_p else None)
 row("5 PouchDB pull replication", "s", wr, pr, "pouchdb-server", (pr / wr) if pr else None, 3)
 row("6 bulk insert vs raw SQLite", "docs/s", w["bulk"]["per_sec"], s["per_sec"], "raw SQLite",
     w["bulk"]["per_sec"] / s["per_sec"], 0.5)
+wu, pu = w["push"]["seconds"], (p["push"]["seconds"] if have_p else None)
+row("7 PouchDB push replication", "s", wu, pu, "pouchdb-server", (pu / wu) if pu else None, 3)
+wa, pa = w["all_docs"]["seconds"], (p["all_docs"]["seconds"] if have_p else None)
+row("8 _all_docs include_docs", "s", wa, pa, "pouchdb-server", (pa / wa) if pa else None, None)
+rate("8 _all_docs include_docs", "all_docs", "MB/s", 3, "mb_per_sec")
 
 print(f"{'case':<30} {'unit':<7} {'wisp':>11} {'baseline':>11}  {'baseline is':<15} {'ratio':>7}  target")
 for r in rows:
@@ -215,6 +227,11 @@ for name, res in (("wisp", w), ("pouchdb-server", p)):
         problems.append(f"{name} _changes returned {res['changes']['rows']} rows, not {res['n']}")
     if not res["repl"]["complete"] or res["repl"]["errors"]:
         problems.append(f"{name} replication: {res['repl']['doc_count']} docs of {res['n']}, {res['repl']['errors']} errors")
+    if not res["push"]["complete"] or res["push"]["errors"]:
+        problems.append(f"{name} push replication: {res['push']['doc_count']} docs of {res['n']}, {res['push']['errors']} errors")
+    if not res["all_docs"]["complete"]:
+        problems.append(f"{name} _all_docs?include_docs=true returned {res['all_docs']['rows']} rows "
+                        f"({res['all_docs']['docs']} with their doc), not {res['n']}")
 for line in problems:
     print("problem:", line)
 

@@ -11,6 +11,10 @@
 //   repl     PouchDB (memory adapter) pulls /bench: seconds
 //   put      PUT /bench_put/ID of --puts new documents from --clients concurrent clients
 //   get      GET /bench/ID of --gets random ids of FILE from --clients concurrent clients
+//   all_docs GET /bench/_all_docs?include_docs=true, one request, the whole body read;
+//            seconds and MB/s (10^6 bytes) of response body
+//   push     PouchDB (memory adapter), filled locally (untimed) with the documents of
+//            FILE, pushes them to /bench_push: seconds
 // Prints one JSON object on stdout. Every failed request is counted; the first one
 // of each case is kept (request and response) in the output.
 
@@ -51,7 +55,8 @@ const lines = readFileSync(opt.docs, 'utf8').split('\n').filter((l) => l.length 
 const ids = lines.map((l) => JSON.parse(l)._id);
 const N = lines.length;
 
-function request(method, path, body) {
+// Resolves to {status, headers, body}; body is a string, or the Buffer when `raw`.
+function request(method, path, body, raw = false) {
   return new Promise((resolve, reject) => {
     const headers = { accept: 'application/json' };
     if (authHeader) headers.authorization = authHeader;
@@ -64,7 +69,10 @@ function request(method, path, body) {
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          resolve({ status: res.statusCode, headers: res.headers, body: raw ? buf : buf.toString('utf8') });
+        });
         res.on('error', reject);
       },
     );
@@ -120,6 +128,16 @@ async function freshDb(name) {
   await mustOk('PUT', `/${name}`);
 }
 
+// A PouchDB handle on the server's database `name` (which must exist), with --auth.
+function remoteDb(name) {
+  const remoteOpts = { skip_setup: true };
+  if (opt.auth) {
+    const [username, ...rest] = opt.auth.split(':');
+    remoteOpts.auth = { username, password: rest.join(':') };
+  }
+  return new PouchDB(new URL(`/${name}`, base).href, remoteOpts);
+}
+
 const out = { n: N, batch, clients };
 
 // ------------------------------------------------------------------ bulk
@@ -165,12 +183,7 @@ await freshDb('bench');
 
 // ------------------------------------------------------------------ replication
 {
-  const remoteOpts = { skip_setup: true };
-  if (opt.auth) {
-    const [username, ...rest] = opt.auth.split(':');
-    remoteOpts.auth = { username, password: rest.join(':') };
-  }
-  const remote = new PouchDB(new URL('/bench', base).href, remoteOpts);
+  const remote = remoteDb('bench');
   const local = new PouchDB(`pull-${Date.now()}`, { adapter: 'memory' });
   const t0 = now();
   const result = await local.replicate.from(remote, { batch_size: replBatch });
@@ -226,6 +239,51 @@ await freshDb('bench_put');
       return { ok: false, fail: failure('GET', path, undefined, null, e) };
     }
   });
+}
+
+// ------------------------------------------------------------------ all_docs
+{
+  const path = '/bench/_all_docs?include_docs=true';
+  const t0 = now();
+  const res = await request('GET', path, undefined, true);
+  const seconds = now() - t0;
+  if (res.status !== 200) throw new Error(`GET ${path} -> ${res.status} ${short(res.body.toString('utf8'))}`);
+  const bytes = res.body.length;
+  const rows = JSON.parse(res.body.toString('utf8')).rows;
+  const docs = rows.filter((r) => r.doc && typeof r.doc === 'object' && r.doc._id === r.id).length;
+  out.all_docs = {
+    rows: rows.length,
+    docs,
+    seconds,
+    per_sec: rows.length / seconds,
+    bytes,
+    mb_per_sec: bytes / 1e6 / seconds,
+    complete: rows.length === N && docs === N,
+  };
+}
+
+// ------------------------------------------------------------------ push
+await freshDb('bench_push');
+{
+  const remote = remoteDb('bench_push');
+  const local = new PouchDB(`push-${Date.now()}`, { adapter: 'memory' });
+  for (let i = 0; i < N; i += batch) {
+    const failed = (await local.bulkDocs(lines.slice(i, i + batch).map((l) => JSON.parse(l)))).filter((r) => !r.ok);
+    if (failed.length) throw new Error(`filling the local PouchDB: ${JSON.stringify(failed[0])}`);
+  }
+  const t0 = now();
+  const result = await local.replicate.to(remote, { batch_size: replBatch });
+  const seconds = now() - t0;
+  const docCount = JSON.parse((await mustOk('GET', '/bench_push', undefined, [200])).body).doc_count;
+  out.push = {
+    seconds,
+    docs_written: result.docs_written,
+    doc_count: docCount,
+    complete: docCount === N,
+    errors: result.errors.length,
+    batch_size: replBatch,
+  };
+  await local.destroy();
 }
 
 agent.destroy();
