@@ -908,37 +908,111 @@ class Database::Impl {
     return Render(*r, id, *row, rev, options);
   }
 
-  Result<Json> OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {
-    Reader r = Read();
-    if (!r.ok()) return Status::IoError("cannot read " + name_);
-    WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
-    Json out = Json::array();
+  // What OpenRevs answers, in order: each leaf when `revs` is empty, else
+  // each rev asked for (its leaves, with `latest`); a rev the document does
+  // not hold comes back as `missing`. NotFound("missing") when `revs` is
+  // empty and there is no such document.
+  struct OpenRevTarget {
+    std::optional<Rev> rev;
+    std::string missing;
+  };
+  static Result<std::vector<OpenRevTarget>> OpenRevTargets(const std::optional<DocRow>& row,
+                                                           const std::vector<std::string>& revs,
+                                                           const GetOptions& options) {
+    std::vector<OpenRevTarget> targets;
     if (revs.empty()) {
       if (!row) return Status::NotFound("missing");
-      for (const Rev& leaf : row->tree.Leaves()) {
-        auto doc = Render(*r, id, *row, leaf, options);
-        if (doc.ok()) out.push_back({{"ok", *doc}});
-        else out.push_back({{"missing", leaf.ToString()}});
-      }
-      return out;
+      for (const Rev& leaf : row->tree.Leaves()) targets.push_back({leaf, ""});
+      return targets;
     }
     for (const std::string& text : revs) {
       auto parsed = Rev::Parse(text);
       if (!row || !parsed.ok() || !row->tree.Contains(*parsed)) {
-        out.push_back({{"missing", text}});
+        targets.push_back({std::nullopt, text});
         continue;
       }
-      std::vector<Rev> targets = {*parsed};
-      if (options.latest) {
-        std::vector<Rev> leaves = row->tree.LeavesFrom(*parsed);
-        if (!leaves.empty()) targets = leaves;
-      }
-      for (const Rev& target : targets) {
-        auto doc = Render(*r, id, *row, target, options);
-        if (doc.ok()) out.push_back({{"ok", *doc}});
-        else out.push_back({{"missing", target.ToString()}});
-      }
+      std::vector<Rev> leaves;
+      if (options.latest) leaves = row->tree.LeavesFrom(*parsed);
+      if (leaves.empty()) leaves = {*parsed};
+      for (const Rev& leaf : leaves) targets.push_back({leaf, ""});
     }
+    return targets;
+  }
+
+  Result<Json> OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options) {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+    WISP_ASSIGN_OR_RETURN(std::vector<OpenRevTarget> targets, OpenRevTargets(row, revs, options));
+    Json out = Json::array();
+    for (const OpenRevTarget& target : targets) {
+      Result<Json> doc = target.rev ? Render(*r, id, *row, *target.rev, options) : Result<Json>(Status::NotFound(""));
+      if (doc.ok()) out.push_back({{"ok", *doc}});
+      else out.push_back({{"missing", target.rev ? target.rev->ToString() : target.missing}});
+    }
+    return out;
+  }
+
+  Result<std::vector<OpenRevText>> OpenRevsText(const std::string& id, const std::vector<std::string>& revs,
+                                                const GetOptions& options) {
+    Reader r = Read();
+    if (!r.ok()) return Status::IoError("cannot read " + name_);
+    WISP_ASSIGN_OR_RETURN(std::optional<DocRow> row, LoadRow(*r, id));
+    WISP_ASSIGN_OR_RETURN(std::vector<OpenRevTarget> targets, OpenRevTargets(row, revs, options));
+    std::vector<OpenRevText> out;
+    for (const OpenRevTarget& target : targets) {
+      Result<std::string> doc =
+          target.rev ? RenderText(*r, id, *row, *target.rev, options) : Result<std::string>(Status::NotFound(""));
+      if (doc.ok()) out.push_back({std::move(*doc), ""});
+      else out.push_back({"", target.rev ? target.rev->ToString() : target.missing});
+    }
+    return out;
+  }
+
+  // Render() as JSON text. The common reads (replication's _bulk_get asks
+  // for `revs`) splice the stored body behind `_id`, `_rev`, `_deleted` and
+  // `_revisions` without parsing it; options that change the body or add
+  // other members go through Render().
+  Result<std::string> RenderText(Connection& c, const std::string& id, const DocRow& row, const Rev& rev,
+                                 const GetOptions& options) {
+    if (options.attachments || options.atts_since || options.revs_info || options.conflicts ||
+        options.deleted_conflicts || options.local_seq) {
+      WISP_ASSIGN_OR_RETURN(Json doc, Render(c, id, row, rev, options));
+      return json::Dump(doc);
+    }
+    Statement& s = c.Prepare("SELECT body FROM revs WHERE id = ? AND rev = ?");
+    const std::string rev_text = rev.ToString();
+    s.Bind(1, id).Bind(2, rev_text);
+    if (!s.Step()) {
+      Status st = s.status();
+      s.Reset();
+      if (!st.ok()) return st;
+      return Status::NotFound("missing");
+    }
+    const std::string_view body = s.TextView(0);
+    if (body.size() < 2 || body.front() != '{') {
+      s.Reset();
+      return Status::Internal("unreadable body of " + id + " " + rev_text);
+    }
+    std::string out = "{\"_id\":\"";
+    log::AppendJsonEscaped(out, id);
+    out += "\",\"_rev\":\"" + rev_text + "\"";
+    if (row.tree.IsDeleted(rev)) out += ",\"_deleted\":true";
+    if (options.revs) {
+      out += ",\"_revisions\":{\"start\":" + std::to_string(rev.generation) + ",\"ids\":[";
+      bool first = true;
+      for (const Rev& r : row.tree.PathTo(rev)) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        log::AppendJsonEscaped(out, r.hash);
+        out += '"';
+      }
+      out += "]}";
+    }
+    if (body != "{}") out += ',';
+    out.append(body.substr(1));
+    s.Reset();
     return out;
   }
 
@@ -996,8 +1070,20 @@ class Database::Impl {
       return response;
     }
 
-    // Range scan in raw byte order of ids (SQLite's BINARY collation).
-    std::string sql = "SELECT id, seq, tree, winner, deleted FROM docs WHERE deleted = 0";
+    Statement& s = PrepareRange(*r, "SELECT id, seq, tree, winner, deleted FROM docs", o);
+    std::vector<std::pair<std::string, DocRow>> found = ReadRows(s);
+    for (auto& [id, row] : found) rows.push_back(row_for(id, row, false));
+    response["offset"] = RangeOffset(*r, o);
+    response["rows"] = rows;
+    if (o.update_seq) response["update_seq"] = UpdateSeq();
+    return response;
+  }
+
+  // `select` (from docs) over the live documents of the range `o` asks
+  // for, in raw byte order of ids (SQLite's BINARY collation), bound.
+  static Statement& PrepareRange(Connection& c, std::string_view select, const AllDocsOptions& o) {
+    std::string sql(select);
+    sql += " WHERE deleted = 0";
     const std::optional<std::string>& low = o.descending ? o.endkey : o.startkey;
     const std::optional<std::string>& high = o.descending ? o.startkey : o.endkey;
     const bool high_inclusive = o.descending ? true : o.inclusive_end;
@@ -1006,28 +1092,78 @@ class Database::Impl {
     if (high) sql += high_inclusive ? " AND id <= ?2" : " AND id < ?2";
     sql += o.descending ? " ORDER BY id DESC" : " ORDER BY id ASC";
     sql += " LIMIT ?3 OFFSET ?4";
-    Statement& s = (*r).Prepare(sql);
+    Statement& s = c.Prepare(sql);
     if (low) s.Bind(1, *low);
     if (high) s.Bind(2, *high);
     s.Bind(3, o.limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(o.limit));
     s.Bind(4, static_cast<int64_t>(o.skip));
-    std::vector<std::pair<std::string, DocRow>> found = ReadRows(s);
-    for (auto& [id, row] : found) rows.push_back(row_for(id, row, false));
+    return s;
+  }
 
-    // offset: live documents before the first row in this order.
+  // _all_docs' offset: the live documents before the range's first row.
+  static int64_t RangeOffset(Connection& c, const AllDocsOptions& o) {
     int64_t offset = static_cast<int64_t>(o.skip);
-    const std::optional<std::string>& first = o.startkey;
-    if (first) {
-      Statement& c = (*r).Prepare(o.descending ? "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id > ?"
-                                               : "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id < ?");
-      c.Bind(1, *first);
-      if (c.Step()) offset += c.Int(0);
-      c.Reset();
+    if (o.startkey) {
+      Statement& count = c.Prepare(o.descending ? "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id > ?"
+                                                : "SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id < ?");
+      count.Bind(1, *o.startkey);
+      if (count.Step()) offset += count.Int(0);
+      count.Reset();
     }
-    response["offset"] = offset;
-    response["rows"] = rows;
-    if (o.update_seq) response["update_seq"] = UpdateSeq();
-    return response;
+    return offset;
+  }
+
+  std::string AllDocsText(const AllDocsOptions& o) {
+    if (o.keys || !o.include_docs || o.conflicts) return json::Dump(AllDocs(o));
+    Reader r = Read();
+    if (!r.ok()) return json::Dump(AllDocs(o));  // its empty page
+    int64_t total = 0;
+    {
+      std::lock_guard lock(seq_mu_);
+      total = doc_count_;
+    }
+    std::string out = "{\"total_rows\":" + std::to_string(total) + ",\"offset\":" +
+                      std::to_string(RangeOffset(*r, o)) + ",\"rows\":[";
+    // The winner's stored body is the document less its _id and _rev
+    // (docs/store_format.md), so the document is that text with them put in.
+    Statement& s = PrepareRange(
+        *r, "SELECT id, winner, (SELECT body FROM revs WHERE revs.id = docs.id AND revs.rev = docs.winner) FROM docs",
+        o);
+    bool first = true;
+    while (s.Step()) {
+      const std::string_view id = s.TextView(0);
+      const std::string_view rev = s.TextView(1);
+      const std::string_view body = s.TextView(2);
+      if (!first) out += ',';
+      first = false;
+      out += "{\"id\":\"";
+      log::AppendJsonEscaped(out, id);
+      out += "\",\"key\":\"";
+      log::AppendJsonEscaped(out, id);
+      out += "\",\"value\":{\"rev\":\"";
+      out += rev;
+      out += "\"},\"doc\":";
+      if (body.size() < 2 || body.front() != '{') {
+        out += "null";  // no body stored for the winner: as Render() answers
+      } else {
+        out += "{\"_id\":\"";
+        log::AppendJsonEscaped(out, id);
+        out += "\",\"_rev\":\"";
+        out += rev;
+        out += '"';
+        if (body != "{}") out += ',';
+        out.append(body.substr(1));
+      }
+      out += '}';
+    }
+    if (!s.status().ok()) {
+      log::Error("store", "_all_docs read failed", {{"db", name_}, {"error", s.status().message()}});
+    }
+    s.Reset();
+    out += ']';
+    if (o.update_seq) out += ",\"update_seq\":" + std::to_string(UpdateSeq());
+    out += '}';
+    return out;
   }
 
   ChangesPage Changes(const ChangesOptions& o) {
@@ -1705,9 +1841,19 @@ Result<Json> Database::OpenRevs(const std::string& id, const std::vector<std::st
   StoreMetrics::Timer timer(metrics_, StoreOp::kRead);
   return impl_->OpenRevs(id, revs, options);
 }
+Result<std::vector<OpenRevText>> Database::OpenRevsText(const std::string& id, const std::vector<std::string>& revs,
+                                                        const GetOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kRead);
+  return impl_->OpenRevsText(id, revs, options);
+}
 Json Database::AllDocs(const AllDocsOptions& options) {
   StoreMetrics::Timer timer(metrics_, StoreOp::kQuery);
   return impl_->AllDocs(options);
+}
+
+std::string Database::AllDocsText(const AllDocsOptions& options) {
+  StoreMetrics::Timer timer(metrics_, StoreOp::kQuery);
+  return impl_->AllDocsText(options);
 }
 ChangesPage Database::Changes(const ChangesOptions& options) {
   StoreMetrics::Timer timer(metrics_, StoreOp::kChanges);

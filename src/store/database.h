@@ -113,6 +113,13 @@ struct ChangesPage {
   Status status;
 };
 
+// One answer of Database::OpenRevsText(): a document, or the revision that
+// is missing.
+struct OpenRevText {
+  std::string doc;      // JSON text; empty when missing
+  std::string missing;  // the revision asked for that is not there
+};
+
 struct AllDocsOptions {
   std::optional<std::string> startkey;
   std::optional<std::string> endkey;
@@ -205,9 +212,19 @@ class Database {
   // GET /{db}/{id}?open_revs=...: [{"ok": doc} | {"missing": rev}]. `revs`
   // empty means all leaves. NotFound("missing") for an unknown document.
   Result<Json> OpenRevs(const std::string& id, const std::vector<std::string>& revs, const GetOptions& options);
+  // The same answers with each document as JSON text, for the HTTP API
+  // (_bulk_get). Plain reads and `revs` splice the stored body instead of
+  // parsing it, so a document's keys come in CouchDB's order, not sorted.
+  Result<std::vector<OpenRevText>> OpenRevsText(const std::string& id, const std::vector<std::string>& revs,
+                                                const GetOptions& options);
 
   // GET|POST /{db}/_all_docs: the whole response body.
   Json AllDocs(const AllDocsOptions& options);
+  // The same response as JSON text, for the HTTP API. A range read with
+  // include_docs (and without conflicts) splices each stored body behind its
+  // `_id` and `_rev` instead of parsing and re-serialising it, so its keys
+  // come in CouchDB's order rather than sorted; the rest is AllDocs() dumped.
+  std::string AllDocsText(const AllDocsOptions& options);
 
   // GET /{db}/_changes (one page; feeds are built on WaitForChange()).
   ChangesPage Changes(const ChangesOptions& options);

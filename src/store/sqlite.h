@@ -44,6 +44,8 @@ class Statement {
   Status Run();
 
   std::string Text(int column) const;
+  // The same bytes without a copy: valid until the next Step() or Reset().
+  std::string_view TextView(int column) const;
   int64_t Int(int column) const;
   bool IsNull(int column) const;
 

@@ -295,6 +295,108 @@ TEST_F(DatabaseTest, AllDocsRangesKeysAndCounts) {
   EXPECT_TRUE(k["rows"][2]["doc"].is_null());
 }
 
+// The HTTP API's text of _all_docs says what AllDocs() says, whichever path
+// made it: documents spliced from their stored text, or the DOM.
+TEST_F(DatabaseTest, AllDocsTextAgreesWithAllDocsForEveryRangeAndOption) {
+  Put({{"_id", "a"}, {"title", "caf\u00e9 & <b>"}, {"n", 1}});
+  Put({{"_id", "b \"quoted\" \\ id"}});  // an empty body
+  Put({{"_id", "c"}, {"_attachments", {{"note.txt", {{"content_type", "text/plain"}, {"data", "aGk="}}}}}});
+  WriteResult gone = Put({{"_id", "d"}, {"x", true}});
+  Put({{"_id", "d"}, {"_rev", gone.rev}, {"_deleted", true}});
+  WriteResult edited = Put({{"_id", "e"}, {"v", 1}});
+  Put({{"_id", "e"}, {"_rev", edited.rev}, {"v", 2}, {"nested", {{"z", Json::array({1, "two", nullptr})}}}});
+  Put({{"_id", "_design/q"}, {"language", "query"}});
+
+  std::vector<AllDocsOptions> cases(8);
+  cases[1].include_docs = true;
+  cases[2].include_docs = true;
+  cases[2].startkey = "b";
+  cases[2].endkey = "e";
+  cases[2].inclusive_end = false;
+  cases[3].include_docs = true;
+  cases[3].descending = true;
+  cases[3].startkey = "d";
+  cases[3].skip = 1;
+  cases[3].limit = 2;
+  cases[4].include_docs = true;
+  cases[4].update_seq = true;
+  cases[5].include_docs = true;
+  cases[5].conflicts = true;
+  cases[6].include_docs = true;
+  cases[6].keys = std::vector<std::string>{"e", "d", "nope"};
+  cases[7].include_docs = true;
+  cases[7].limit = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    Result<Json> text = json::Parse(db_->AllDocsText(cases[i]));
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    EXPECT_EQ(*text, db_->AllDocs(cases[i]));
+  }
+  Result<Json> all = json::Parse(db_->AllDocsText(cases[1]));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ((*all)["rows"].size(), 5u);  // _design/q sorts first; d is deleted
+  EXPECT_EQ((*all)["rows"][1]["doc"]["title"], "caf\u00e9 & <b>");
+  EXPECT_EQ((*all)["rows"][2]["doc"], Json({{"_id", "b \"quoted\" \\ id"}, {"_rev", (*all)["rows"][2]["value"]["rev"]}}));
+  EXPECT_TRUE((*all)["rows"][3]["doc"]["_attachments"]["note.txt"]["stub"].get<bool>());
+}
+
+// _bulk_get's text answers say what OpenRevs() says: leaves, revisions
+// asked for, latest, deleted leaves, missing ones, and each option.
+TEST_F(DatabaseTest, OpenRevsTextAgreesWithOpenRevs) {
+  WriteResult one = Put({{"_id", "d"}, {"v", 1}, {"_attachments", {{"a.txt", {{"content_type", "text/plain"}, {"data", "aGk="}}}}}});
+  WriteResult two = Put({{"_id", "d"}, {"_rev", one.rev}, {"v", 2}, {"_attachments", {{"a.txt", {{"stub", true}}}}}});
+  // A conflicting branch from replication, and a deleted one.
+  ASSERT_TRUE(db_->BulkDocs({Json{{"_id", "d"}, {"_rev", "2-b"}, {"_revisions", {{"start", 2}, {"ids", {"b", one.rev.substr(2)}}}}, {"w", "b"}}},
+                            /*new_edits=*/false)[0].status.ok());
+  ASSERT_TRUE(db_->BulkDocs({Json{{"_id", "d"}, {"_rev", "2-c"}, {"_revisions", {{"start", 2}, {"ids", {"c", one.rev.substr(2)}}}}, {"_deleted", true}}},
+                            /*new_edits=*/false)[0].status.ok());
+  Put({{"_id", "empty \"q\""}});
+
+  auto as_json = [](const std::vector<OpenRevText>& answers) {
+    Json out = Json::array();
+    for (const OpenRevText& a : answers) {
+      if (a.doc.empty()) {
+        out.push_back({{"missing", a.missing}});
+        continue;
+      }
+      Result<Json> doc = json::Parse(a.doc);
+      EXPECT_TRUE(doc.ok()) << a.doc;
+      out.push_back({{"ok", doc.ok() ? *doc : Json()}});
+    }
+    return out;
+  };
+  struct Case {
+    std::string id;
+    std::vector<std::string> revs;
+    GetOptions options;
+  };
+  GetOptions revs;
+  revs.revs = true;
+  GetOptions latest = revs;
+  latest.latest = true;
+  GetOptions rich = revs;
+  rich.conflicts = true;
+  rich.attachments = true;
+  rich.revs_info = true;
+  const std::vector<Case> cases = {
+      {"d", {}, {}},
+      {"d", {}, revs},
+      {"d", {two.rev, "2-c", "9-nope", "bad"}, revs},
+      {"d", {one.rev}, latest},
+      {"d", {one.rev}, rich},
+      {"empty \"q\"", {}, revs},
+      {"absent", {"1-x"}, revs},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE("case " + std::to_string(i));
+    Result<Json> dom = db_->OpenRevs(cases[i].id, cases[i].revs, cases[i].options);
+    Result<std::vector<OpenRevText>> text = db_->OpenRevsText(cases[i].id, cases[i].revs, cases[i].options);
+    ASSERT_EQ(dom.ok(), text.ok());
+    if (dom.ok()) EXPECT_EQ(as_json(*text), *dom);
+  }
+  EXPECT_TRUE(db_->OpenRevsText("absent", {}, revs).status().IsNotFound());
+}
+
 TEST_F(DatabaseTest, RevsDiffReportsMissingRevsAndAncestors) {
   WriteResult a = Put({{"_id", "a"}});
   Json diff = db_->RevsDiff({{"a", {a.rev, "2-ffff"}}, {"new", {"1-abc"}}});
