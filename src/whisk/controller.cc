@@ -708,7 +708,10 @@ void Controller::Answer(const Json& record, bool result_only, InvokeReply& reply
     reply.body = result;
   } else {
     reply.body = ExtendedActivation(record);
-    reply.body["logs"] = Json::array();  // gathered after the result, as OpenWhisk does
+    // An action's logs are gathered after its result, as OpenWhisk does; a
+    // sequence's "logs" are its components' activation ids, known by now
+    // and answered with the rest of its record, as OpenWhisk answers them.
+    if (KeyValue(FieldOf(record, "annotations"), "kind") != "sequence") reply.body["logs"] = Json::array();
   }
 }
 

@@ -248,9 +248,9 @@ test('sequences chain results, list components and stop on error', async () => {
 
   const record = await ow.actions.invoke({ name: 'split-sort', blocking: true, params: { payload: 'c,a,b', separator: ',' } });
   assert.deepEqual(record.response.result, { length: 3, lines: ['a', 'b', 'c'] });
-  assert.equal(record.logs.length, 0, 'a blocking answer carries no logs');
   const stored = await ow.activations.get({ name: record.activationId });
   assert.equal(stored.logs.length, 2);
+  assert.deepEqual(record.logs, stored.logs, 'a blocking sequence answers with its record: the component ids');
   for (const id of stored.logs) {
     const component = await ow.activations.get({ name: id });
     assert.equal(component.cause, record.activationId);

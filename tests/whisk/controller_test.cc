@@ -261,6 +261,7 @@ TEST_F(ControllerTest, SequenceChainsResultsAndStopsAtAnError) {
   const Json record = Record(reply->activation_id);
   EXPECT_EQ(record["response"]["result"], Json::parse(R"({"error":"stop here"})"));
   ASSERT_EQ(record["logs"].size(), 2u);
+  EXPECT_EQ(reply->body["logs"], record["logs"]) << "a blocking sequence answers with its record";
   EXPECT_EQ(Annotations(record)["topmost"], true);
   EXPECT_EQ(Annotations(record)["kind"], "sequence");
   for (const Json& id : record["logs"]) {
