@@ -107,7 +107,7 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoOptions& o) {
   demo->add_option("--log-file", o.serve.log_file, "Log lines (default: DATA/wisp.log; - for standard output)");
   demo->add_option("--log-level", o.serve.log_level, "LEVEL[,MODULE=LEVEL...], as for wisp serve")
       ->capture_default_str();
-  demo->add_option("--log-format", o.serve.log_format, "json or text")->capture_default_str();
+  demo->add_option("--log-format", o.serve.log_format, "json, text, or auto (text on a terminal)")->capture_default_str();
   demo->add_option("--activation-retention", o.serve.activation_retention,
                    "Delete activation records older than this, e.g. 1d (default: keep them)");
   AddExternalStoreOptions(*demo, o.serve);

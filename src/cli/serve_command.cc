@@ -1,5 +1,7 @@
 #include "cli/serve_command.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -466,7 +468,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& o) {
                    "(util, http, store, whisk, alarms, stackoverflow, cli), e.g. info,store=debug,http=warn")
       ->capture_default_str();
   serve->add_option("--log-file", o.log_file, "Write log lines to this file instead of standard error (- for standard output)");
-  serve->add_option("--log-format", o.log_format, "json (one object per line) or text")->capture_default_str();
+  serve->add_option("--log-format", o.log_format,
+                    "json (one object per line), text, or auto: text when the log goes to a terminal, else json")
+      ->capture_default_str();
   serve->add_option("--activation-retention", o.activation_retention,
                     "Delete activation records older than this, e.g. 7d, 12h (default: keep them)");
   serve
@@ -858,13 +862,22 @@ void WispServer::Stop() {
   p.native_runtime->Shutdown();
 }
 
+// --log-format auto: text for a person at a terminal, where the banner and
+// its APIHOST= and AUTH= lines must stand out; JSON lines for a file or a
+// pipe, which is where aggregators read them.
+std::string LogFormatFor(const ServeOptions& o) {
+  if (o.log_format != "auto") return o.log_format;
+  const int fd = o.log_file.empty() ? STDERR_FILENO : o.log_file == "-" ? STDOUT_FILENO : -1;
+  return fd >= 0 && isatty(fd) ? "text" : "json";
+}
+
 Status ConfigureLogging(const ServeOptions& o) {
   log::Options log_options;
   if (Status s = log::ParseLevelSpec(o.log_level, &log_options); !s.ok()) {
     return Status::InvalidArgument("--log-level: " + s.message());
   }
-  if (!log::ParseFormat(o.log_format, &log_options.format)) {
-    return Status::InvalidArgument("--log-format: '" + o.log_format + "' is neither json nor text");
+  if (!log::ParseFormat(LogFormatFor(o), &log_options.format)) {
+    return Status::InvalidArgument("--log-format: '" + o.log_format + "' is not json, text or auto");
   }
   log_options.file = o.log_file;
   return log::Configure(log_options);

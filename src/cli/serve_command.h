@@ -73,7 +73,7 @@ struct ServeOptions {
   int64_t alert_interval_ms = 15'000;   // how often the rules are evaluated
   std::string log_level = "info";          // LEVEL[,MODULE=LEVEL...] (log::ParseLevelSpec)
   std::string log_file;                    // empty: standard error; "-": standard output
-  std::string log_format = "json";         // json or text
+  std::string log_format = "auto";         // json, text, or auto: text on a terminal, else json
   std::string activation_retention;        // e.g. 7d (util ParseDuration); empty: keep forever
   // Actions under bubblewrap (docs/security.md "Sandbox"): "auto" when it
   // works (a warning otherwise), "on" (start fails without it), "off".

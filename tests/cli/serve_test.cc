@@ -220,6 +220,27 @@ TEST_F(ServeTest, SigtermShutsDownCleanlyAndLogsAsJson) {
 
 TEST_F(ServeTest, SigintShutsDownCleanly) { EXPECT_EQ(proc_->Signal(SIGINT, 10s), 0); }
 
+// Started from a terminal, `wisp serve` logs text lines, so the banner and
+// its APIHOST= and AUTH= lines stand out; to a file or a pipe it logs JSON.
+TEST(WispServe, LogsTextOnATerminalAndJsonElsewhere) {
+  const std::string dir = TempDir();
+  Subprocess tty({WISP_BINARY, "serve", "--data-dir", dir + "/tty", "--api-port", "0", "--couch-port", "0"},
+                 Subprocess::OnTerminal{});
+  ASSERT_TRUE(tty.started());
+  ASSERT_NE(tty.ReadLineContaining("AUTH=", 30s), "") << tty.output();
+  EXPECT_EQ(tty.output().find("{\"ts\":"), std::string::npos) << tty.output();
+  EXPECT_TRUE(std::regex_search(tty.output(), std::regex(R"(Z INFO +http listening )"))) << tty.output();
+  EXPECT_EQ(tty.Signal(SIGINT, 10s), 0);
+
+  Subprocess piped({WISP_BINARY, "serve", "--data-dir", dir + "/piped", "--api-port", "0", "--couch-port", "0"},
+                   dir + "/stderr.txt");
+  ASSERT_NE(piped.ReadLineContaining("AUTH=", 30s), "");
+  EXPECT_EQ(piped.Signal(SIGINT, 10s), 0);
+  const std::string log = ReadWholeFile(dir + "/stderr.txt");
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.rfind("{\"ts\":", 0), 0u) << log;
+}
+
 TEST(WispBinary, VersionAndHelpWork) {
   Subprocess version({WISP_BINARY, "--version"});
   EXPECT_NE(version.ReadLineContaining("wisp ", 10s).find("wisp 0."), std::string::npos);

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,29 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::string stderr_file) {
   }
   close(fds[1]);
   stdout_fd_ = fds[0];
+}
+
+Subprocess::Subprocess(std::vector<std::string> argv, OnTerminal) {
+  int terminal = -1;
+  int side = -1;
+  if (openpty(&terminal, &side, nullptr, nullptr, nullptr) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    setsid();
+    ioctl(side, TIOCSCTTY, 0);
+    dup2(side, STDOUT_FILENO);
+    dup2(side, STDERR_FILENO);
+    close(terminal);
+    close(side);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(side);
+  fcntl(terminal, F_SETFD, FD_CLOEXEC);
+  stdout_fd_ = terminal;
 }
 
 Subprocess::~Subprocess() {

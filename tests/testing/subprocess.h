@@ -15,6 +15,11 @@ class Subprocess {
   // Starts `argv[0]` with `argv`; its stdout is captured, stderr goes to `stderr_file`
   // (or is discarded when empty).
   explicit Subprocess(std::vector<std::string> argv, std::string stderr_file = "");
+  // Starts `argv[0]` with its stdout and stderr on a new pseudo-terminal, as
+  // from a person's shell; what the terminal shows is read as stdout (its
+  // lines end in CR LF).
+  struct OnTerminal {};
+  Subprocess(std::vector<std::string> argv, OnTerminal);
   ~Subprocess();  // kills the child if it still runs
 
   bool started() const { return pid_ > 0; }
