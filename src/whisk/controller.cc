@@ -645,16 +645,12 @@ Status Controller::InvokeAsync(const Identity& caller, const EntityName& name, J
   if (invoke.blocking && FieldOf(FieldOf(*action.doc, "exec"), "kind") == "builtin") {
     // A built-in function returns at once: it runs here, on the caller's
     // thread, without two hand-offs to the invoker pool and back.
+    Json record;
     {
-      std::lock_guard<std::mutex> lock(outstanding_mu_);
-      ++outstanding_;
-    }
-    size_t budget = options_.sequence_max_length;
-    const Json record = Execute(caller, action, payload, reply.activation_id, lineage, received, budget, 0);
-    Release(caller.namespace_name);
-    {
-      std::lock_guard<std::mutex> lock(outstanding_mu_);
-      if (--outstanding_ == 0) outstanding_cv_.notify_all();
+      Outstanding::Guard running = outstanding_.Enter();
+      size_t budget = options_.sequence_max_length;
+      record = Execute(caller, action, payload, reply.activation_id, lineage, received, budget, 0);
+      Release(caller.namespace_name);
     }
     Answer(RedactorFor(action, payload).RedactRecord(record), invoke.result_only, reply);
     done(std::move(reply));
@@ -672,23 +668,15 @@ Status Controller::InvokeAsync(const Identity& caller, const EntityName& name, J
     });
   }
   auto task = [this, caller, action = std::move(action), payload = std::move(payload), id = reply.activation_id,
-               lineage, received, wait] {
+               lineage, received, wait, queued = outstanding_.Enter()] {
     size_t budget = options_.sequence_max_length;
     Json record = Execute(caller, action, payload, id, lineage, received, budget, 0);
     Release(caller.namespace_name);
     if (wait) waits_.Finish(wait, record);
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    if (--outstanding_ == 0) outstanding_cv_.notify_all();
   };
-  {
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    ++outstanding_;
-  }
   if (!pool_->Submit(std::move(task))) {
     if (wait) waits_.Discard(wait);
     Release(caller.namespace_name);
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    if (--outstanding_ == 0) outstanding_cv_.notify_all();
     return Status::Unavailable("The server is shutting down.");
   }
   if (wait) {
@@ -944,10 +932,7 @@ Json Controller::ExecuteSequence(const Identity& caller, const ResolvedAction& a
 void Controller::StopWaiting() { waits_.StopAll(); }
 
 void Controller::Drain() {
-  {
-    std::unique_lock<std::mutex> lock(outstanding_mu_);
-    outstanding_cv_.wait(lock, [&] { return outstanding_ == 0; });
-  }
+  outstanding_.WaitForNone();
   activations_->Flush();
 }
 
@@ -1314,25 +1299,16 @@ Result<std::optional<std::string>> Controller::FireTrigger(const Identity& calle
   SecretRedactor redactor;
   redactor.Add(SecretNames({&FieldOf(trigger, "annotations")}), args);
   auto task = [this, caller, active = std::move(active), args = std::move(args), record = std::move(record),
-               redactor = std::move(redactor), trace_id, id, path = ns + "/" + name]() mutable {
+               redactor = std::move(redactor), trace_id, id, path = ns + "/" + name,
+               queued = outstanding_.Enter()]() mutable {
     log::LogContext context({{"trace_id", trace_id}, {"activation_id", id}, {"action", path}});
     for (const auto& [rule_key, link] : active) {
       record["logs"].push_back(json::Dump(FireRule(caller, rule_key, link, args, trace_id, id)));
     }
     log::Debug("whisk", "trigger fired", {{"rules", active.size()}});
     StoreRecord(redactor.RedactRecord(std::move(record)));
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    if (--outstanding_ == 0) outstanding_cv_.notify_all();
   };
-  {
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    ++outstanding_;
-  }
-  if (!pool_->Submit(std::move(task))) {
-    std::lock_guard<std::mutex> lock(outstanding_mu_);
-    if (--outstanding_ == 0) outstanding_cv_.notify_all();
-    return Status::Unavailable("The server is shutting down.");
-  }
+  if (!pool_->Submit(std::move(task))) return Status::Unavailable("The server is shutting down.");
   return std::optional<std::string>(id);
 }
 

@@ -362,9 +362,43 @@ class Controller {
   // Blocking invokes waiting for their activation, with one deadline thread.
   BlockingWaits waits_;
 
-  std::mutex outstanding_mu_;
-  std::condition_variable outstanding_cv_;
-  size_t outstanding_ = 0;  // GUARDED_BY(outstanding_mu_): activations queued or running
+  // The activations queued or running, which Drain() waits out. Enter()
+  // counts one until its guard goes: when the task that holds it has run,
+  // or when the pool refuses the task (the guard goes with it). Thread-safe.
+  class Outstanding {
+   public:
+    class Guard {
+     public:
+      explicit Guard(Outstanding* owner) : owner_(owner) {}
+      Guard(Guard&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
+      Guard& operator=(Guard&&) = delete;
+      ~Guard() {
+        if (owner_ != nullptr) owner_->Leave();
+      }
+
+     private:
+      Outstanding* owner_;
+    };
+    Guard Enter() {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++count_;
+      return Guard(this);
+    }
+    void WaitForNone() {
+      std::unique_lock<std::mutex> lock(mu_);
+      none_.wait(lock, [&] { return count_ == 0; });
+    }
+
+   private:
+    void Leave() {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--count_ == 0) none_.notify_all();
+    }
+    std::mutex mu_;
+    std::condition_variable none_;
+    size_t count_ = 0;  // GUARDED_BY(mu_)
+  };
+  Outstanding outstanding_;
 
   // Documents read since the last write to the entities database: an invoke
   // reads its action (code included) without going to SQLite. Any write, by
