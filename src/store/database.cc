@@ -996,7 +996,9 @@ class Database::Impl {
     }
     std::string out = "{\"_id\":\"";
     log::AppendJsonEscaped(out, id);
-    out += "\",\"_rev\":\"" + rev_text + "\"";
+    out += "\",\"_rev\":\"";
+    log::AppendJsonEscaped(out, rev_text);  // a replicated rev may hold any text
+    out += '"';
     if (row.tree.IsDeleted(rev)) out += ",\"_deleted\":true";
     if (options.revs) {
       out += ",\"_revisions\":{\"start\":" + std::to_string(rev.generation) + ",\"ids\":[";
@@ -1141,7 +1143,7 @@ class Database::Impl {
       out += "\",\"key\":\"";
       log::AppendJsonEscaped(out, id);
       out += "\",\"value\":{\"rev\":\"";
-      out += rev;
+      log::AppendJsonEscaped(out, rev);  // a replicated rev may hold any text
       out += "\"},\"doc\":";
       if (body.size() < 2 || body.front() != '{') {
         out += "null";  // no body stored for the winner: as Render() answers
@@ -1149,7 +1151,7 @@ class Database::Impl {
         out += "{\"_id\":\"";
         log::AppendJsonEscaped(out, id);
         out += "\",\"_rev\":\"";
-        out += rev;
+        log::AppendJsonEscaped(out, rev);
         out += '"';
         if (body != "{}") out += ',';
         out.append(body.substr(1));

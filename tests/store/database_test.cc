@@ -306,6 +306,9 @@ TEST_F(DatabaseTest, AllDocsTextAgreesWithAllDocsForEveryRangeAndOption) {
   WriteResult edited = Put({{"_id", "e"}, {"v", 1}});
   Put({{"_id", "e"}, {"_rev", edited.rev}, {"v", 2}, {"nested", {{"z", Json::array({1, "two", nullptr})}}}});
   Put({{"_id", "_design/q"}, {"language", "query"}});
+  // A replicated revision id may hold any text, quotes included.
+  ASSERT_TRUE(db_->BulkDocs({Json{{"_id", "f"}, {"_revisions", {{"start", 1}, {"ids", {"q\"uote\\d"}}}}, {"v", 1}}},
+                            /*new_edits=*/false)[0].status.ok());
 
   std::vector<AllDocsOptions> cases(8);
   cases[1].include_docs = true;
@@ -334,7 +337,7 @@ TEST_F(DatabaseTest, AllDocsTextAgreesWithAllDocsForEveryRangeAndOption) {
   }
   Result<Json> all = json::Parse(db_->AllDocsText(cases[1]));
   ASSERT_TRUE(all.ok());
-  ASSERT_EQ((*all)["rows"].size(), 5u);  // _design/q sorts first; d is deleted
+  ASSERT_EQ((*all)["rows"].size(), 6u);  // _design/q sorts first; d is deleted
   EXPECT_EQ((*all)["rows"][1]["doc"]["title"], "caf\u00e9 & <b>");
   EXPECT_EQ((*all)["rows"][2]["doc"], Json({{"_id", "b \"quoted\" \\ id"}, {"_rev", (*all)["rows"][2]["value"]["rev"]}}));
   EXPECT_TRUE((*all)["rows"][3]["doc"]["_attachments"]["note.txt"]["stub"].get<bool>());
@@ -351,6 +354,9 @@ TEST_F(DatabaseTest, OpenRevsTextAgreesWithOpenRevs) {
   ASSERT_TRUE(db_->BulkDocs({Json{{"_id", "d"}, {"_rev", "2-c"}, {"_revisions", {{"start", 2}, {"ids", {"c", one.rev.substr(2)}}}}, {"_deleted", true}}},
                             /*new_edits=*/false)[0].status.ok());
   Put({{"_id", "empty \"q\""}});
+  // A replicated revision id may hold any text, quotes included.
+  ASSERT_TRUE(db_->BulkDocs({Json{{"_id", "odd"}, {"_revisions", {{"start", 1}, {"ids", {"q\"uote\\d"}}}}, {"v", 1}}},
+                            /*new_edits=*/false)[0].status.ok());
 
   auto as_json = [](const std::vector<OpenRevText>& answers) {
     Json out = Json::array();
@@ -386,6 +392,7 @@ TEST_F(DatabaseTest, OpenRevsTextAgreesWithOpenRevs) {
       {"d", {one.rev}, rich},
       {"empty \"q\"", {}, revs},
       {"absent", {"1-x"}, revs},
+      {"odd", {}, revs},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE("case " + std::to_string(i));
