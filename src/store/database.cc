@@ -104,6 +104,21 @@ struct DocRow {
   bool deleted = false;
 };
 
+// Appends a document made of its stored body text (an object) with `_id`,
+// `_rev` and `extra` (members, each with its leading comma) put in front:
+// the body is the document less those (docs/store_format.md).
+void AppendSplicedDoc(std::string& out, std::string_view id, std::string_view rev, std::string_view extra,
+                      std::string_view body) {
+  out += "{\"_id\":\"";
+  log::AppendJsonEscaped(out, id);
+  out += "\",\"_rev\":\"";
+  log::AppendJsonEscaped(out, rev);  // a replicated rev may hold any text
+  out += '"';
+  out += extra;
+  if (body != "{}") out += ',';
+  out.append(body.substr(1));
+}
+
 }  // namespace
 
 bool IsValidDatabaseName(const std::string& name) {
@@ -994,26 +1009,22 @@ class Database::Impl {
       s.Reset();
       return Status::Internal("unreadable body of " + id + " " + rev_text);
     }
-    std::string out = "{\"_id\":\"";
-    log::AppendJsonEscaped(out, id);
-    out += "\",\"_rev\":\"";
-    log::AppendJsonEscaped(out, rev_text);  // a replicated rev may hold any text
-    out += '"';
-    if (row.tree.IsDeleted(rev)) out += ",\"_deleted\":true";
+    std::string extra;
+    if (row.tree.IsDeleted(rev)) extra += ",\"_deleted\":true";
     if (options.revs) {
-      out += ",\"_revisions\":{\"start\":" + std::to_string(rev.generation) + ",\"ids\":[";
+      extra += ",\"_revisions\":{\"start\":" + std::to_string(rev.generation) + ",\"ids\":[";
       bool first = true;
       for (const Rev& r : row.tree.PathTo(rev)) {
-        if (!first) out += ',';
+        if (!first) extra += ',';
         first = false;
-        out += '"';
-        log::AppendJsonEscaped(out, r.hash);
-        out += '"';
+        extra += '"';
+        log::AppendJsonEscaped(extra, r.hash);
+        extra += '"';
       }
-      out += "]}";
+      extra += "]}";
     }
-    if (body != "{}") out += ',';
-    out.append(body.substr(1));
+    std::string out;
+    AppendSplicedDoc(out, id, rev_text, extra, body);
     s.Reset();
     return out;
   }
@@ -1148,13 +1159,7 @@ class Database::Impl {
       if (body.size() < 2 || body.front() != '{') {
         out += "null";  // no body stored for the winner: as Render() answers
       } else {
-        out += "{\"_id\":\"";
-        log::AppendJsonEscaped(out, id);
-        out += "\",\"_rev\":\"";
-        log::AppendJsonEscaped(out, rev);
-        out += '"';
-        if (body != "{}") out += ',';
-        out.append(body.substr(1));
+        AppendSplicedDoc(out, id, rev, "", body);
       }
       out += '}';
     }
